@@ -1,0 +1,1 @@
+"""Data layer: models, persistence, domain rules. Never imports Qt."""

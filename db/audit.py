@@ -1,0 +1,128 @@
+"""Who/when columns and the audit trail, filled at flush time.
+
+One mechanism for every write made through a Session: services cannot forget
+it, and the audit entry is part of the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import getpass
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import ColumnProperty, RelationshipProperty, Session
+
+from db.models import AuditEntry, Tracked
+
+
+def current_login() -> str:
+    """The OS login of the agent (the person accountable for the write)."""
+    try:
+        return getpass.getuser() or "inconnu"
+    except Exception:  # no login name in some service contexts
+        return "inconnu"
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    identity = inspect(value, raiseerr=False)
+    if identity is not None and getattr(identity, "identity", None):
+        return "/".join(str(part) for part in identity.identity)
+    return str(value)
+
+
+def _identity(obj: Any) -> str:
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return "/".join(str(part) for part in key)
+
+
+_SKIPPED = {"version", "created_at", "created_by", "updated_at", "updated_by"}
+
+
+def _snapshot(obj: Any) -> dict[str, Any]:
+    state = inspect(obj)
+    values: dict[str, Any] = {}
+    for prop in state.mapper.iterate_properties:
+        if isinstance(prop, ColumnProperty) and prop.key not in _SKIPPED:
+            value = getattr(obj, prop.key)
+            if value is not None:
+                values[prop.key] = _plain(value)
+        elif isinstance(prop, RelationshipProperty) and prop.secondary is not None:
+            values[prop.key] = sorted(_plain(v) for v in getattr(obj, prop.key))
+    return values
+
+
+def _changes(obj: Any) -> dict[str, list[Any]]:
+    state = inspect(obj)
+    changes: dict[str, list[Any]] = {}
+    for prop in state.mapper.iterate_properties:
+        if prop.key in _SKIPPED:
+            continue
+        if isinstance(prop, ColumnProperty):
+            history = state.attrs[prop.key].history
+            if history.has_changes():
+                old = history.deleted[0] if history.deleted else None
+                new = history.added[0] if history.added else None
+                if old != new:
+                    changes[prop.key] = [_plain(old), _plain(new)]
+        elif isinstance(prop, RelationshipProperty) and prop.secondary is not None:
+            history = state.attrs[prop.key].history
+            if history.has_changes():
+                new = sorted(_plain(v) for v in getattr(obj, prop.key))
+                old = sorted(set(new) - {_plain(v) for v in history.added}
+                             | {_plain(v) for v in history.deleted})
+                changes[prop.key] = [old, new]
+    return changes
+
+
+def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    login = session.info.get("login") or current_login()
+    batch_id = session.info.get("batch_id")
+    now = datetime.now(UTC)
+    entries: list[AuditEntry] = []
+
+    def record(action: str, obj: Any, changes: dict[str, Any]) -> None:
+        entries.append(AuditEntry(
+            at=now, login=login, action=action, entity=obj.__tablename__,
+            entity_id=_identity(obj), changes=changes, batch_id=batch_id))
+
+    for obj in list(session.new):
+        if isinstance(obj, AuditEntry):
+            continue
+        if isinstance(obj, Tracked):
+            if obj.id is None:
+                obj.id = uuid.uuid4()
+            obj.created_at = obj.updated_at = now
+            obj.created_by = obj.updated_by = login
+        record("insert", obj, _snapshot(obj))
+    for obj in list(session.dirty):
+        if isinstance(obj, AuditEntry) or not session.is_modified(obj):
+            continue
+        changes = _changes(obj)
+        if not changes:
+            continue
+        if isinstance(obj, Tracked):
+            # Also bumps the version when only a collection changed.
+            obj.updated_at = now
+            obj.updated_by = login
+        record("update", obj, changes)
+    for obj in list(session.deleted):
+        if not isinstance(obj, AuditEntry):
+            record("delete", obj, _snapshot(obj))
+    session.add_all(entries)
+
+
+def install(session_class: type[Session]) -> None:
+    if not event.contains(session_class, "before_flush", _before_flush):
+        event.listen(session_class, "before_flush", _before_flush)

@@ -1,0 +1,301 @@
+"""Opening a database: SQLite file (default) or PostgreSQL server (by URL).
+
+Checks what it is given before touching it, refuses a database newer than the
+application, backs up an older one and upgrades it in one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import audit
+from db.errors import DatabaseOpenError
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+
+
+class AppSession(Session):
+    """Session class carrying the audit hook."""
+
+
+audit.install(AppSession)
+
+
+def alembic_config(connection: Any = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    assert len(heads) == 1, "the migration chain must be linear"
+    return heads[0]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the user pointed at: a SQLite file or a server URL."""
+
+    url: URL
+    path: Path | None  # set for SQLite files
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.path is not None
+
+    def display(self) -> str:
+        if self.path is not None:
+            return str(self.path)
+        return self.url.set(drivername=self.url.get_backend_name()).render_as_string(
+            hide_password=True)
+
+
+def parse_target(target: str | os.PathLike[str]) -> Target:
+    text = os.fspath(target)
+    if "://" not in text:
+        path = Path(text).expanduser().resolve()
+        return Target(URL.create("sqlite+pysqlite", database=str(path)), path)
+    try:
+        url = make_url(text)
+    except Exception as exc:
+        raise DatabaseOpenError(f"Adresse de base de données illisible : {text}") from exc
+    if url.get_backend_name() == "sqlite":
+        if not url.database:
+            raise DatabaseOpenError("Une base SQLite doit être un fichier, pas la mémoire.")
+        path = Path(url.database).expanduser().resolve()
+        return Target(URL.create("sqlite+pysqlite", database=str(path)), path)
+    if url.get_backend_name() == "postgresql":
+        return Target(url.set(drivername="postgresql+psycopg"), None)
+    raise DatabaseOpenError(
+        f"Type de base non pris en charge : {url.get_backend_name()} "
+        "(fichier SQLite ou serveur PostgreSQL attendu).")
+
+
+def _check_sqlite_file(path: Path, *, must_write: bool) -> bool:
+    """Validate an SQLite file without modifying it; return True if it exists."""
+    if not path.exists():
+        if not path.parent.is_dir():
+            raise DatabaseOpenError(f"Le dossier {path.parent} n'existe pas.")
+        if must_write and not os.access(path.parent, os.W_OK):
+            raise DatabaseOpenError(
+                f"Impossible de créer la base {path} : le dossier est en lecture seule.")
+        return False
+    if path.is_dir():
+        raise DatabaseOpenError(f"{path} est un dossier, pas une base de données.")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(100)
+    except OSError as exc:
+        raise DatabaseOpenError(f"Impossible de lire {path} : {exc.strerror}.") from exc
+    if not header:
+        raise DatabaseOpenError(f"Le fichier {path} est vide : ce n'est pas une base de données.")
+    if not header.startswith(SQLITE_HEADER) or len(header) < 100:
+        raise DatabaseOpenError(
+            f"Le fichier {path} n'est pas une base de données de l'application "
+            "(ce n'est pas un fichier SQLite).")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    page_count = int.from_bytes(header[28:32], "big")
+    header_count_valid = header[24:28] == header[92:96]
+    size = path.stat().st_size
+    if page_size < 512 or size % page_size or (
+            header_count_valid and size < page_size * page_count):
+        raise DatabaseOpenError(
+            f"La base {path} est endommagée : le fichier est tronqué "
+            f"({size} octets au lieu de {page_size * page_count}). "
+            "Restaurez une sauvegarde.")
+    if must_write and not os.access(path, os.W_OK):
+        raise DatabaseOpenError(
+            f"La base {path} est en lecture seule : l'application doit pouvoir y écrire. "
+            "Vérifiez les droits du fichier ou copiez-le ailleurs.")
+    if must_write and not os.access(path.parent, os.W_OK):
+        raise DatabaseOpenError(
+            f"Le dossier de la base {path} est en lecture seule : SQLite doit y créer "
+            "son journal. Copiez la base dans un dossier accessible en écriture.")
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseOpenError(
+            f"La base {path} est illisible ou endommagée ({exc}). Restaurez une sauvegarde."
+        ) from exc
+    return True
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below decide when transactions start.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def backup_sqlite(path: Path, label: str) -> Path:
+    """Copy a live SQLite database next to itself (safe while in use)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    destination = path.with_name(f"{path.stem}.sauvegarde-{label}-{stamp}{path.suffix}")
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        target = sqlite3.connect(destination)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    return destination
+
+
+class Database:
+    """An open database: engine, sessions, and what it is."""
+
+    def __init__(self, engine: Engine, target: Target) -> None:
+        self.engine = engine
+        self.target = target
+        self._sessions = sessionmaker(engine, class_=AppSession, expire_on_commit=False)
+        writer = engine.execution_options(sqlite_begin="IMMEDIATE") if target.is_sqlite else engine
+        self._writer_sessions = sessionmaker(writer, class_=AppSession, expire_on_commit=False)
+        self.backup_path: Path | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.target.is_sqlite
+
+    @property
+    def mode_label(self) -> str:
+        return "fichier local" if self.is_sqlite else "serveur PostgreSQL"
+
+    def display(self) -> str:
+        return self.target.display()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries; one consistent snapshot until it closes."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self, *, batch_id: Any = None, login: str | None = None) -> Iterator[Session]:
+        """One transaction: everything inside is committed together or not at all."""
+        with self._writer_sessions() as session:
+            session.info["batch_id"] = batch_id
+            if login:
+                session.info["login"] = login
+            with session.begin():
+                yield session
+
+    def revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _make_engine(target: Target) -> Engine:
+    if target.is_sqlite:
+        engine = create_engine(target.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(target.url, pool_pre_ping=True,
+                         connect_args={"connect_timeout": 5, "application_name": "suivi-contrats"})
+
+
+def _connect_error(target: Target, exc: Exception) -> DatabaseOpenError:
+    if target.is_sqlite:
+        return DatabaseOpenError(f"Impossible d'ouvrir la base {target.display()} : {exc}")
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    return DatabaseOpenError(
+        f"Impossible de se connecter au serveur PostgreSQL {target.display()} : {reason}")
+
+
+def open_database(target: str | os.PathLike[str], *, create: bool = True,
+                  upgrade: bool = True) -> Database:
+    """Open (and if need be create or upgrade) the database at *target*.
+
+    Raises :class:`DatabaseOpenError` with a French message, having modified
+    nothing, when the target is not usable.
+    """
+    parsed = parse_target(target)
+    if parsed.is_sqlite:
+        exists = _check_sqlite_file(parsed.path, must_write=True)  # type: ignore[arg-type]
+        if not exists and not create:
+            raise DatabaseOpenError(f"La base {parsed.display()} n'existe pas.")
+    engine = _make_engine(parsed)
+    database = Database(engine, parsed)
+    try:
+        _bring_to_head(database, create=create, upgrade=upgrade)
+    except DatabaseOpenError:
+        engine.dispose()
+        raise
+    except (OperationalError, DBAPIError) as exc:
+        engine.dispose()
+        raise _connect_error(parsed, exc) from exc
+    return database
+
+
+def _bring_to_head(database: Database, *, create: bool, upgrade: bool) -> None:
+    script = ScriptDirectory.from_config(alembic_config())
+    head = head_revision()
+    with database.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        tables = set(inspect(connection).get_table_names())
+    if current == head:
+        return
+    where = database.display()
+    if current is None:
+        if tables:
+            raise DatabaseOpenError(
+                f"La base {where} contient déjà des tables qui ne sont pas celles de "
+                "l'application : elle n'a pas été modifiée.")
+        if not create:
+            raise DatabaseOpenError(f"La base {where} est vide.")
+    else:
+        try:
+            script.get_revision(current)
+        except Exception as exc:
+            raise DatabaseOpenError(
+                f"La base {where} a été créée par une version plus récente de l'application "
+                f"(révision {current}). Mettez l'application à jour pour l'ouvrir ; "
+                "la base n'a pas été modifiée.") from exc
+        if not upgrade:
+            raise DatabaseOpenError(
+                f"La base {where} doit être mise à jour (révision {current}).")
+        if database.is_sqlite:
+            database.backup_path = backup_sqlite(database.target.path, f"rev{current}")
+    # One transaction for the whole upgrade: all of it, or nothing.
+    with database.engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")

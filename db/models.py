@@ -1,0 +1,443 @@
+"""The domain model (SQLAlchemy 2, typed).
+
+Reference geography uses its official codes as keys (the same in every copy of
+the database). Everything the agents create has a UUID key, so that a field
+copy made offline can be merged back, a version counter for optimistic
+locking and who/when columns filled by :mod:`db.audit`.
+Money columns hold integer cents and read as ``Decimal`` euros.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+from db.money import from_cents, to_cents
+from db.vocabulary import (
+    BaseKind,
+    ContractStatus,
+    FundingStatus,
+    OperationStatus,
+    OrganisationKind,
+    OwnShareException,
+    PaymentKind,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Money(TypeDecorator[Decimal]):
+    """Integer cents in the database, exact ``Decimal`` euros in Python.
+
+    Never ``Numeric``: on SQLite it goes through float.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> int | None:
+        return None if value is None else to_cents(value)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        return None if value is None else from_cents(value)
+
+
+def _check_in(column: str, enum_cls: type, name: str) -> CheckConstraint:
+    """Enum codes are stored as plain strings; the CHECK lists the allowed codes."""
+    codes = ", ".join(f"'{member.value}'" for member in enum_cls)
+    return CheckConstraint(f"{column} IN ({codes})", name=name)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Tracked:
+    """Columns every user-edited record carries."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(128), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_by: Mapped[str] = mapped_column(String(128), nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        return {"version_id_col": cls.__table__.c.version}
+
+
+# --- Reference geography (COG), keyed by official codes ----------------------
+
+class Region(Base):
+    __tablename__ = "region"
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class Departement(Base):
+    __tablename__ = "departement"
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+
+
+class Arrondissement(Base):
+    __tablename__ = "arrondissement"
+    code: Mapped[str] = mapped_column(String(4), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    departement_code: Mapped[str] = mapped_column(ForeignKey("departement.code"), index=True)
+    chef_lieu: Mapped[str | None] = mapped_column(String(5))
+
+    departement: Mapped[Departement] = relationship()
+
+
+class Commune(Base):
+    __tablename__ = "commune"
+    code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    departement_code: Mapped[str] = mapped_column(ForeignKey("departement.code"), index=True)
+    arrondissement_code: Mapped[str | None] = mapped_column(
+        ForeignKey("arrondissement.code"), index=True)
+    siren: Mapped[str | None] = mapped_column(String(9))
+    population: Mapped[int | None] = mapped_column(Integer)
+    postal_codes: Mapped[str | None] = mapped_column(String(200))
+
+
+epci_member = Table(
+    "epci_member", Base.metadata,
+    Column("epci_code", ForeignKey("epci.code"), primary_key=True),
+    Column("commune_code", ForeignKey("commune.code"), primary_key=True, index=True),
+)
+
+
+class Epci(Base):
+    __tablename__ = "epci"
+    code: Mapped[str] = mapped_column(String(9), primary_key=True)  # SIREN
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(8))  # CC, CA, CU, METRO, MET69
+    financing_mode: Mapped[str | None] = mapped_column(String(8))
+    population: Mapped[int | None] = mapped_column(Integer)
+
+    communes: Mapped[list[Commune]] = relationship(secondary=epci_member)
+
+
+# --- Settings of this database (e.g. the office's arrondissement) ------------
+
+class Setting(Base):
+    __tablename__ = "app_setting"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+# --- Organisations (acteurs) ---------------------------------------------------
+
+class Organisation(Tracked, Base):
+    __tablename__ = "organisation"
+    __table_args__ = (_check_in("kind", OrganisationKind, "kind"),)
+
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    acronym: Mapped[str | None] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(32))
+    siren: Mapped[str | None] = mapped_column(String(14))
+    commune_code: Mapped[str | None] = mapped_column(ForeignKey("commune.code"), index=True)
+    epci_code: Mapped[str | None] = mapped_column(ForeignKey("epci.code"), index=True)
+    departement_code: Mapped[str | None] = mapped_column(ForeignKey("departement.code"))
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
+    aliases: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+# --- Catalogue ---------------------------------------------------------------
+
+class ContractType(Tracked, Base):
+    __tablename__ = "contract_type"
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    default_duration_years: Mapped[int | None] = mapped_column(Integer)
+    approach: Mapped[str | None] = mapped_column(String(60))
+    typical_parties: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class FundingScheme(Base):
+    """Dispositif de financement (DETR, DSIL, FEDER…)."""
+
+    __tablename__ = "funding_scheme"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    # DETR, DSIL, DPV, DSID: together capped at 80 % of the subsidisable expense.
+    state_investment_grant: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Other State investment subsidies under décret 2018-514.
+    state_subsidy: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --- Contracts ---------------------------------------------------------------
+
+contract_commune = Table(
+    "contract_commune", Base.metadata,
+    Column("contract_id", ForeignKey("contract.id", ondelete="CASCADE"), primary_key=True),
+    Column("commune_code", ForeignKey("commune.code"), primary_key=True, index=True),
+)
+contract_epci = Table(
+    "contract_epci", Base.metadata,
+    Column("contract_id", ForeignKey("contract.id", ondelete="CASCADE"), primary_key=True),
+    Column("epci_code", ForeignKey("epci.code"), primary_key=True, index=True),
+)
+
+
+class Contract(Tracked, Base):
+    __tablename__ = "contract"
+    __table_args__ = (_check_in("status", ContractStatus, "status"),)
+
+    reference: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contract_type.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32),
+                                        default=ContractStatus.PREPARATION)
+    signature_date: Mapped[date | None] = mapped_column(Date)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    arrondissement_code: Mapped[str | None] = mapped_column(
+        ForeignKey("arrondissement.code"), index=True)
+    territory: Mapped[str | None] = mapped_column(Text)
+    envelope_total: Mapped[Decimal | None] = mapped_column("envelope_total_cents", Money)
+    envelope_state: Mapped[Decimal | None] = mapped_column("envelope_state_cents", Money)
+    notes: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(32), default="saisie")
+    source: Mapped[str | None] = mapped_column(Text)
+
+    contract_type: Mapped[ContractType] = relationship()
+    axes: Mapped[list[Axis]] = relationship(
+        back_populates="contract", cascade="all, delete-orphan", order_by="Axis.position")
+    signatories: Mapped[list[Signatory]] = relationship(
+        back_populates="contract", cascade="all, delete-orphan", order_by="Signatory.position")
+    amendments: Mapped[list[Amendment]] = relationship(
+        back_populates="contract", cascade="all, delete-orphan", order_by="Amendment.number")
+    meetings: Mapped[list[SteeringMeeting]] = relationship(
+        back_populates="contract", cascade="all, delete-orphan",
+        order_by="SteeringMeeting.meeting_date")
+    communes: Mapped[list[Commune]] = relationship(secondary=contract_commune)
+    epcis: Mapped[list[Epci]] = relationship(secondary=contract_epci)
+
+
+class Axis(Tracked, Base):
+    __tablename__ = "axis"
+    contract_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str | None] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(500))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    contract: Mapped[Contract] = relationship(back_populates="axes")
+
+
+class Signatory(Tracked, Base):
+    __tablename__ = "signatory"
+    contract_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
+    role: Mapped[str | None] = mapped_column(String(300))
+    signing_date: Mapped[date | None] = mapped_column(Date)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    contract: Mapped[Contract] = relationship(back_populates="signatories")
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Amendment(Tracked, Base):
+    __tablename__ = "amendment"
+    contract_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    amendment_date: Mapped[date | None] = mapped_column(Date)
+    subject: Mapped[str] = mapped_column(Text)
+    envelope_change: Mapped[Decimal | None] = mapped_column("envelope_change_cents", Money)
+
+    contract: Mapped[Contract] = relationship(back_populates="amendments")
+
+
+class SteeringMeeting(Tracked, Base):
+    __tablename__ = "steering_meeting"
+    contract_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    meeting_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(120), default="comité de pilotage")
+    decisions: Mapped[str | None] = mapped_column(Text)
+
+    contract: Mapped[Contract] = relationship(back_populates="meetings")
+
+
+# --- Operations and their funding --------------------------------------------
+
+operation_commune = Table(
+    "operation_commune", Base.metadata,
+    Column("operation_id", ForeignKey("operation.id", ondelete="CASCADE"), primary_key=True),
+    Column("commune_code", ForeignKey("commune.code"), primary_key=True, index=True),
+)
+
+
+class Operation(Tracked, Base):
+    __tablename__ = "operation"
+    __table_args__ = (
+        _check_in("status", OperationStatus, "status"),
+        _check_in("base_kind", BaseKind, "base_kind"),
+        CheckConstraint(
+            "own_share_exception IS NULL OR own_share_exception IN ("
+            + ", ".join(f"'{m.value}'" for m in OwnShareException) + ")",
+            name="own_share_exception"),
+    )
+
+    reference: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32),
+                                        default=OperationStatus.PROJECT, index=True)
+    cost_ht: Mapped[Decimal | None] = mapped_column("cost_ht_cents", Money)
+    cost_ttc: Mapped[Decimal | None] = mapped_column("cost_ttc_cents", Money)
+    # Which cost the financing plan balances against.
+    base_kind: Mapped[str] = mapped_column(String(3), default=BaseKind.HT)
+    # Dépense subventionnable (HT) for State dotations; the HT cost when empty.
+    eligible_cost: Mapped[Decimal | None] = mapped_column("eligible_cost_cents", Money)
+    deposit_date: Mapped[date | None] = mapped_column(Date)
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    notification_date: Mapped[date | None] = mapped_column(Date)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    # Extensions granted by the prefect (R2334-28: start, R2334-29: completion).
+    start_extension_months: Mapped[int] = mapped_column(Integer, default=0)
+    completion_extension_months: Mapped[int] = mapped_column(Integer, default=0)
+    chef_de_file: Mapped[bool] = mapped_column(Boolean, default=False)
+    own_share_exception: Mapped[str | None] = mapped_column(String(40))
+    own_share_exception_ref: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(32), default="saisie")
+    source: Mapped[str | None] = mapped_column(Text)
+
+    owner: Mapped[Organisation | None] = relationship()
+    communes: Mapped[list[Commune]] = relationship(secondary=operation_commune)
+    links: Mapped[list[OperationLink]] = relationship(
+        back_populates="operation", cascade="all, delete-orphan")
+    funding_lines: Mapped[list[FundingLine]] = relationship(
+        back_populates="operation", cascade="all, delete-orphan",
+        order_by="FundingLine.position")
+
+
+class OperationLink(Base):
+    """An operation belongs to a contract, optionally under one of its axes."""
+
+    __tablename__ = "operation_contract"
+    operation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("operation.id", ondelete="CASCADE"), primary_key=True)
+    contract_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("contract.id"), primary_key=True, index=True)
+    axis_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("axis.id"), index=True)
+
+    operation: Mapped[Operation] = relationship(back_populates="links")
+    contract: Mapped[Contract] = relationship()
+    axis: Mapped[Axis | None] = relationship()
+
+
+class FundingLine(Tracked, Base):
+    __tablename__ = "funding_line"
+    __table_args__ = (
+        _check_in("status", FundingStatus, "status"),
+        CheckConstraint("amount_requested_cents IS NULL OR amount_requested_cents >= 0",
+                        name="requested_positive"),
+        CheckConstraint("amount_granted_cents IS NULL OR amount_granted_cents >= 0",
+                        name="granted_positive"),
+        Index("ix_funding_line_financer_scheme", "financer_id", "scheme_code"),
+    )
+
+    operation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("operation.id", ondelete="CASCADE"), index=True)
+    # NULL: the source does not name the financer ("financeur non précisé").
+    financer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisation.id"))
+    scheme_code: Mapped[str | None] = mapped_column(ForeignKey("funding_scheme.code"), index=True)
+    amount_requested: Mapped[Decimal | None] = mapped_column("amount_requested_cents", Money)
+    amount_granted: Mapped[Decimal | None] = mapped_column("amount_granted_cents", Money)
+    status: Mapped[str] = mapped_column(String(32),
+                                        default=FundingStatus.REQUESTED)
+    decision_reference: Mapped[str | None] = mapped_column(String(120))
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    commission_opinion_date: Mapped[date | None] = mapped_column(Date)
+    budget_year: Mapped[int | None] = mapped_column(Integer, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    operation: Mapped[Operation] = relationship(back_populates="funding_lines")
+    financer: Mapped[Organisation | None] = relationship()
+    scheme: Mapped[FundingScheme | None] = relationship()
+    payments: Mapped[list[Payment]] = relationship(
+        back_populates="funding_line", order_by="Payment.payment_date")
+
+
+class Payment(Tracked, Base):
+    __tablename__ = "payment"
+    __table_args__ = (
+        _check_in("kind", PaymentKind, "kind"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+    )
+
+    funding_line_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("funding_line.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payment_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column("amount_cents", Money)
+    reference: Mapped[str | None] = mapped_column(String(120))
+
+    funding_line: Mapped[FundingLine] = relationship(back_populates="payments")
+
+
+# --- Audit trail -------------------------------------------------------------
+
+class AuditEntry(Base):
+    """One write to one record: who, when, what changed (old -> new).
+
+    A deletion keeps the record's last values, so that a later merge of an
+    offline copy knows it was deleted and not merely absent.
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_entity", "entity", "entity_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    login: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(16))  # insert, update, delete
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(80))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)

@@ -1,0 +1,132 @@
+"""Closed vocabularies of the domain: stable codes stored in the database and
+the French labels the user sees."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Labelled(StrEnum):
+    @property
+    def label(self) -> str:
+        return LABELS[self]
+
+
+class ContractStatus(Labelled):
+    PREPARATION = "en_preparation"
+    SIGNED = "signe"
+    RUNNING = "en_execution"
+    CLOSED = "clos"
+    TERMINATED = "resilie"
+
+
+class OperationStatus(Labelled):
+    PROJECT = "projet"
+    FILED = "depose"
+    PROGRAMMED = "programme"
+    COMMITTED = "engage"
+    IN_PROGRESS = "en_cours"
+    COMPLETED = "acheve"
+    SETTLED = "solde"
+    ABANDONED = "abandonne"
+
+
+class FundingStatus(Labelled):
+    REQUESTED = "sollicite"
+    GRANTED = "accorde"
+    REFUSED = "refuse"
+
+
+class PaymentKind(Labelled):
+    ADVANCE = "avance"
+    INSTALMENT = "acompte"
+    BALANCE = "solde"
+
+
+class BaseKind(Labelled):
+    HT = "HT"
+    TTC = "TTC"
+
+
+class OrganisationKind(Labelled):
+    STATE = "etat"
+    STATE_OPERATOR = "operateur_etat"
+    PUBLIC_BODY = "etablissement_public"
+    REGION = "region"
+    DEPARTEMENT = "departement"
+    EPCI = "epci"
+    COMMUNE = "commune"
+    LOCAL_GROUPING = "groupement"
+    EU = "ue"
+    ASSOCIATION = "association"
+    COMPANY = "entreprise"
+    OTHER = "autre"
+
+
+class OwnShareException(Labelled):
+    """Legal exceptions to the owner's minimum share (CGCT L1111-10)."""
+
+    HISTORIC_MONUMENT = "monument_historique"
+    CALAMITY = "calamite"
+    URBAN_RENEWAL = "renouvellement_urbain"
+    EU_COOPERATION = "cooperation_territoriale_europeenne"
+    PREFECT_DEROGATION = "derogation_prefet"
+
+
+LOCAL_AUTHORITY_KINDS = frozenset({
+    OrganisationKind.REGION, OrganisationKind.DEPARTEMENT, OrganisationKind.EPCI,
+    OrganisationKind.COMMUNE, OrganisationKind.LOCAL_GROUPING,
+})
+PUBLIC_KINDS = LOCAL_AUTHORITY_KINDS | {
+    OrganisationKind.STATE, OrganisationKind.STATE_OPERATOR,
+    OrganisationKind.PUBLIC_BODY, OrganisationKind.EU,
+}
+# Operations in these states are committed: blocking rule findings forbid saving.
+COMMITTED_OPERATION_STATUSES = frozenset({
+    OperationStatus.PROGRAMMED, OperationStatus.COMMITTED, OperationStatus.IN_PROGRESS,
+    OperationStatus.COMPLETED, OperationStatus.SETTLED,
+})
+COMMITTED_CONTRACT_STATUSES = frozenset({
+    ContractStatus.SIGNED, ContractStatus.RUNNING, ContractStatus.CLOSED,
+})
+
+LABELS: dict[StrEnum, str] = {
+    ContractStatus.PREPARATION: "En préparation",
+    ContractStatus.SIGNED: "Signé",
+    ContractStatus.RUNNING: "En exécution",
+    ContractStatus.CLOSED: "Clos",
+    ContractStatus.TERMINATED: "Résilié",
+    OperationStatus.PROJECT: "Projet",
+    OperationStatus.FILED: "Déposé",
+    OperationStatus.PROGRAMMED: "Programmé",
+    OperationStatus.COMMITTED: "Engagé",
+    OperationStatus.IN_PROGRESS: "En cours",
+    OperationStatus.COMPLETED: "Achevé",
+    OperationStatus.SETTLED: "Soldé",
+    OperationStatus.ABANDONED: "Abandonné",
+    FundingStatus.REQUESTED: "Sollicité",
+    FundingStatus.GRANTED: "Accordé",
+    FundingStatus.REFUSED: "Refusé",
+    PaymentKind.ADVANCE: "Avance",
+    PaymentKind.INSTALMENT: "Acompte",
+    PaymentKind.BALANCE: "Solde",
+    BaseKind.HT: "HT",
+    BaseKind.TTC: "TTC",
+    OrganisationKind.STATE: "État (service)",
+    OrganisationKind.STATE_OPERATOR: "Opérateur de l'État",
+    OrganisationKind.PUBLIC_BODY: "Établissement public",
+    OrganisationKind.REGION: "Région",
+    OrganisationKind.DEPARTEMENT: "Département",
+    OrganisationKind.EPCI: "EPCI",
+    OrganisationKind.COMMUNE: "Commune",
+    OrganisationKind.LOCAL_GROUPING: "Groupement de collectivités",
+    OrganisationKind.EU: "Union européenne",
+    OrganisationKind.ASSOCIATION: "Association",
+    OrganisationKind.COMPANY: "Entreprise",
+    OrganisationKind.OTHER: "Autre",
+    OwnShareException.HISTORIC_MONUMENT: "Monument historique classé ou inscrit (L1111-10 III)",
+    OwnShareException.CALAMITY: "Réparation de dégâts causés par une calamité publique (L1111-10 III)",
+    OwnShareException.URBAN_RENEWAL: "Renouvellement urbain / ANRU (L1111-10 III)",
+    OwnShareException.EU_COOPERATION: "Coopération territoriale européenne (L1111-10 III)",
+    OwnShareException.PREFECT_DEROGATION: "Dérogation du préfet (L1111-10 III, loi 2019-1461)",
+}
