@@ -46,8 +46,7 @@ class RuleViolation(UserError):
     """The rules of public money forbid this write; nothing was saved."""
 
     def __init__(self, findings: Sequence[Finding]) -> None:
-        blocking = [f for f in findings if f.blocking]
-        lines = "\n".join(f"- {f.message}" for f in blocking)
+        lines = "\n".join(f"- {f.message}" for f in findings)
         super().__init__(f"Enregistrement refusé :\n{lines}")
         self.findings = list(findings)
 

@@ -30,7 +30,6 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
-    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
@@ -400,8 +399,11 @@ class FundingLine(Tracked, Base):
     operation: Mapped[Operation] = relationship(back_populates="funding_lines")
     financer: Mapped[Organisation | None] = relationship()
     scheme: Mapped[FundingScheme | None] = relationship()
+    # Deleting a line that has payments is refused by the services; the cascade
+    # only serves removing a payment from its line.
     payments: Mapped[list[Payment]] = relationship(
-        back_populates="funding_line", order_by="Payment.payment_date")
+        back_populates="funding_line", cascade="all, delete-orphan",
+        order_by="Payment.payment_date")
 
 
 class Payment(Tracked, Base):

@@ -125,7 +125,8 @@ LABELS: dict[StrEnum, str] = {
     OrganisationKind.COMPANY: "Entreprise",
     OrganisationKind.OTHER: "Autre",
     OwnShareException.HISTORIC_MONUMENT: "Monument historique classé ou inscrit (L1111-10 III)",
-    OwnShareException.CALAMITY: "Réparation de dégâts causés par une calamité publique (L1111-10 III)",
+    OwnShareException.CALAMITY:
+        "Réparation de dégâts causés par une calamité publique (L1111-10 III)",
     OwnShareException.URBAN_RENEWAL: "Renouvellement urbain / ANRU (L1111-10 III)",
     OwnShareException.EU_COOPERATION: "Coopération territoriale européenne (L1111-10 III)",
     OwnShareException.PREFECT_DEROGATION: "Dérogation du préfet (L1111-10 III, loi 2019-1461)",

@@ -1,0 +1,458 @@
+"""Operations with their financing plan (funding lines) and payments.
+
+An operation, its funding lines and their payments form one aggregate: every
+write, whole or partial, is checked by the rules on the whole plan, runs in one
+transaction and moves the operation's version.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.database import Database
+from db.errors import DeleteRefused, InvalidInput, RuleViolation
+from db.models import (
+    Axis,
+    Contract,
+    FundingLine,
+    FundingScheme,
+    Operation,
+    OperationLink,
+    Organisation,
+    Payment,
+)
+from db.rules import Finding, LineInput, PaymentInput, PlanInput, blocking, evaluate_operation
+from db.services.common import (
+    SaveResult,
+    check_version,
+    communes,
+    get,
+    money,
+    optional_text,
+    required_text,
+    set_if_changed,
+    sync_children,
+    touch,
+    transaction,
+)
+from db.vocabulary import (
+    COMMITTED_OPERATION_STATUSES,
+    LOCAL_AUTHORITY_KINDS,
+    PUBLIC_KINDS,
+    BaseKind,
+    FundingStatus,
+    OperationStatus,
+    OwnShareException,
+    PaymentKind,
+)
+
+
+@dataclass
+class PaymentData:
+    kind: PaymentKind
+    payment_date: date
+    amount: Decimal
+    reference: str | None = None
+    id: uuid.UUID | None = None
+
+
+@dataclass
+class FundingLineData:
+    financer_id: uuid.UUID | None
+    scheme_code: str | None = None
+    amount_requested: Decimal | None = None
+    amount_granted: Decimal | None = None
+    status: FundingStatus = FundingStatus.REQUESTED
+    decision_reference: str | None = None
+    decision_date: date | None = None
+    commission_opinion_date: date | None = None
+    budget_year: int | None = None
+    notes: str | None = None
+    payments: list[PaymentData] = field(default_factory=list)
+    id: uuid.UUID | None = None
+
+
+@dataclass
+class LinkData:
+    contract_id: uuid.UUID
+    axis_id: uuid.UUID | None = None
+
+
+@dataclass
+class OperationData:
+    reference: str
+    title: str
+    owner_id: uuid.UUID | None = None
+    status: OperationStatus = OperationStatus.PROJECT
+    description: str | None = None
+    cost_ht: Decimal | None = None
+    cost_ttc: Decimal | None = None
+    base_kind: BaseKind = BaseKind.HT
+    eligible_cost: Decimal | None = None
+    deposit_date: date | None = None
+    decision_date: date | None = None
+    notification_date: date | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    start_extension_months: int = 0
+    completion_extension_months: int = 0
+    chef_de_file: bool = False
+    own_share_exception: OwnShareException | None = None
+    own_share_exception_ref: str | None = None
+    notes: str | None = None
+    origin: str = "saisie"
+    source: str | None = None
+    commune_codes: list[str] = field(default_factory=list)
+    links: list[LinkData] = field(default_factory=list)
+    funding_lines: list[FundingLineData] = field(default_factory=list)
+    id: uuid.UUID | None = None
+    version: int | None = None
+
+
+# --- From data to the rules' plain input --------------------------------------
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What the rules need to know about the organisations and schemes involved."""
+
+    organisation_kinds: dict[uuid.UUID, str]
+    schemes: dict[str, FundingScheme]
+
+
+def plan_context(session: Session, data: OperationData) -> PlanContext:
+    ids = {line.financer_id for line in data.funding_lines if line.financer_id}
+    if data.owner_id:
+        ids.add(data.owner_id)
+    kinds = dict(session.execute(select(Organisation.id, Organisation.kind)
+                                 .where(Organisation.id.in_(ids))).tuples().all()) if ids else {}
+    schemes = {s.code: s for s in session.scalars(select(FundingScheme))}
+    return PlanContext(kinds, schemes)
+
+
+def line_label(index: int, line: FundingLineData) -> str:
+    return f"Ligne {index + 1}" + (f" ({line.scheme_code})" if line.scheme_code else "")
+
+
+def plan_input(data: OperationData, context: PlanContext) -> PlanInput:
+    lines = []
+    for index, line in enumerate(data.funding_lines):
+        scheme = context.schemes.get(line.scheme_code or "")
+        kind = context.organisation_kinds.get(line.financer_id) if line.financer_id else None
+        lines.append(LineInput(
+            label=line_label(index, line), field=f"funding_lines[{index}]",
+            status=FundingStatus(line.status), requested=line.amount_requested,
+            granted=line.amount_granted, scheme=line.scheme_code,
+            public=kind is None or kind in PUBLIC_KINDS,
+            state_investment_grant=bool(scheme and scheme.state_investment_grant),
+            state_subsidy=bool(scheme and scheme.state_subsidy),
+            decision_date=line.decision_date,
+            commission_opinion_date=line.commission_opinion_date,
+            payments=tuple(PaymentInput(PaymentKind(p.kind), p.amount, p.payment_date)
+                           for p in line.payments)))
+    owner_kind = context.organisation_kinds.get(data.owner_id) if data.owner_id else None
+    return PlanInput(
+        cost_ht=data.cost_ht, cost_ttc=data.cost_ttc, base_kind=BaseKind(data.base_kind),
+        eligible_cost=data.eligible_cost,
+        owner_local_authority=owner_kind in LOCAL_AUTHORITY_KINDS,
+        chef_de_file=data.chef_de_file,
+        own_share_exception=(OwnShareException(data.own_share_exception)
+                             if data.own_share_exception else None),
+        own_share_exception_ref=data.own_share_exception_ref, lines=tuple(lines),
+        deposit_date=data.deposit_date, decision_date=data.decision_date,
+        notification_date=data.notification_date, start_date=data.start_date,
+        end_date=data.end_date, start_extension_months=data.start_extension_months,
+        completion_extension_months=data.completion_extension_months)
+
+
+def check_operation(session: Session, data: OperationData, today: date | None = None
+                    ) -> list[Finding]:
+    return evaluate_operation(plan_input(data, plan_context(session, data)),
+                              today or date.today())
+
+
+# --- Validation and saving ---------------------------------------------------
+
+def _validate(session: Session, data: OperationData) -> None:
+    data.reference = required_text(data.reference, "Référence de l'opération", 80)
+    data.title = required_text(data.title, "Intitulé de l'opération", 500)
+    try:
+        data.status = OperationStatus(data.status)
+        data.base_kind = BaseKind(data.base_kind)
+        if data.own_share_exception:
+            data.own_share_exception = OwnShareException(data.own_share_exception)
+    except ValueError as exc:
+        raise InvalidInput(f"Opération : valeur inconnue ({exc}).") from exc
+    data.cost_ht = money(data.cost_ht, "Coût HT")
+    data.cost_ttc = money(data.cost_ttc, "Coût TTC")
+    data.eligible_cost = money(data.eligible_cost, "Dépense subventionnable")
+    for name, label in (("start_extension_months", "Prorogation du commencement"),
+                        ("completion_extension_months", "Prorogation de l'achèvement")):
+        value = getattr(data, name)
+        if not isinstance(value, int) or value < 0:
+            raise InvalidInput(f"{label} : nombre de mois entier positif attendu.")
+    clash = session.scalar(select(Operation).where(Operation.reference == data.reference,
+                                                   Operation.id != data.id))
+    if clash is not None:
+        raise InvalidInput(f"Référence de l'opération : « {data.reference} » est déjà utilisée "
+                           f"par l'opération « {clash.title} ».")
+    if data.owner_id and session.get(Organisation, data.owner_id) is None:
+        raise InvalidInput("Maître d'ouvrage : organisation inconnue.")
+    seen_contracts = set()
+    for link in data.links:
+        contract = session.get(Contract, link.contract_id)
+        if contract is None:
+            raise InvalidInput("Contrat de rattachement inconnu.")
+        if link.contract_id in seen_contracts:
+            raise InvalidInput(f"Contrat « {contract.reference} » : rattachement en double.")
+        seen_contracts.add(link.contract_id)
+        if link.axis_id is not None:
+            axis = session.get(Axis, link.axis_id)
+            if axis is None or axis.contract_id != link.contract_id:
+                raise InvalidInput(f"Contrat « {contract.reference} » : l'axe choisi "
+                                   "n'appartient pas à ce contrat.")
+    schemes = set(session.scalars(select(FundingScheme.code)))
+    for index, line in enumerate(data.funding_lines):
+        label = line_label(index, line)
+        try:
+            line.status = FundingStatus(line.status)
+        except ValueError as exc:
+            raise InvalidInput(f"{label} : statut inconnu ({line.status}).") from exc
+        line.amount_requested = money(line.amount_requested, f"{label} : montant sollicité")
+        line.amount_granted = money(line.amount_granted, f"{label} : montant accordé")
+        for value, what in ((line.amount_requested, "sollicité"), (line.amount_granted, "accordé")):
+            if value is not None and value < 0:
+                raise InvalidInput(f"{label} : le montant {what} ne peut pas être négatif.")
+        if line.scheme_code and line.scheme_code not in schemes:
+            raise InvalidInput(f"{label} : dispositif inconnu ({line.scheme_code}).")
+        if line.financer_id and session.get(Organisation, line.financer_id) is None:
+            raise InvalidInput(f"{label} : financeur inconnu.")
+        for number, payment in enumerate(line.payments, start=1):
+            where = f"{label}, versement {number}"
+            try:
+                payment.kind = PaymentKind(payment.kind)
+            except ValueError as exc:
+                raise InvalidInput(f"{where} : nature inconnue ({payment.kind}).") from exc
+            payment.amount = money(payment.amount, f"{where} : montant")
+            if payment.amount is None or payment.amount <= 0:
+                raise InvalidInput(f"{where} : le montant doit être positif.")
+            if payment.payment_date is None:
+                raise InvalidInput(f"{where} : date obligatoire.")
+
+
+def _refuse_line_with_payments(line: FundingLine) -> None:
+    if line.payments:
+        raise DeleteRefused(
+            f"Le financement de {line.scheme_code or 'la ligne'} ne peut pas être supprimé : "
+            f"{len(line.payments)} versement(s) y sont enregistrés.")
+
+
+def _apply(session: Session, operation: Operation, data: OperationData) -> None:
+    set_if_changed(
+        operation, reference=data.reference, title=data.title,
+        description=optional_text(data.description), owner_id=data.owner_id,
+        status=data.status.value, cost_ht=data.cost_ht, cost_ttc=data.cost_ttc,
+        base_kind=data.base_kind.value, eligible_cost=data.eligible_cost,
+        deposit_date=data.deposit_date, decision_date=data.decision_date,
+        notification_date=data.notification_date, start_date=data.start_date,
+        end_date=data.end_date, start_extension_months=data.start_extension_months,
+        completion_extension_months=data.completion_extension_months,
+        chef_de_file=data.chef_de_file,
+        own_share_exception=data.own_share_exception.value if data.own_share_exception else None,
+        own_share_exception_ref=optional_text(data.own_share_exception_ref),
+        notes=optional_text(data.notes), origin=data.origin, source=optional_text(data.source))
+    wanted = communes(session, data.commune_codes, "Communes de l'opération")
+    if [c.code for c in operation.communes] != [c.code for c in wanted]:
+        operation.communes = wanted
+
+    existing_links = {link.contract_id: link for link in operation.links}
+    links = []
+    for link_data in data.links:
+        link = existing_links.pop(link_data.contract_id, None)
+        if link is None:
+            link = OperationLink(contract_id=link_data.contract_id, axis_id=link_data.axis_id)
+        else:
+            set_if_changed(link, axis_id=link_data.axis_id)
+        links.append(link)
+    operation.links = links
+
+    def make_payment(d: PaymentData) -> Payment:
+        return Payment(kind=d.kind.value, payment_date=d.payment_date, amount=d.amount,
+                       reference=optional_text(d.reference))
+
+    def update_payment(p: Payment, d: PaymentData) -> None:
+        set_if_changed(p, kind=d.kind.value, payment_date=d.payment_date, amount=d.amount,
+                       reference=optional_text(d.reference))
+
+    def line_values(d: FundingLineData) -> dict:
+        return dict(financer_id=d.financer_id, scheme_code=d.scheme_code or None,
+                    amount_requested=d.amount_requested, amount_granted=d.amount_granted,
+                    status=d.status.value, decision_reference=optional_text(d.decision_reference),
+                    decision_date=d.decision_date,
+                    commission_opinion_date=d.commission_opinion_date,
+                    budget_year=d.budget_year, notes=optional_text(d.notes))
+
+    def make_line(d: FundingLineData) -> FundingLine:
+        line = FundingLine(id=uuid.uuid4(), **line_values(d))
+        line.payments = [make_payment(p) for p in d.payments]
+        return line
+
+    def update_line(line: FundingLine, d: FundingLineData) -> None:
+        set_if_changed(line, **line_values(d))
+        line.payments = sync_children(line.payments, d.payments, make=make_payment,
+                                      update=update_payment)
+
+    lines = sync_children(operation.funding_lines, data.funding_lines, make=make_line,
+                          update=update_line, before_delete=_refuse_line_with_payments)
+    for position, line in enumerate(lines):
+        set_if_changed(line, position=position)
+    operation.funding_lines = lines
+
+
+def save_operation(db: Database, data: OperationData, *, today: date | None = None
+                   ) -> SaveResult:
+    """Create or update an operation with its plan and payments, checked by the rules
+    (blocking errors refuse a committed operation), in one transaction."""
+    with transaction(db, f"de l'opération « {data.reference} »") as session:
+        return save_operation_in(session, data, today=today)
+
+
+def save_operation_in(session: Session, data: OperationData, *, today: date | None = None
+                      ) -> SaveResult:
+    """:func:`save_operation` inside a transaction the caller holds."""
+    _validate(session, data)
+    findings = check_operation(session, data, today)
+    refused = blocking(findings, data.status in COMMITTED_OPERATION_STATUSES)
+    if refused:
+        raise RuleViolation(refused)
+    if data.id is None:
+        operation = Operation(id=uuid.uuid4())
+        session.add(operation)
+    else:
+        operation = get(session, Operation, data.id, "Opération")
+        check_version(operation, data.version, f"de l'opération « {data.reference} »")
+    _apply(session, operation, data)
+    if data.id is not None:
+        touch(operation)
+    session.flush()
+    return SaveResult(operation.id, operation.version, findings)
+
+
+def delete_operation(db: Database, operation_id: uuid.UUID, version: int) -> None:
+    with transaction(db, "de l'opération") as session:
+        operation = get(session, Operation, operation_id, "Opération")
+        check_version(operation, version, f"de l'opération « {operation.reference} »")
+        what = f"L'opération « {operation.reference} »"
+        payments = session.scalar(
+            select(func.count()).select_from(Payment).join(FundingLine)
+            .where(FundingLine.operation_id == operation_id))
+        if payments:
+            raise DeleteRefused(f"{what} ne peut pas être supprimée : {payments} versement(s) "
+                                "sont enregistrés sur ses financements.")
+        session.delete(operation)
+
+
+# --- Partial writes: one funding line or one payment --------------------------
+
+def load_operation_data(session: Session, operation: Operation) -> OperationData:
+    """The aggregate as plain data (what an editor holds)."""
+    return OperationData(
+        id=operation.id, version=operation.version, reference=operation.reference,
+        title=operation.title, description=operation.description, owner_id=operation.owner_id,
+        status=OperationStatus(operation.status), cost_ht=operation.cost_ht,
+        cost_ttc=operation.cost_ttc, base_kind=BaseKind(operation.base_kind),
+        eligible_cost=operation.eligible_cost, deposit_date=operation.deposit_date,
+        decision_date=operation.decision_date, notification_date=operation.notification_date,
+        start_date=operation.start_date, end_date=operation.end_date,
+        start_extension_months=operation.start_extension_months,
+        completion_extension_months=operation.completion_extension_months,
+        chef_de_file=operation.chef_de_file,
+        own_share_exception=(OwnShareException(operation.own_share_exception)
+                             if operation.own_share_exception else None),
+        own_share_exception_ref=operation.own_share_exception_ref, notes=operation.notes,
+        origin=operation.origin, source=operation.source,
+        commune_codes=[c.code for c in operation.communes],
+        links=[LinkData(link.contract_id, link.axis_id) for link in operation.links],
+        funding_lines=[FundingLineData(
+            id=line.id, financer_id=line.financer_id, scheme_code=line.scheme_code,
+            amount_requested=line.amount_requested, amount_granted=line.amount_granted,
+            status=FundingStatus(line.status), decision_reference=line.decision_reference,
+            decision_date=line.decision_date,
+            commission_opinion_date=line.commission_opinion_date, budget_year=line.budget_year,
+            notes=line.notes,
+            payments=[PaymentData(id=p.id, kind=PaymentKind(p.kind), payment_date=p.payment_date,
+                                  amount=p.amount, reference=p.reference)
+                      for p in line.payments])
+            for line in operation.funding_lines])
+
+
+def _edit_plan(db: Database, operation_id: uuid.UUID, version: int, edit, *,
+               today: date | None = None) -> SaveResult:
+    """Apply *edit* to the operation's data, check the whole plan, save in one go."""
+    with transaction(db, "de l'opération") as session:
+        operation = get(session, Operation, operation_id, "Opération")
+        check_version(operation, version, f"de l'opération « {operation.reference} »")
+        data = load_operation_data(session, operation)
+        edit(data)
+        _validate(session, data)
+        findings = check_operation(session, data, today)
+        refused = blocking(findings, data.status in COMMITTED_OPERATION_STATUSES)
+        if refused:
+            raise RuleViolation(refused)
+        _apply(session, operation, data)
+        touch(operation)
+        session.flush()
+        return SaveResult(operation.id, operation.version, findings)
+
+
+def _line_index(data: OperationData, line_id: uuid.UUID) -> int:
+    for index, line in enumerate(data.funding_lines):
+        if line.id == line_id:
+            return index
+    raise InvalidInput("Ce financement n'appartient pas à l'opération (il a peut-être été "
+                       "supprimé) : rechargez la fiche.")
+
+
+def add_funding_line(db: Database, operation_id: uuid.UUID, version: int,
+                     line: FundingLineData, **kw) -> SaveResult:
+    return _edit_plan(db, operation_id, version,
+                      lambda data: data.funding_lines.append(replace(line, id=None)), **kw)
+
+
+def update_funding_line(db: Database, operation_id: uuid.UUID, version: int,
+                        line: FundingLineData, **kw) -> SaveResult:
+    def edit(data: OperationData) -> None:
+        index = _line_index(data, line.id)
+        data.funding_lines[index] = replace(line, payments=data.funding_lines[index].payments)
+    return _edit_plan(db, operation_id, version, edit, **kw)
+
+
+def delete_funding_line(db: Database, operation_id: uuid.UUID, version: int,
+                        line_id: uuid.UUID, **kw) -> SaveResult:
+    def edit(data: OperationData) -> None:
+        del data.funding_lines[_line_index(data, line_id)]
+    return _edit_plan(db, operation_id, version, edit, **kw)
+
+
+def add_payment(db: Database, operation_id: uuid.UUID, version: int, line_id: uuid.UUID,
+                payment: PaymentData, **kw) -> SaveResult:
+    def edit(data: OperationData) -> None:
+        data.funding_lines[_line_index(data, line_id)].payments.append(
+            replace(payment, id=None))
+    return _edit_plan(db, operation_id, version, edit, **kw)
+
+
+def delete_payment(db: Database, operation_id: uuid.UUID, version: int, line_id: uuid.UUID,
+                   payment_id: uuid.UUID, **kw) -> SaveResult:
+    def edit(data: OperationData) -> None:
+        line = data.funding_lines[_line_index(data, line_id)]
+        kept = [p for p in line.payments if p.id != payment_id]
+        if len(kept) == len(line.payments):
+            raise InvalidInput("Ce versement n'existe plus : rechargez la fiche.")
+        line.payments = kept
+    return _edit_plan(db, operation_id, version, edit, **kw)
