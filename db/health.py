@@ -1,0 +1,124 @@
+"""Health check of a database: schema revision, integrity, counts and totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import BigInteger, case, func, select, text, type_coerce
+from sqlalchemy.orm import Session
+
+from db.database import Database, head_revision
+from db.models import (
+    Arrondissement,
+    Commune,
+    Contract,
+    Epci,
+    FundingLine,
+    Operation,
+    Organisation,
+    Payment,
+)
+from db.vocabulary import FundingStatus
+
+COUNTED = {
+    "contracts": Contract, "operations": Operation, "funding_lines": FundingLine,
+    "payments": Payment, "organisations": Organisation, "communes": Commune,
+    "arrondissements": Arrondissement, "epci": Epci,
+}
+
+
+@dataclass
+class HealthReport:
+    database: str
+    mode: str
+    revision: str | None
+    expected_revision: str
+    integrity: str | None
+    counts: dict[str, int]
+    totals_cents: dict[str, int]
+    by_origin: dict[str, dict[str, int]]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "database": self.database, "mode": self.mode, "healthy": self.healthy,
+            "revision": self.revision, "expected_revision": self.expected_revision,
+            "integrity": self.integrity, "counts": self.counts,
+            "totals_cents": self.totals_cents, "by_origin": self.by_origin,
+            "problems": self.problems,
+        }
+
+
+def cents(column):
+    """A money column as raw integer cents (not converted to Decimal euros)."""
+    return type_coerce(column, BigInteger)
+
+
+def _base_cost_cents():
+    """Cost of the base each plan finances (HT or TTC, as the operation says)."""
+    return case((Operation.base_kind == "TTC", cents(Operation.cost_ttc)),
+                else_=cents(Operation.cost_ht))
+
+
+def _totals(session: Session, origin: str | None = None) -> dict[str, int]:
+    operation_filter = [] if origin is None else [Operation.origin == origin]
+    cost = session.scalar(select(func.coalesce(func.sum(_base_cost_cents()), 0))
+                          .where(*operation_filter))
+    granted = session.scalar(
+        select(func.coalesce(func.sum(cents(FundingLine.amount_granted)), 0))
+        .select_from(FundingLine).join(Operation)
+        .where(FundingLine.status == FundingStatus.GRANTED.value, *operation_filter))
+    paid = session.scalar(
+        select(func.coalesce(func.sum(cents(Payment.amount)), 0))
+        .select_from(Payment).join(FundingLine).join(Operation).where(*operation_filter))
+    return {"cost": int(cost), "granted": int(granted), "paid": int(paid)}
+
+
+def _problems(session: Session) -> list[str]:
+    problems = []
+    paid, granted = func.sum(cents(Payment.amount)), cents(FundingLine.amount_granted)
+    overpaid = session.execute(
+        select(Operation.reference, paid, granted)
+        .select_from(Payment).join(FundingLine).join(Operation)
+        .group_by(FundingLine.id, Operation.reference, granted)
+        .having(paid > func.coalesce(granted, 0))).all()
+    for reference, paid, granted in overpaid:
+        problems.append(f"Opération {reference} : versements ({paid / 100:.2f} €) supérieurs "
+                        f"au montant accordé ({(granted or 0) / 100:.2f} €).")
+    return problems
+
+
+def check(db: Database) -> HealthReport:
+    integrity = None
+    problems: list[str] = []
+    if db.is_sqlite:
+        with db.engine.connect() as connection:
+            rows = [r[0] for r in connection.execute(text("PRAGMA integrity_check"))]
+        integrity = "ok" if rows == ["ok"] else "; ".join(rows[:5])
+        if integrity != "ok":
+            problems.append(f"Contrôle d'intégrité SQLite en échec : {integrity}")
+    revision, expected = db.revision(), head_revision()
+    if revision != expected:
+        problems.append(f"Révision du schéma {revision}, attendue {expected}.")
+    with db.read() as session:
+        counts = {name: session.scalar(select(func.count()).select_from(model))
+                  for name, model in COUNTED.items()}
+        totals = _totals(session)
+        origins = session.scalars(select(Operation.origin).union(select(Contract.origin))).all()
+        by_origin = {}
+        for origin in sorted(origins):
+            by_origin[origin] = {
+                "contracts": session.scalar(select(func.count()).select_from(Contract)
+                                            .where(Contract.origin == origin)),
+                "operations": session.scalar(select(func.count()).select_from(Operation)
+                                             .where(Operation.origin == origin)),
+                **{f"{k}_cents": v for k, v in _totals(session, origin).items()},
+            }
+        problems += _problems(session)
+    return HealthReport(db.display(), db.mode_label, revision, expected, integrity, counts,
+                        totals, by_origin, problems)
