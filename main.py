@@ -58,9 +58,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from db.database import open_database
+    from db.formatting import euros
     from db.health import check
     from db.money import from_cents
-    from db.rules import euros
 
     database = open_database(args.db, create=False, upgrade=False)
     try:

@@ -124,7 +124,8 @@ def _check_sqlite_file(path: Path, *, must_write: bool) -> bool:
             f"La base {path} est endommagée : le fichier est tronqué "
             f"({size} octets au lieu de {page_size * page_count}). "
             "Restaurez une sauvegarde.")
-    if must_write and not os.access(path, os.W_OK):
+    # The write bits too: a file marked read-only stays so even for an administrator.
+    if must_write and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
         raise DatabaseOpenError(
             f"La base {path} est en lecture seule : l'application doit pouvoir y écrire. "
             "Vérifiez les droits du fichier ou copiez-le ailleurs.")
@@ -227,7 +228,10 @@ class Database:
 
 def _make_engine(target: Target) -> Engine:
     if target.is_sqlite:
-        engine = create_engine(target.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        # Pooled connections may serve a worker thread after the GUI thread: the
+        # pool guarantees one user at a time, so sqlite3's thread check can go.
+        engine = create_engine(target.url, connect_args={
+            "timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
     return create_engine(target.url, pool_pre_ping=True,
@@ -254,17 +258,25 @@ def open_database(target: str | os.PathLike[str], *, create: bool = True,
         exists = _check_sqlite_file(parsed.path, must_write=True)  # type: ignore[arg-type]
         if not exists and not create:
             raise DatabaseOpenError(f"La base {parsed.display()} n'existe pas.")
+    else:
+        exists = True
     engine = _make_engine(parsed)
     database = Database(engine, parsed)
     try:
         _bring_to_head(database, create=create, upgrade=upgrade)
-    except DatabaseOpenError:
+    except BaseException as exc:
         engine.dispose()
+        if not exists:  # leave no half-made file behind
+            _remove_sqlite_files(parsed.path)  # type: ignore[arg-type]
+        if isinstance(exc, OperationalError | DBAPIError):
+            raise _connect_error(parsed, exc) from exc
         raise
-    except (OperationalError, DBAPIError) as exc:
-        engine.dispose()
-        raise _connect_error(parsed, exc) from exc
     return database
+
+
+def _remove_sqlite_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _bring_to_head(database: Database, *, create: bool, upgrade: bool) -> None:

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from db.formatting import euros, percent, short_date
 from db.money import ZERO, round_cents, total
 from db.vocabulary import BaseKind, FundingStatus, OwnShareException, PaymentKind
 
@@ -64,21 +65,8 @@ def _warning(code: str, field: str, message: str, article: str | None = None) ->
     return Finding(Severity.WARNING, code, field, message, article)
 
 
-def euros(amount: Decimal) -> str:
-    """``1 234 567,89 €`` (narrow no-break spaces as French typography wants)."""
-    from babel.numbers import format_currency
-
-    return format_currency(amount, "EUR", locale="fr_FR")
-
-
-def percent(ratio: Decimal) -> str:
-    from babel.numbers import format_decimal
-
-    return f"{format_decimal(ratio * 100, format='#,##0.##', locale='fr_FR')} %"
-
-
 def day(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
+    return short_date(value)
 
 
 def add_months(start: date, months: int) -> date:

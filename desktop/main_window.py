@@ -1,0 +1,183 @@
+"""The main window: navigation, list pages, status bar with the database and the
+arrondissement."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from db import queries
+from db.database import Database, open_database
+from db.errors import UserError
+from db.services.settings import set_arrondissement
+from desktop.arrondissement_dialog import ArrondissementDialog
+from desktop.list_pages import PAGES, ListPage
+
+NAVIGATION = [("contracts", "Contrats"), ("operations", "Opérations")]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.setWindowTitle("Suivi des contrats territoriaux")
+        self.resize(1400, 860)
+        self.db = db
+        self.pages: dict[str, ListPage] = {}
+
+        self.navigation = QListWidget()
+        self.navigation.setAccessibleName("Navigation")
+        self.navigation.setObjectName("navigation")
+        self.navigation.setIconSize(QSize(0, 0))
+        for key, label in NAVIGATION:
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            self.navigation.addItem(item)
+        self.navigation.setFixedWidth(180)
+        self.stack = QStackedWidget()
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.navigation)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.navigation.currentRowChanged.connect(self.stack.setCurrentIndex)
+
+        self.database_label = QLabel()
+        self.arrondissement_label = QLabel()
+        self.statusBar().addWidget(self.database_label, 1)
+        self.statusBar().addPermanentWidget(self.arrondissement_label)
+        self._build_actions()
+        self._build_pages()
+
+    # --- construction -------------------------------------------------------
+
+    def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None,
+                tip: str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.open_action = self._action("&Ouvrir une base…", self.choose_database,
+                                        QKeySequence.StandardKey.Open,
+                                        "Ouvrir un autre fichier de base de données")
+        self.quit_action = self._action("&Quitter", self.close, QKeySequence.StandardKey.Quit)
+        self.refresh_action = self._action("&Actualiser", self.refresh,
+                                           QKeySequence.StandardKey.Refresh,
+                                           "Relire les listes depuis la base")
+        self.arrondissement_action = self._action(
+            "&Arrondissement…", self.choose_arrondissement, None,
+            "Changer l'arrondissement suivi par le service")
+        self.about_action = self._action("À &propos", self.about)
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&Fichier")
+        file_menu.addAction(self.open_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        view_menu = menus.addMenu("&Affichage")
+        for index, (_key, label) in enumerate(NAVIGATION):
+            view_menu.addAction(self._action(
+                label, lambda _=False, i=index: self.navigation.setCurrentRow(i),
+                f"Ctrl+{index + 1}"))
+        view_menu.addSeparator()
+        view_menu.addAction(self.refresh_action)
+        settings_menu = menus.addMenu("&Paramètres")
+        settings_menu.addAction(self.arrondissement_action)
+        help_menu = menus.addMenu("Aid&e")
+        help_menu.addAction(self.about_action)
+        toolbar = QToolBar("Actions")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.addAction(self.refresh_action)
+        toolbar.addAction(self.arrondissement_action)
+        self.addToolBar(toolbar)
+
+    def _build_pages(self) -> None:
+        while self.stack.count():
+            widget = self.stack.widget(0)
+            self.stack.removeWidget(widget)
+            widget.deleteLater()
+        arrondissement = queries.current_arrondissement(self.db)
+        self.pages = {}
+        for key, _label in NAVIGATION:
+            page = PAGES[key](self.db, arrondissement)
+            self.pages[key] = page
+            self.stack.addWidget(page)
+        self.navigation.setCurrentRow(0)
+        self._update_status(arrondissement)
+
+    def _update_status(self, arrondissement: queries.ArrondissementRow | None) -> None:
+        self.database_label.setText(f"Base : {self.db.display()} — {self.db.mode_label}")
+        self.arrondissement_label.setText(
+            f"Arrondissement : {arrondissement.label}" if arrondissement
+            else "Arrondissement : non choisi")
+
+    # --- user actions -------------------------------------------------------
+
+    def show_view(self, key: str) -> None:
+        keys = [k for k, _ in NAVIGATION]
+        self.navigation.setCurrentRow(keys.index(key))
+
+    def refresh(self) -> None:
+        for page in self.pages.values():
+            page.reload()
+
+    def choose_arrondissement(self) -> bool:
+        current = queries.current_arrondissement(self.db)
+        dialog = ArrondissementDialog(queries.arrondissements(self.db),
+                                      current.code if current else None, self)
+        if dialog.exec() != ArrondissementDialog.DialogCode.Accepted:
+            return False
+        code = dialog.selected_code()
+        if code is None:
+            QMessageBox.warning(self, "Arrondissement",
+                                "Choisissez un arrondissement dans la liste.")
+            return False
+        set_arrondissement(self.db, code)
+        arrondissement = queries.current_arrondissement(self.db)
+        for page in self.pages.values():
+            page.set_arrondissement(arrondissement)
+        self._update_status(arrondissement)
+        return True
+
+    def choose_database(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Ouvrir une base", str(self.db.target.path.parent if self.db.is_sqlite
+                                         else ""),
+            "Bases de données (*.sqlite *.db);;Tous les fichiers (*)")
+        if not path:
+            return
+        try:
+            database = open_database(path, create=False)
+        except UserError as error:
+            QMessageBox.critical(self, "Ouverture impossible", error.message)
+            return
+        self.db.close()
+        self.db = database
+        self._build_pages()
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self, "À propos",
+            "<b>Suivi des contrats territoriaux</b><br>"
+            "Outil des sous-préfectures pour suivre les contrats signés par l'État avec les "
+            "collectivités, leurs opérations et leurs financements.<br><br>"
+            "Géographie : INSEE, COG 2026 ; DGCL (Licence Ouverte).")

@@ -1,0 +1,54 @@
+"""Running long work off the GUI thread, with a progress dialog.
+
+The work is a plain function (it never touches widgets); its result or error
+comes back on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+
+class _Signals(QObject):
+    finished = Signal(object)
+    failed = Signal(object)
+
+
+class _Job(QRunnable):
+    def __init__(self, work: Callable[[], Any]) -> None:
+        super().__init__()
+        self.work = work
+        self.signals = _Signals()
+
+    def run(self) -> None:
+        try:
+            result = self.work()
+        except BaseException as error:  # handed over to the GUI thread
+            self.signals.failed.emit(error)
+        else:
+            self.signals.finished.emit(result)
+
+
+def run_with_progress(parent: QWidget | None, label: str, work: Callable[[], Any]) -> Any:
+    """Run *work* in a worker thread while a busy dialog shows; return its result
+    or raise its exception, on the GUI thread."""
+    dialog = QProgressDialog(label, "", 0, 0, parent)
+    dialog.setWindowTitle("Veuillez patienter")
+    dialog.setCancelButton(None)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(300)
+    loop = QEventLoop()
+    outcome: dict[str, Any] = {}
+    job = _Job(work)
+    job.signals.finished.connect(lambda result: (outcome.update(result=result), loop.quit()))
+    job.signals.failed.connect(lambda error: (outcome.update(error=error), loop.quit()))
+    QThreadPool.globalInstance().start(job)
+    loop.exec()
+    dialog.close()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
