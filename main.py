@@ -13,6 +13,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from sqlalchemy.exc import DatabaseError
+
 from db.errors import UserError
 
 VIEWS = ("contracts", "operations")
@@ -100,8 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         print(f"Erreur : {error.message}", file=sys.stderr)
         return error.exit_code
-    except sqlite3.DatabaseError as error:
-        print(f"Erreur : la base est endommagée ou illisible ({error}). "
+    except (sqlite3.DatabaseError, DatabaseError) as error:
+        reason = getattr(error, "orig", error)
+        print(f"Erreur : la base est endommagée ou illisible ({reason}). "
               "Restaurez une sauvegarde.", file=sys.stderr)
         return 2
 

@@ -133,17 +133,27 @@ def _check_sqlite_file(path: Path, *, must_write: bool) -> bool:
         raise DatabaseOpenError(
             f"Le dossier de la base {path} est en lecture seule : SQLite doit y créer "
             "son journal. Copiez la base dans un dossier accessible en écriture.")
+    return True
+
+
+def _sqlite_state(path: Path) -> tuple[str | None, set[str]]:
+    """Revision and tables of an existing file, read without modifying it."""
     try:
         probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            tables = {row[0] for row in probe.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            revision = None
+            if "alembic_version" in tables:
+                row = probe.execute("SELECT version_num FROM alembic_version").fetchone()
+                revision = row[0] if row else None
         finally:
             probe.close()
     except sqlite3.DatabaseError as exc:
         raise DatabaseOpenError(
             f"La base {path} est illisible ou endommagée ({exc}). Restaurez une sauvegarde."
         ) from exc
-    return True
+    return revision, tables - {"alembic_version"}
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -254,12 +264,13 @@ def open_database(target: str | os.PathLike[str], *, create: bool = True,
     nothing, when the target is not usable.
     """
     parsed = parse_target(target)
+    exists = True
     if parsed.is_sqlite:
         exists = _check_sqlite_file(parsed.path, must_write=True)  # type: ignore[arg-type]
         if not exists and not create:
             raise DatabaseOpenError(f"La base {parsed.display()} n'existe pas.")
-    else:
-        exists = True
+        if exists:  # decided before any connection sets WAL on the file
+            _plan_upgrade(parsed.display(), *_sqlite_state(parsed.path), create, upgrade)
     engine = _make_engine(parsed)
     database = Database(engine, parsed)
     try:
@@ -274,20 +285,11 @@ def open_database(target: str | os.PathLike[str], *, create: bool = True,
     return database
 
 
-def _remove_sqlite_files(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def _bring_to_head(database: Database, *, create: bool, upgrade: bool) -> None:
-    script = ScriptDirectory.from_config(alembic_config())
-    head = head_revision()
-    with database.engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-        tables = set(inspect(connection).get_table_names())
-    if current == head:
-        return
-    where = database.display()
+def _plan_upgrade(where: str, current: str | None, tables: set[str], create: bool,
+                  upgrade: bool) -> bool:
+    """Whether the database must be brought to head; refuse what we must not touch."""
+    if current == head_revision():
+        return False
     if current is None:
         if tables:
             raise DatabaseOpenError(
@@ -295,19 +297,34 @@ def _bring_to_head(database: Database, *, create: bool, upgrade: bool) -> None:
                 "l'application : elle n'a pas été modifiée.")
         if not create:
             raise DatabaseOpenError(f"La base {where} est vide.")
-    else:
-        try:
-            script.get_revision(current)
-        except Exception as exc:
-            raise DatabaseOpenError(
-                f"La base {where} a été créée par une version plus récente de l'application "
-                f"(révision {current}). Mettez l'application à jour pour l'ouvrir ; "
-                "la base n'a pas été modifiée.") from exc
-        if not upgrade:
-            raise DatabaseOpenError(
-                f"La base {where} doit être mise à jour (révision {current}).")
-        if database.is_sqlite:
-            database.backup_path = backup_sqlite(database.target.path, f"rev{current}")
+        return True
+    try:
+        ScriptDirectory.from_config(alembic_config()).get_revision(current)
+    except Exception as exc:
+        raise DatabaseOpenError(
+            f"La base {where} a été créée par une version plus récente de l'application "
+            f"(révision {current}). Mettez l'application à jour pour l'ouvrir ; "
+            "la base n'a pas été modifiée.") from exc
+    if not upgrade:
+        raise DatabaseOpenError(
+            f"La base {where} doit être mise à jour (révision {current}) : ouvrez-la avec "
+            "l'application pour la mettre à jour.")
+    return True
+
+
+def _bring_to_head(database: Database, *, create: bool, upgrade: bool) -> None:
+    with database.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
+    if not _plan_upgrade(database.display(), current, tables, create, upgrade):
+        return
+    if current is not None and database.is_sqlite:
+        database.backup_path = backup_sqlite(database.target.path, f"rev{current}")
     # One transaction for the whole upgrade: all of it, or nothing.
     with database.engine.begin() as connection:
         command.upgrade(alembic_config(connection), "head")
+
+
+def _remove_sqlite_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import BigInteger, case, func, select, text, type_coerce
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.database import Database, head_revision
@@ -97,11 +98,18 @@ def check(db: Database) -> HealthReport:
     integrity = None
     problems: list[str] = []
     if db.is_sqlite:
-        with db.engine.connect() as connection:
-            rows = [r[0] for r in connection.execute(text("PRAGMA integrity_check"))]
+        try:
+            with db.engine.connect() as connection:
+                rows = [r[0] for r in connection.execute(text("PRAGMA integrity_check"))]
+        except DBAPIError as exc:
+            rows = [str(exc.orig)]
         integrity = "ok" if rows == ["ok"] else "; ".join(rows[:5])
         if integrity != "ok":
-            problems.append(f"Contrôle d'intégrité SQLite en échec : {integrity}")
+            # Counting on a damaged file could fail half-way: report the damage only.
+            return HealthReport(
+                db.display(), db.mode_label, None, head_revision(), integrity, {}, {}, {},
+                [f"Contrôle d'intégrité SQLite en échec : {integrity}. "
+                 "Restaurez une sauvegarde."])
     revision, expected = db.revision(), head_revision()
     if revision != expected:
         problems.append(f"Révision du schéma {revision}, attendue {expected}.")

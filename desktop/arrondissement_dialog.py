@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.queries import ArrondissementRow
+from db.text import normalize
 
 
 class ArrondissementDialog(QDialog):
@@ -51,5 +52,12 @@ class ArrondissementDialog(QDialog):
         self.resize(480, 160)
 
     def selected_code(self) -> str | None:
-        index = self.combo.findText(self.combo.currentText())
-        return self.combo.itemData(index) if index >= 0 else None
+        """The arrondissement typed or picked; a partial text counts if only one matches."""
+        text = self.combo.currentText()
+        index = self.combo.findText(text)
+        if index >= 0:
+            return self.combo.itemData(index)
+        wanted = normalize(text)
+        matches = [i for i in range(self.combo.count())
+                   if wanted and wanted in normalize(self.combo.itemText(i))]
+        return self.combo.itemData(matches[0]) if len(matches) == 1 else None

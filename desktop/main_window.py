@@ -151,12 +151,15 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Arrondissement",
                                 "Choisissez un arrondissement dans la liste.")
             return False
+        self.apply_arrondissement(code)
+        return True
+
+    def apply_arrondissement(self, code: str) -> None:
         set_arrondissement(self.db, code)
         arrondissement = queries.current_arrondissement(self.db)
         for page in self.pages.values():
             page.set_arrondissement(arrondissement)
         self._update_status(arrondissement)
-        return True
 
     def choose_database(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

@@ -130,7 +130,7 @@ def plan_context(session: Session, data: OperationData) -> PlanContext:
     if data.owner_id:
         ids.add(data.owner_id)
     kinds = dict(session.execute(select(Organisation.id, Organisation.kind)
-                                 .where(Organisation.id.in_(ids))).tuples().all()) if ids else {}
+                                 .where(Organisation.id.in_(ids))).all()) if ids else {}
     schemes = {s.code: s for s in session.scalars(select(FundingScheme))}
     return PlanContext(kinds, schemes)
 

@@ -1,0 +1,145 @@
+"""The main window driven as a user would, on the demo database."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
+
+from db.database import open_database
+from db.services.settings import get_setting
+from desktop.app import first_run, make_application
+from desktop.arrondissement_dialog import ArrondissementDialog
+from desktop.main_window import MainWindow
+from desktop.table_model import ROW_ROLE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def window(qtbot, demo_db):
+    make_application()
+    main = MainWindow(demo_db)
+    qtbot.addWidget(main)
+    main.show()
+    qtbot.waitExposed(main)
+    return main
+
+
+def references(page) -> list[str]:
+    model = page.table.model()
+    while model.canFetchMore():
+        model.fetchMore()
+    return [model.index(r, 0).data(ROW_ROLE).reference for r in range(model.rowCount())]
+
+
+def click_navigation(qtbot, window, label: str) -> None:
+    item = window.navigation.findItems(label, Qt.MatchFlag.MatchExactly)[0]
+    rect = window.navigation.visualItemRect(item)
+    qtbot.mouseClick(window.navigation.viewport(), Qt.MouseButton.LeftButton,
+                     pos=rect.center())
+
+
+def test_lists_show_the_demo_contracts_of_the_arrondissement(qtbot, window):
+    contracts = window.pages["contracts"]
+    assert window.stack.currentWidget() is contracts
+    shown = references(contracts)
+    assert "FICTIF-CRTE-591" in shown and "pacte-sat" in shown
+    assert "cper-picardie-2015-2020" not in shown  # not in Avesnes-sur-Helpe
+    assert contracts.footer.text() == f"{len(shown)} contrats"
+    assert "Avesnes-sur-Helpe" in window.arrondissement_label.text()
+    assert "fichier local" in window.database_label.text()
+
+    contracts.scope.setFocus()
+    qtbot.keyClick(contracts.scope, Qt.Key.Key_Down)  # "Tout le territoire"
+    everything = references(contracts)
+    assert len(everything) == 38
+    assert {"cper-picardie-2015-2020", "erbm", "FICTIF-CRTE-591"} <= set(everything)
+    assert contracts.footer.text() == "38 contrats"
+
+
+def test_operations_list_with_amounts(qtbot, window):
+    click_navigation(qtbot, window, "Opérations")
+    operations = window.pages["operations"]
+    assert window.stack.currentWidget() is operations
+    shown = references(operations)
+    assert "FICTIF-DETR-2025-001" in shown
+    model = operations.table.model()
+    row = shown.index("FICTIF-DETR-2025-005")  # a settled operation: nothing left to pay
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in
+               range(model.columnCount())]
+    remaining = model.index(row, headers.index("Reste à verser")).data()
+    assert remaining.replace("\u202f", " ").replace("\xa0", " ") == "0,00 €"
+    paid = model.index(row, headers.index("Versé")).data()
+    assert paid == model.index(row, headers.index("Accordé")).data()
+    operations.scope.setCurrentIndex(1)
+    unknown = references(operations).index("cper-requalification-a1")
+    assert model.index(unknown, headers.index("Coût")).data() == "non communiqué"
+
+
+def test_changing_the_arrondissement_from_the_menu(qtbot, window):
+    def answer_dialog():
+        dialog = QApplication.activeModalWidget()
+        try:
+            assert isinstance(dialog, ArrondissementDialog)
+            dialog.combo.lineEdit().selectAll()
+            qtbot.keyClicks(dialog.combo.lineEdit(), "calais (pas")
+            qtbot.keyClick(dialog.combo.completer().popup(), Qt.Key.Key_Escape)
+            buttons = dialog.findChild(QDialogButtonBox)
+            qtbot.mouseClick(buttons.button(QDialogButtonBox.StandardButton.Ok),
+                             Qt.MouseButton.LeftButton)
+        finally:  # never leave a modal dialog open: the test would hang
+            if dialog is not None and dialog.isVisible():
+                dialog.reject()
+
+    QTimer.singleShot(100, answer_dialog)
+    window.arrondissement_action.trigger()
+    assert get_setting(window.db, "arrondissement") == "626"
+    assert "Calais" in window.arrondissement_label.text()
+    shown = references(window.pages["contracts"])
+    assert "cdt-calais-calaisis" in shown and "FICTIF-CRTE-591" not in shown
+
+
+def test_first_run_offers_the_demo_and_loads_it(qtbot, tmp_path):
+    make_application()
+    database = open_database(tmp_path / "nouvelle.sqlite")
+    main = MainWindow(database)
+    qtbot.addWidget(main)
+    assert main.pages["contracts"].model.total == 0
+
+    def accept():
+        box = QApplication.activeModalWidget()
+        try:
+            assert isinstance(box, QMessageBox)
+            assert "démonstration" in box.text()
+            qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes),
+                             Qt.MouseButton.LeftButton)
+        finally:
+            if box is not None and box.isVisible():
+                box.reject()
+
+    QTimer.singleShot(100, accept)
+    first_run(main, created=True)
+    assert main.pages["contracts"].model.total == 5  # the demo sets Avesnes-sur-Helpe
+    assert get_setting(main.db, "arrondissement") == "591"
+    database.close()
+
+
+@pytest.mark.parametrize("view", ["contracts", "operations"])
+def test_screenshot_command(demo_path, tmp_path, view):
+    image = tmp_path / f"{view}.png"
+    result = subprocess.run([sys.executable, "main.py", "--db", str(demo_path),
+                             "--screenshot", str(image), "--view", view], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    picture = QImage(str(image))
+    assert picture.width() >= 1200 and picture.height() >= 700
+    # Not a blank picture: the table draws dark text on light rows.
+    colours = {picture.pixel(x, y) for x in range(0, picture.width(), 37)
+               for y in range(0, picture.height(), 23)}
+    assert len(colours) > 5
