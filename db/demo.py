@@ -50,7 +50,7 @@ from db.services.operations import (
 )
 from db.services.organisations import OrganisationData, save_organisation_in
 from db.services.settings import ARRONDISSEMENT
-from db.text import normalize
+from db.text import commune_organisation_name, normalize
 from db.vocabulary import (
     ContractStatus,
     FundingStatus,
@@ -431,11 +431,6 @@ PROJECTS = [
     ("Vidéoprotection des espaces publics", 2, "DETR"),
     ("Réfection des réseaux d'eaux pluviales", 1, "DETR"),
 ]
-
-
-def commune_organisation_name(name: str) -> str:
-    elided = normalize(name[:1]) in set("aeiouy") and not name.startswith(("Le ", "La ", "Les "))
-    return f"Commune d'{name}" if elided else f"Commune de {name}"
 
 
 def _fictive_owners(session: Session) -> tuple[list[Commune], list[Epci]]:

@@ -19,6 +19,11 @@ def euros(amount: Decimal | None, unknown: str = UNKNOWN_AMOUNT) -> str:
     return format_currency(amount, "EUR", locale=LOCALE)
 
 
+def number(value: int) -> str:
+    """``100 000``."""
+    return format_decimal(value, locale=LOCALE)
+
+
 def percent(ratio: Decimal | None) -> str:
     if ratio is None:
         return ""

@@ -17,3 +17,13 @@ def normalize(text: str | None) -> str:
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     stripped = stripped.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae")
     return _SEPARATORS.sub(" ", stripped.casefold()).strip()
+
+
+def commune_organisation_name(name: str) -> str:
+    """``Commune d'Aibes``, ``Commune du Quesnoy``, ``Commune des Hauts-Talican``."""
+    for article, contracted in (("Le ", "du "), ("Les ", "des ")):
+        if name.startswith(article):
+            return f"Commune {contracted}{name[len(article):]}"
+    if normalize(name[:1]) in set("aeiouy") and not name.startswith("L'"):
+        return f"Commune d'{name}"
+    return f"Commune de {name}"

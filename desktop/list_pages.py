@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from db import queries
 from db.database import Database
+from db.formatting import number
 from db.vocabulary import ContractStatus, OperationStatus
 from desktop.table_model import Column, MoneyColumn, PagedTableModel
 
@@ -74,13 +76,18 @@ class ListPage(QWidget):
         for index, column in enumerate(columns):
             self.table.setColumnWidth(index, column.width)
         self.scope.currentIndexChanged.connect(self.reload)
+        self.table.viewport().installEventFilter(self)
         self._update_footer()
 
     # The title column takes the room the others leave, but never less than its width.
     stretch_column = 1
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
-        super().resizeEvent(event)
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt override)
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_title_column()
+        return super().eventFilter(watched, event)
+
+    def _fit_title_column(self) -> None:
         columns = self.model.columnCount()
         others = sum(self.table.columnWidth(i) for i in range(columns)
                      if i != self.stretch_column)
@@ -125,7 +132,7 @@ class ListPage(QWidget):
 
     def _update_footer(self) -> None:
         total = self.model.total
-        self.footer.setText(f"{total} {self.noun[0] if total <= 1 else self.noun[1]}")
+        self.footer.setText(f"{number(total)} {self.noun[0] if total <= 1 else self.noun[1]}")
 
 
 def _label(enum_cls: type) -> Callable[[str], str]:
@@ -151,7 +158,7 @@ class ContractsPage(ListPage):
             Column("Statut", lambda r: status(r.status), 95),
             Column("Signature", lambda r: r.signature_date, 88, "Date de signature"),
             Column("Fin", lambda r: r.end_date, 88, "Date de fin"),
-            Column("Opérations", lambda r: r.operations, 82, "Nombre d'opérations"),
+            Column("Opérations", lambda r: r.operations, 96, "Nombre d'opérations"),
             MoneyColumn("Coût des opérations", lambda r: r.cost, 150),
             MoneyColumn("Accordé", lambda r: r.granted, 135, "Financements accordés"),
         ]
