@@ -93,17 +93,17 @@ ACTOR_ALIASES = {
     "prefet": "etat",
 }
 
-# Signatory strings: (actor or None for a new grouping, role).
+# Signatory strings naming a person's role: (pattern whose group 1 is the role, actor).
 SIGNATORY_ROLES = [
-    (re.compile(r"^état — (.+)$"), "etat", None),
-    (re.compile(r"^(préfet.*)$"), "etat", None),
-    (re.compile(r"^(président) du (conseil départemental du nord)$"), "dep-nord", None),
-    (re.compile(r"^(président) du (conseil départemental du pas-de-calais)$"), "dep-pdc", None),
-    (re.compile(r"^(président) du (conseil départemental de la somme)$"), "dep-somme", None),
-    (re.compile(r"^(président) du (conseil régional hauts-de-france)$"), "region-hdf", None),
-    (re.compile(r"^(président) de la (communauté d’agglomération d’amiens métropole)$"),
-     "amiens-metropole", None),
-    (re.compile(r"^(maire) d’amiens$"), "ville-amiens", None),
+    (re.compile(r"^état — (.+)$"), "etat"),
+    (re.compile(r"^(préfet.*)$"), "etat"),
+    (re.compile(r"^(président) du conseil départemental du nord$"), "dep-nord"),
+    (re.compile(r"^(président) du conseil départemental du pas-de-calais$"), "dep-pdc"),
+    (re.compile(r"^(président) du conseil départemental de la somme$"), "dep-somme"),
+    (re.compile(r"^(président) du conseil régional hauts-de-france$"), "region-hdf"),
+    (re.compile(r"^(président) de la communauté d’agglomération d’amiens métropole$"),
+     "amiens-metropole"),
+    (re.compile(r"^(maire) d’amiens$"), "ville-amiens"),
 ]
 
 SCHEMES = {
@@ -215,11 +215,11 @@ class Resolver:
 
     def signatory(self, text: str) -> SignatoryData:
         lowered = text.lower()
-        for pattern, key, _ in SIGNATORY_ROLES:
+        for pattern, key in SIGNATORY_ROLES:
             match = pattern.match(lowered)
             if match:
-                role = text[match.start(1):match.end(1)] if match.groups() else None
-                return SignatoryData(organisation_id=self.actor(key), role=role)
+                return SignatoryData(organisation_id=self.actor(key),
+                                     role=text[match.start(1):match.end(1)])
         kind = (OrganisationKind.LOCAL_GROUPING if "collectivit" in lowered
                 or "intercommunal" in lowered else OrganisationKind.OTHER)
         return SignatoryData(organisation_id=self.organisation(text, kind))

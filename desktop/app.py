@@ -48,8 +48,7 @@ def offer_demo(window: MainWindow) -> None:
                           lambda: build_demo(window.db))
     except UserError as error:
         QMessageBox.critical(window, "Démonstration", error.message)
-    window.refresh()
-    window._build_pages()
+    window.rebuild_pages()
 
 
 def first_run(window: MainWindow, created: bool) -> None:

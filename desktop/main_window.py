@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.database_label, 1)
         self.statusBar().addPermanentWidget(self.arrondissement_label)
         self._build_actions()
-        self._build_pages()
+        self.rebuild_pages()
 
     # --- construction -------------------------------------------------------
 
@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.arrondissement_action)
         self.addToolBar(toolbar)
 
-    def _build_pages(self) -> None:
+    def rebuild_pages(self) -> None:
         while self.stack.count():
             widget = self.stack.widget(0)
             self.stack.removeWidget(widget)
@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
             return
         self.db.close()
         self.db = database
-        self._build_pages()
+        self.rebuild_pages()
 
     def about(self) -> None:
         QMessageBox.about(

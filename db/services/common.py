@@ -70,6 +70,19 @@ def check_version(record: Tracked, expected: int | None, what: str) -> None:
             expected_version=expected, current_version=record.version)
 
 
+def record_to_save(session: Session, model: type[T], data: Any, what: str) -> T:
+    """The aggregate root a save writes to: new when ``data.id`` is None, else the stored
+    one, provided nobody saved it since ``data.version`` was read."""
+    if data.id is None:
+        record = model(id=uuid.uuid4())
+        session.add(record)
+        return record
+    record = get(session, model, data.id, what)
+    check_version(record, data.version, what)
+    touch(record)
+    return record
+
+
 def touch(record: Tracked) -> None:
     """Mark an aggregate root as changed so its version moves with its children."""
     record.updated_at = datetime.now(UTC)

@@ -35,10 +35,10 @@ from db.services.common import (
     get,
     money,
     optional_text,
+    record_to_save,
     required_text,
     set_if_changed,
     sync_children,
-    touch,
     transaction,
 )
 from db.vocabulary import COMMITTED_CONTRACT_STATUSES, ContractStatus
@@ -212,15 +212,8 @@ def save_contract_in(session: Session, data: ContractData) -> SaveResult:
     refused = blocking(findings, data.status in COMMITTED_CONTRACT_STATUSES)
     if refused:
         raise RuleViolation(refused)
-    if data.id is None:
-        contract = Contract(id=uuid.uuid4())
-        session.add(contract)
-    else:
-        contract = get(session, Contract, data.id, "Contrat")
-        check_version(contract, data.version, f"du contrat « {data.reference} »")
+    contract = record_to_save(session, Contract, data, f"du contrat « {data.reference} »")
     _apply(session, contract, data, contract_type)
-    if data.id is not None:
-        touch(contract)
     session.flush()
     return SaveResult(contract.id, contract.version, findings)
 

@@ -35,6 +35,7 @@ from db.services.common import (
     get,
     money,
     optional_text,
+    record_to_save,
     required_text,
     set_if_changed,
     sync_children,
@@ -330,15 +331,9 @@ def save_operation_in(session: Session, data: OperationData, *, today: date | No
     refused = blocking(findings, data.status in COMMITTED_OPERATION_STATUSES)
     if refused:
         raise RuleViolation(refused)
-    if data.id is None:
-        operation = Operation(id=uuid.uuid4())
-        session.add(operation)
-    else:
-        operation = get(session, Operation, data.id, "Opération")
-        check_version(operation, data.version, f"de l'opération « {data.reference} »")
+    operation = record_to_save(session, Operation, data,
+                               f"de l'opération « {data.reference} »")
     _apply(session, operation, data)
-    if data.id is not None:
-        touch(operation)
     session.flush()
     return SaveResult(operation.id, operation.version, findings)
 

@@ -16,6 +16,7 @@ from db.services.common import (
     check_version,
     get,
     optional_text,
+    record_to_save,
     required_text,
     set_if_changed,
     transaction,
@@ -51,12 +52,8 @@ def save_organisation_in(session: Session, data: OrganisationData) -> SaveResult
         kind = OrganisationKind(data.kind)
     except ValueError as exc:
         raise InvalidInput(f"Nature de l'organisation inconnue : {data.kind}.") from exc
-    if data.id is None:
-        organisation = Organisation(id=uuid.uuid4())
-        session.add(organisation)
-    else:
-        organisation = get(session, Organisation, data.id, "Organisation")
-        check_version(organisation, data.version, f"de l'organisation « {name} »")
+    organisation = record_to_save(session, Organisation, data,
+                                  f"de l'organisation « {name} »")
     set_if_changed(
         organisation, name=name, kind=kind.value, acronym=optional_text(data.acronym),
         siren=optional_text(data.siren), commune_code=data.commune_code,
