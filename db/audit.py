@@ -47,7 +47,9 @@ def _identity(obj: Any) -> str:
     return "/".join(str(part) for part in key)
 
 
-_SKIPPED = {"version", "created_at", "created_by", "updated_at", "updated_by"}
+# Bookkeeping and derived caches (db.services.caches): not facts worth auditing.
+_SKIPPED = {"version", "created_at", "created_by", "updated_at", "updated_by",
+            "search_document", "granted_total", "paid_total"}
 
 
 def _snapshot(obj: Any) -> dict[str, Any]:

@@ -91,7 +91,36 @@ def _problems(session: Session) -> list[str]:
     for reference, paid, granted in overpaid:
         problems.append(f"Opération {reference} : versements ({paid / 100:.2f} €) supérieurs "
                         f"au montant accordé ({(granted or 0) / 100:.2f} €).")
+    problems += _stale_totals(session)
     return problems
+
+
+def _stale_totals(session: Session) -> list[str]:
+    """The cached totals of each operation must equal the sums of its lines and payments."""
+    granted = (select(FundingLine.operation_id, func.sum(cents(FundingLine.amount_granted))
+                      .label("cents"))
+               .where(FundingLine.status == FundingStatus.GRANTED.value)
+               .group_by(FundingLine.operation_id).subquery())
+    paid = (select(FundingLine.operation_id, func.sum(cents(Payment.amount)).label("cents"))
+            .join(Payment, Payment.funding_line_id == FundingLine.id)
+            .group_by(FundingLine.operation_id).subquery())
+    stale = session.scalars(
+        select(Operation.reference)
+        .outerjoin(granted, granted.c.operation_id == Operation.id)
+        .outerjoin(paid, paid.c.operation_id == Operation.id)
+        .where((func.coalesce(cents(Operation.granted_total), -1)
+                != func.coalesce(granted.c.cents, -1))
+               | (cents(Operation.paid_total) != func.coalesce(paid.c.cents, 0)))
+        .limit(20)).all()
+    line_paid = (select(Payment.funding_line_id, func.sum(cents(Payment.amount)).label("cents"))
+                 .group_by(Payment.funding_line_id).subquery())
+    stale += session.scalars(
+        select(Operation.reference).join(FundingLine, FundingLine.operation_id == Operation.id)
+        .outerjoin(line_paid, line_paid.c.funding_line_id == FundingLine.id)
+        .where(cents(FundingLine.paid_total) != func.coalesce(line_paid.c.cents, 0))
+        .limit(20)).all()
+    return [f"Opération {reference} : totaux accordé/versé en cache périmés "
+            "(à recalculer)." for reference in dict.fromkeys(stale)]
 
 
 def check(db: Database) -> HealthReport:

@@ -174,6 +174,7 @@ class Organisation(Tracked, Base):
     region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
     aliases: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
+    search_document: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 # --- Catalogue ---------------------------------------------------------------
@@ -236,6 +237,7 @@ class Contract(Tracked, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     origin: Mapped[str] = mapped_column(String(32), default="saisie")
     source: Mapped[str | None] = mapped_column(Text)
+    search_document: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     contract_type: Mapped[ContractType] = relationship()
     axes: Mapped[list[Axis]] = relationship(
@@ -344,6 +346,13 @@ class Operation(Tracked, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     origin: Mapped[str] = mapped_column(String(32), default="saisie")
     source: Mapped[str | None] = mapped_column(Text)
+    search_document: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Cached sums of the aggregate (granted lines, payments), kept by the services
+    # so that lists sort and total 100 000 operations instantly; `check` verifies them.
+    granted_total: Mapped[Decimal | None] = mapped_column("granted_total_cents", Money,
+                                                          index=True)
+    paid_total: Mapped[Decimal] = mapped_column("paid_total_cents", Money, default=0,
+                                                server_default="0", index=True)
 
     owner: Mapped[Organisation | None] = relationship()
     communes: Mapped[list[Commune]] = relationship(secondary=operation_commune)
@@ -395,6 +404,9 @@ class FundingLine(Tracked, Base):
     budget_year: Mapped[int | None] = mapped_column(Integer, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Cached sum of the payments (db.services.caches), verified by `check`.
+    paid_total: Mapped[Decimal] = mapped_column("paid_total_cents", Money, default=0,
+                                                server_default="0")
 
     operation: Mapped[Operation] = relationship(back_populates="funding_lines")
     financer: Mapped[Organisation | None] = relationship()

@@ -27,6 +27,7 @@ from db.models import (
     SteeringMeeting,
 )
 from db.rules import ContractInput, blocking, evaluate_contract
+from db.services import caches
 from db.services.common import (
     SaveResult,
     check_version,
@@ -213,8 +214,13 @@ def save_contract_in(session: Session, data: ContractData) -> SaveResult:
     if refused:
         raise RuleViolation(refused)
     contract = record_to_save(session, Contract, data, f"du contrat « {data.reference} »")
+    renamed = data.id is not None and contract.reference != data.reference
     _apply(session, contract, data, contract_type)
+    caches.refresh_contract(session, contract)
     session.flush()
+    if renamed:
+        caches.refresh_around_contract(session, contract.id)
+        session.flush()
     return SaveResult(contract.id, contract.version, findings)
 
 

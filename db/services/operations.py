@@ -28,6 +28,7 @@ from db.models import (
     Payment,
 )
 from db.rules import Finding, LineInput, PaymentInput, PlanInput, blocking, evaluate_operation
+from db.services import caches
 from db.services.common import (
     SaveResult,
     check_version,
@@ -334,6 +335,7 @@ def save_operation_in(session: Session, data: OperationData, *, today: date | No
     operation = record_to_save(session, Operation, data,
                                f"de l'opération « {data.reference} »")
     _apply(session, operation, data)
+    caches.refresh_operation(session, operation)
     session.flush()
     return SaveResult(operation.id, operation.version, findings)
 
@@ -400,6 +402,7 @@ def _edit_plan(db: Database, operation_id: uuid.UUID, version: int, edit, *,
         if refused:
             raise RuleViolation(refused)
         _apply(session, operation, data)
+        caches.refresh_operation(session, operation)
         touch(operation)
         session.flush()
         return SaveResult(operation.id, operation.version, findings)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from db.database import Database
 from db.errors import DeleteRefused, InvalidInput
 from db.models import FundingLine, Operation, Organisation, Signatory
+from db.services import caches
 from db.services.common import (
     SaveResult,
     check_version,
@@ -54,13 +55,19 @@ def save_organisation_in(session: Session, data: OrganisationData) -> SaveResult
         raise InvalidInput(f"Nature de l'organisation inconnue : {data.kind}.") from exc
     organisation = record_to_save(session, Organisation, data,
                                   f"de l'organisation « {name} »")
+    renamed = data.id is not None and (organisation.name, organisation.acronym) != (
+        name, optional_text(data.acronym))
     set_if_changed(
         organisation, name=name, kind=kind.value, acronym=optional_text(data.acronym),
         siren=optional_text(data.siren), commune_code=data.commune_code,
         epci_code=data.epci_code, departement_code=data.departement_code,
         region_code=data.region_code, aliases=optional_text(data.aliases),
         notes=optional_text(data.notes))
+    caches.refresh_organisation(session, organisation)
     session.flush()
+    if renamed:
+        caches.refresh_around_organisation(session, organisation.id)
+        session.flush()
     return SaveResult(organisation.id, organisation.version)
 
 

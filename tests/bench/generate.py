@@ -49,6 +49,7 @@ from db.models import (  # noqa: E402
     operation_commune,
 )
 from db.money import from_cents  # noqa: E402
+from db.search import contract_document, operation_document, organisation_document  # noqa: E402,E501
 from db.text import commune_organisation_name  # noqa: E402
 from db.vocabulary import (  # noqa: E402
     ContractStatus,
@@ -98,6 +99,7 @@ class Generator:
         self.rng = random.Random(seed)
         self.region = region
         self.rows: dict[object, list[dict]] = {}
+        self.names: dict[uuid.UUID, str] = {}
 
     def uid(self) -> uuid.UUID:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
@@ -126,6 +128,7 @@ class Generator:
         self.arrondissements = sorted({c.arrondissement_code for c in self.communes
                                        if c.arrondissement_code})
         self.arrondissement_of = {c.code: c.arrondissement_code for c in self.communes}
+        self.commune_names = {c.code: c.name for c in self.communes}
         region_codes = {c.code for c in self.communes}
         members: dict[str, list[str]] = {}
         for epci_code, commune_code in session.execute(
@@ -142,7 +145,11 @@ class Generator:
     # --- organisations ----------------------------------------------------------
 
     def organisation(self, name: str, kind: OrganisationKind, **extra) -> uuid.UUID:
-        return self.add(Organisation, self.tracked(name=name, kind=kind.value, **extra))["id"]
+        row = self.add(Organisation, self.tracked(
+            name=name, kind=kind.value, search_document=organisation_document(name, None, None),
+            **extra))
+        self.names[row["id"]] = name
+        return row["id"]
 
     def make_organisations(self) -> None:
         self.state = self.organisation("État", OrganisationKind.STATE)
@@ -204,6 +211,9 @@ class Generator:
                                              signing_date=contract["signature_date"],
                                              position=1))
             self.add(contract_epci, {"contract_id": contract["id"], "epci_code": epci.code})
+            contract["search_document"] = contract_document(
+                contract["reference"], contract["title"], type_code, None, None,
+                ["État", epci.name])
             if self.rng.random() < 0.3:
                 self.add(Amendment, self.tracked(contract_id=contract["id"], number=1,
                                                  amendment_date=signed + timedelta(days=400),
@@ -212,7 +222,7 @@ class Generator:
                                                    meeting_date=signed + timedelta(days=200),
                                                    kind="comité de pilotage"))
             self.contracts_by_arrondissement.setdefault(arrondissement, []).append(
-                (contract["id"], axes))
+                (contract["id"], axes, contract["reference"]))
 
     # --- operations ---------------------------------------------------------------
 
@@ -260,15 +270,26 @@ class Generator:
                                              "commune_code": code})
             contracts = self.contracts_by_arrondissement.get(
                 self.arrondissement_of.get(places[0]), [])
+            references = []
             if contracts and rng.random() < 0.8:
-                contract_id, axes = rng.choice(contracts)
+                contract_id, axes, reference = rng.choice(contracts)
+                references.append(reference)
                 self.add(OperationLink, {"operation_id": operation["id"],
                                          "contract_id": contract_id,
                                          "axis_id": rng.choice(axes)})
-            self.make_plan(operation, base, stage, kind_local, decision, year)
+            granted, paid, financers, schemes = self.make_plan(
+                operation, base, stage, kind_local, decision, year)
+            operation["granted_total_cents"] = euros(granted) if granted is not None else None
+            operation["paid_total_cents"] = euros(paid)
+            operation["search_document"] = operation_document(
+                operation["reference"], operation["title"], [self.names[owner]],
+                [(code, self.commune_names[code]) for code in dict.fromkeys(places)],
+                references, [self.names[f] for f in financers], schemes)
 
     def make_plan(self, operation: dict, base: int, stage: int, local: bool,
-                  decision: date | None, year: int) -> None:
+                  decision: date | None, year: int) -> tuple[int | None, int, list, list]:
+        """Funding lines and payments; returns granted and paid totals (cents),
+        financers and schemes."""
         rng = self.rng
         decided = stage >= 1
         # Public funding stays within 80 % of the cost when the owner is a local authority.
@@ -283,6 +304,7 @@ class Generator:
             if rate and rate <= budget:
                 lines.append((financer, scheme, rate))
                 budget -= rate
+        granted_total, paid_total = None, 0
         for position, (financer, scheme, rate) in enumerate(lines):
             amount = base * rate // 100
             status = FundingStatus.GRANTED if decided else FundingStatus.REQUESTED
@@ -298,13 +320,19 @@ class Generator:
                 decision_reference=f"Arrêté {operation['reference']}-{position + 1}"
                 if decided else None,
                 decision_date=decision if decided else None,
-                commission_opinion_date=commission, budget_year=year, position=position))
-            if status is FundingStatus.GRANTED and stage >= 2:
-                self.make_payments(line, amount, stage, operation["start_date"],
-                                   operation["end_date"])
+                commission_opinion_date=commission, budget_year=year, position=position,
+                paid_total_cents=euros(0)))
+            if status is FundingStatus.GRANTED:
+                granted_total = (granted_total or 0) + amount
+                if stage >= 2:
+                    paid_total += self.make_payments(line, amount, stage,
+                                                     operation["start_date"],
+                                                     operation["end_date"])
+        return (granted_total, paid_total, [f for f, _, _ in lines],
+                [scheme for _, scheme, _ in lines])
 
     def make_payments(self, line: dict, granted: int, stage: int, start: date,
-                      end: date | None) -> None:
+                      end: date | None) -> int:
         advance = granted * 30 // 100
         paid = [(PaymentKind.ADVANCE, advance, start + timedelta(days=15))]
         if stage >= 3:
@@ -318,6 +346,9 @@ class Generator:
                 self.add(Payment, self.tracked(funding_line_id=line["id"], kind=kind.value,
                                                payment_date=when, amount_cents=euros(amount),
                                                reference=None))
+        total = sum(amount for _, amount, _ in paid if amount > 0)
+        line["paid_total_cents"] = euros(total)
+        return total
 
     # --- writing ------------------------------------------------------------------
 
