@@ -1,108 +1,179 @@
-"""The list pages of the main window: contracts and operations."""
+"""The list pages of the workspace: search as you type, filters, sorting by value,
+totals of the filtered rows, and the agent's choices remembered between sessions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
 from typing import Any
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from db import queries
+from db import lists, queries
 from db.database import Database
-from db.formatting import number
-from db.vocabulary import ContractStatus, OperationStatus
-from desktop.table_model import Column, MoneyColumn, PagedTableModel
+from db.formatting import euros, number
+from db.lists import Criteria, ListQuery
+from db.vocabulary import ContractStatus, FundingStatus, OperationStatus, OrganisationKind
+from desktop.table_model import ROW_ROLE, PagedTableModel
 
-ALL_TERRITORY = ""
+# "No filter": an empty string, never None (PySide 6.12 miscounts references to a
+# None item data and aborts after a few hundred of them).
+ALL = ""
+SEARCH_DELAY_MS = 80  # coalesces fast typing; each query itself takes a few ms
+
+FILTER_LABELS = {
+    "status": "Statut", "contract_type": "Type de contrat", "commune": "Commune",
+    "epci": "EPCI", "financer": "Financeur", "scheme": "Dispositif", "year": "Année",
+}
+STATUS_CHOICES = {
+    "contracts": [(s.label, s.value) for s in ContractStatus],
+    "operations": [(s.label, s.value) for s in OperationStatus],
+    "funding_lines": [(s.label, s.value) for s in FundingStatus],
+    "organisations": [(k.label, k.value) for k in OrganisationKind],
+}
+TOTAL_LABELS = [("cost", "coût"), ("requested", "sollicité"), ("granted", "accordé"),
+                ("paid", "versé"), ("remaining", "reste à verser")]
 
 
 class ListPage(QWidget):
-    """A titled list with a territorial scope and a footer that counts the rows."""
+    """One list: a search box, filters, a table paged from the database, a footer."""
 
-    title = ""
-    noun = ("élément", "éléments")
+    activated = Signal(dict)  # a row was opened (double click or Entrée)
 
-    def __init__(self, db: Database, arrondissement: queries.ArrondissementRow | None,
+    def __init__(self, db: Database, query: ListQuery, title: str,
+                 nouns: tuple[str, str], arrondissement: queries.ArrondissementRow | None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
-        heading = QLabel(self.title)
+        self.query = query
+        self.title = title
+        self.nouns = nouns
+        self.settings_key = f"listes/{query.name}"
+        self.filters: dict[str, QComboBox] = {}
+        self._restored_widths = False
+        self._loading = True
+
+        heading = QLabel(title)
         heading.setObjectName("pageTitle")
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Rechercher (Ctrl+F) : nom, référence, commune…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName(f"Rechercher dans {title.lower()}")
+        self.search.setToolTip("Tapez le début des mots cherchés ; majuscules, accents et "
+                               "tirets sont ignorés")
+        self.search.setMinimumWidth(320)
         self.scope = QComboBox()
         self.scope.setAccessibleName("Territoire affiché")
         self.scope.setToolTip("Limiter la liste à l'arrondissement ou tout afficher")
-        self.set_arrondissement(arrondissement, reload=False)
         top = QHBoxLayout()
         top.addWidget(heading)
-        top.addStretch(1)
+        top.addSpacing(16)
+        top.addWidget(self.search, 1)
         top.addWidget(QLabel("Territoire :"))
         top.addWidget(self.scope)
 
+        filter_row = QHBoxLayout()
+        for key in query.filters:
+            box = QComboBox()
+            box.setAccessibleName(f"Filtre : {FILTER_LABELS[key]}")
+            box.setToolTip(f"Filtrer par {FILTER_LABELS[key].lower()}")
+            box.setMinimumContentsLength(10)
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            self.filters[key] = box
+            filter_row.addWidget(box)
+        self.clear_button = QPushButton("Effacer les filtres")
+        self.clear_button.setToolTip("Vider la recherche et tous les filtres")
+        if self.filters:
+            filter_row.addWidget(self.clear_button)
+        filter_row.addStretch(1)
+
         self.table = QTableView()
-        self.table.setAccessibleName(self.title)
+        self.table.setAccessibleName(title)
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
         # Fixed row heights: no measuring of every row (slow on big tables).
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(
-            self.table.fontMetrics().height() + 10)
-        self.table.horizontalHeader().setStretchLastSection(False)
-        self.table.horizontalHeader().setHighlightSections(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionsMovable(True)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._column_menu)
         self.footer = QLabel()
         self.footer.setObjectName("listFooter")
+        self.footer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
         layout.addLayout(top)
+        if self.filters:
+            layout.addLayout(filter_row)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.footer)
 
-        columns = self.columns_spec = self.columns()
-        self.model = PagedTableModel(columns, self._count, self._fetch, self)
+        self.model = PagedTableModel(query.columns, self._count, self._fetch, self)
         self.table.setModel(self.model)
-        for index, column in enumerate(columns):
+        for index, column in enumerate(query.columns):
             self.table.setColumnWidth(index, column.width)
-        self.scope.currentIndexChanged.connect(self.reload)
+        default = [c.key for c in query.columns].index(query.default_sort)
+        # Set before enabling sorting: Qt would otherwise sort descending at once.
+        header.setSortIndicator(default, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.reload)
+        self.search.textChanged.connect(lambda _: self._search_timer.start())
+        self.search.returnPressed.connect(self._open_first)
+        self.table.doubleClicked.connect(self._open_index)
+        self.table.activated.connect(self._open_index)
+        self.clear_button.clicked.connect(self.clear_filters)
         self.table.viewport().installEventFilter(self)
-        self._update_footer()
 
-    # The title column takes the room the others leave, but never less than its width.
-    stretch_column = 1
+        self.set_arrondissement(arrondissement, reload=False)
+        self._fill_filters(arrondissement)
+        self._restore()
+        self._loading = False
+        for box in [self.scope, *self.filters.values()]:
+            box.currentIndexChanged.connect(self._criteria_changed)
+        header.sortIndicatorChanged.connect(lambda *_: self._save())
+        header.sectionResized.connect(lambda *_: self._save())
+        header.sectionMoved.connect(lambda *_: self._save())
+        self.reload()
 
-    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt override)
-        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
-            self._fit_title_column()
-        return super().eventFilter(watched, event)
+    # --- criteria ------------------------------------------------------------------
 
-    def _fit_title_column(self) -> None:
-        columns = self.model.columnCount()
-        others = sum(self.table.columnWidth(i) for i in range(columns)
-                     if i != self.stretch_column)
-        room = self.table.viewport().width() - others
-        minimum = self.columns_spec[self.stretch_column].width
-        self.table.setColumnWidth(self.stretch_column, max(minimum, room))
+    def criteria(self) -> Criteria:
+        values = {key: box.currentData() for key, box in self.filters.items()}
+        return Criteria(search=self.search.text(),
+                        arrondissement=self.scope.currentData() or None,
+                        **{k: v for k, v in values.items() if v not in (None, ALL)})
 
-    def columns(self) -> list[Column]:
-        raise NotImplementedError
+    def _count(self) -> int:
+        return self.query.count(self.db, self.criteria())
 
-    def count(self, arrondissement: str | None) -> int:
-        raise NotImplementedError
-
-    def fetch(self, arrondissement: str | None, offset: int, limit: int) -> list[Any]:
-        raise NotImplementedError
+    def _fetch(self, offset: int, limit: int) -> list[dict]:
+        return self.query.page(self.db, self.criteria(), sort=self.model.sort_key,
+                               descending=self.model.descending, offset=offset, limit=limit)
 
     def set_arrondissement(self, arrondissement: queries.ArrondissementRow | None,
                            reload: bool = True) -> None:
@@ -110,91 +181,201 @@ class ListPage(QWidget):
         self.scope.clear()
         if arrondissement is not None:
             self.scope.addItem(f"Arrondissement de {arrondissement.name}", arrondissement.code)
-        self.scope.addItem("Tout le territoire", ALL_TERRITORY)
+        self.scope.addItem("Tout le territoire", ALL)
         self.scope.setCurrentIndex(0)
         self.scope.blockSignals(False)
         if reload:
+            self._fill_filters(arrondissement)
             self.reload()
 
-    @property
-    def arrondissement_code(self) -> str | None:
-        return self.scope.currentData() or None
+    def _fill_filters(self, arrondissement: queries.ArrondissementRow | None) -> None:
+        if not self.filters:
+            return
+        choices = lists.filter_choices(self.db, arrondissement.code if arrondissement else None)
+        choices["status"] = STATUS_CHOICES.get(self.query.name, [])
+        for key, box in self.filters.items():
+            current = box.currentData() if box.count() else ALL
+            box.blockSignals(True)
+            box.clear()
+            box.addItem(f"{FILTER_LABELS[key]} : tous", ALL)
+            for label, value in choices.get(key, []):
+                box.addItem(label, value)
+            index = box.findData(current) if current not in (None, ALL) else 0
+            box.setCurrentIndex(max(index, 0))
+            box.blockSignals(False)
 
-    def _count(self) -> int:
-        return self.count(self.arrondissement_code)
+    def clear_filters(self) -> None:
+        self._loading = True
+        self.search.clear()
+        for box in self.filters.values():
+            box.setCurrentIndex(0)
+        self._loading = False
+        self._criteria_changed()
 
-    def _fetch(self, offset: int, limit: int) -> list[Any]:
-        return self.fetch(self.arrondissement_code, offset, limit)
+    def _criteria_changed(self, *_: Any) -> None:
+        if self._loading:
+            return
+        self._save()
+        self.reload()
+
+    # --- loading --------------------------------------------------------------------
 
     def reload(self) -> None:
         self.model.reload()
         self._update_footer()
 
     def _update_footer(self) -> None:
-        total = self.model.total
-        self.footer.setText(f"{number(total)} {self.noun[0] if total <= 1 else self.noun[1]}")
+        totals = self.query.totals(self.db, self.criteria())
+        count = totals.get("count", self.model.total)
+        parts = [f"{number(count)} {self.nouns[0] if count <= 1 else self.nouns[1]}"]
+        for key, label in TOTAL_LABELS:
+            if key in totals:
+                parts.append(f"{label} : {euros(totals[key], unknown='—')}")
+        if "population" in totals and totals["population"]:
+            parts.append(f"population : {number(totals['population'])}")
+        self.footer.setText("   ·   ".join(parts))
+        self.footer.setAccessibleName(self.footer.text())
+
+    # --- opening rows ----------------------------------------------------------------
+
+    def current_row(self) -> dict | None:
+        index = self.table.currentIndex()
+        return index.data(ROW_ROLE) if index.isValid() else None
+
+    def _open_index(self, index: Any) -> None:
+        row = index.data(ROW_ROLE)
+        if row is not None:
+            self.activated.emit(row)
+
+    def _open_first(self) -> None:
+        if self.model.rowCount():
+            self.table.setFocus()
+            self.table.selectRow(0)
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    # --- columns ---------------------------------------------------------------------
+
+    def _column_menu(self, position: Any) -> None:
+        menu = QMenu(self)
+        header = self.table.horizontalHeader()
+        for index, column in enumerate(self.query.columns):
+            action = menu.addAction(column.label)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(index))
+            action.toggled.connect(lambda shown, i=index: self._show_column(i, shown))
+        menu.exec(header.mapToGlobal(position))
+
+    def _show_column(self, index: int, shown: bool) -> None:
+        self.table.horizontalHeader().setSectionHidden(index, not shown)
+        self._save()
+
+    # The title column takes the room the others leave, never less than its width.
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt override)
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_title_column()
+        return super().eventFilter(watched, event)
+
+    def _fit_title_column(self) -> None:
+        keys = [c.key for c in self.query.columns]
+        if "title" not in keys or self._restored_widths:
+            return
+        stretch = keys.index("title")
+        header = self.table.horizontalHeader()
+        others = sum(header.sectionSize(i) for i in range(len(keys))
+                     if i != stretch and not header.isSectionHidden(i))
+        room = self.table.viewport().width() - others
+        self.table.setColumnWidth(stretch, max(self.query.columns[stretch].width, room))
+
+    # --- remembered between sessions -------------------------------------------------
+
+    def _save(self) -> None:
+        if self._loading:
+            return
+        settings = QSettings()
+        settings.setValue(f"{self.settings_key}/entete",
+                          self.table.horizontalHeader().saveState())
+        settings.setValue(f"{self.settings_key}/filtres", json.dumps(
+            {key: _plain(box.currentData()) for key, box in self.filters.items()}))
+        settings.setValue(f"{self.settings_key}/tout_le_territoire",
+                          self.scope.currentData() == ALL)
+
+    def _restore(self) -> None:
+        settings = QSettings()
+        state = settings.value(f"{self.settings_key}/entete")
+        self._restored_widths = bool(state) and self.table.horizontalHeader().restoreState(state)
+        if self._restored_widths:
+            header = self.table.horizontalHeader()
+            section = header.sortIndicatorSection()
+            if 0 <= section < len(self.query.columns):
+                self.model.sort_key = self.query.columns[section].key
+                self.model.descending = (header.sortIndicatorOrder()
+                                         == Qt.SortOrder.DescendingOrder)
+        saved = settings.value(f"{self.settings_key}/filtres")
+        if saved:
+            for key, value in json.loads(saved).items():
+                box = self.filters.get(key)
+                if box is not None and value not in (None, ALL):
+                    index = next((i for i in range(box.count())
+                                  if _plain(box.itemData(i)) == value), -1)
+                    if index >= 0:
+                        box.setCurrentIndex(index)
+        if settings.value(f"{self.settings_key}/tout_le_territoire") in (True, "true"):
+            self.scope.setCurrentIndex(self.scope.count() - 1)
 
 
-def _label(enum_cls: type) -> Callable[[str], str]:
-    def label(code: str) -> str:
-        try:
-            return enum_cls(code).label
-        except ValueError:
-            return code
-    return label
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, int | str) else str(value)
 
 
-class ContractsPage(ListPage):
-    title = "Contrats"
-    noun = ("contrat", "contrats")
-    stretch_column = 1
+class TerritoryPage(QWidget):
+    """Communes and EPCI of the arrondissement with their totals."""
 
-    def columns(self) -> list[Column]:
-        status = _label(ContractStatus)
-        return [
-            Column("Référence", lambda r: r.reference, 190),
-            Column("Intitulé", lambda r: r.title, 240),
-            Column("Type", lambda r: r.type_code, 90, "Type de contrat"),
-            Column("Statut", lambda r: status(r.status), 95),
-            Column("Signature", lambda r: r.signature_date, 88, "Date de signature"),
-            Column("Fin", lambda r: r.end_date, 88, "Date de fin"),
-            Column("Opérations", lambda r: r.operations, 96, "Nombre d'opérations"),
-            MoneyColumn("Coût des opérations", lambda r: r.cost, 150),
-            MoneyColumn("Accordé", lambda r: r.granted, 135, "Financements accordés"),
-        ]
+    activated = Signal(dict)
 
-    def count(self, arrondissement: str | None) -> int:
-        return queries.count_contracts(self.db, arrondissement)
+    def __init__(self, db: Database, arrondissement: queries.ArrondissementRow | None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tabs = QTabWidget()
+        self.communes = ListPage(db, lists.COMMUNES, "Communes", ("commune", "communes"),
+                                 arrondissement)
+        self.epci = ListPage(db, lists.EPCIS, "EPCI", ("EPCI", "EPCI"), arrondissement)
+        self.tabs.addTab(self.communes, "Communes")
+        self.tabs.addTab(self.epci, "EPCI")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
 
-    def fetch(self, arrondissement: str | None, offset: int, limit: int) -> list[Any]:
-        return queries.list_contracts(self.db, arrondissement, offset=offset, limit=limit)
+    def reload(self) -> None:
+        self.communes.reload()
+        self.epci.reload()
 
+    def set_arrondissement(self, arrondissement: queries.ArrondissementRow | None) -> None:
+        self.communes.set_arrondissement(arrondissement)
+        self.epci.set_arrondissement(arrondissement)
 
-class OperationsPage(ListPage):
-    title = "Opérations"
-    noun = ("opération", "opérations")
-    stretch_column = 1
-
-    def columns(self) -> list[Column]:
-        status = _label(OperationStatus)
-        return [
-            Column("Référence", lambda r: r.reference, 180),
-            Column("Intitulé", lambda r: r.title, 300),
-            Column("Maître d'ouvrage", lambda r: r.owner, 190),
-            Column("Communes", lambda r: r.communes, 140),
-            Column("Contrats", lambda r: r.contracts, 140),
-            Column("Statut", lambda r: status(r.status), 85),
-            MoneyColumn("Coût", lambda r: r.cost, 130, "Coût de la base financée (HT ou TTC)"),
-            MoneyColumn("Accordé", lambda r: r.granted, 125),
-            MoneyColumn("Versé", lambda r: r.paid, 115),
-            MoneyColumn("Reste à verser", lambda r: r.remaining, 125),
-        ]
-
-    def count(self, arrondissement: str | None) -> int:
-        return queries.count_operations(self.db, arrondissement)
-
-    def fetch(self, arrondissement: str | None, offset: int, limit: int) -> list[Any]:
-        return queries.list_operations(self.db, arrondissement, offset=offset, limit=limit)
+    def focus_search(self) -> None:
+        self.tabs.currentWidget().focus_search()
 
 
-PAGES = {"contracts": ContractsPage, "operations": OperationsPage}
+def make_pages(db: Database, arrondissement: queries.ArrondissementRow | None
+               ) -> dict[str, QWidget]:
+    return {
+        "contracts": ListPage(db, lists.CONTRACTS, "Contrats", ("contrat", "contrats"),
+                              arrondissement),
+        "operations": ListPage(db, lists.OPERATIONS, "Opérations",
+                               ("opération", "opérations"), arrondissement),
+        "funding_lines": ListPage(db, lists.FUNDING_LINES, "Financements",
+                                  ("financement", "financements"), arrondissement),
+        "organisations": ListPage(db, lists.ORGANISATIONS, "Acteurs",
+                                  ("organisation", "organisations"), arrondissement),
+        "territory": TerritoryPage(db, arrondissement),
+    }
+
+
+NAVIGATION = [("contracts", "Contrats"), ("operations", "Opérations"),
+              ("funding_lines", "Financements"), ("organisations", "Acteurs"),
+              ("territory", "Territoire")]
+PAGES = dict(NAVIGATION)

@@ -23,9 +23,7 @@ from db.database import Database, open_database
 from db.errors import UserError
 from db.services.settings import set_arrondissement
 from desktop.arrondissement_dialog import ArrondissementDialog
-from desktop.list_pages import PAGES, ListPage
-
-NAVIGATION = [("contracts", "Contrats"), ("operations", "Opérations")]
+from desktop.list_pages import NAVIGATION, make_pages
 
 
 class MainWindow(QMainWindow):
@@ -34,7 +32,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Suivi des contrats territoriaux")
         self.resize(1400, 860)
         self.db = db
-        self.pages: dict[str, ListPage] = {}
+        self.pages: dict[str, QWidget] = {}
 
         self.navigation = QListWidget()
         self.navigation.setAccessibleName("Navigation")
@@ -87,6 +85,9 @@ class MainWindow(QMainWindow):
             "&Arrondissement…", self.choose_arrondissement, None,
             "Changer l'arrondissement suivi par le service")
         self.about_action = self._action("À &propos", self.about)
+        self.search_action = self._action("&Rechercher", self.focus_search,
+                                          QKeySequence.StandardKey.Find,
+                                          "Placer le curseur dans la recherche de la liste")
         menus = self.menuBar()
         file_menu = menus.addMenu("&Fichier")
         file_menu.addAction(self.open_action)
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
                 label, lambda _=False, i=index: self.navigation.setCurrentRow(i),
                 f"Ctrl+{index + 1}"))
         view_menu.addSeparator()
+        view_menu.addAction(self.search_action)
         view_menu.addAction(self.refresh_action)
         settings_menu = menus.addMenu("&Paramètres")
         settings_menu.addAction(self.arrondissement_action)
@@ -111,17 +113,19 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
 
     def rebuild_pages(self) -> None:
+        current = self.navigation.currentRow()
         while self.stack.count():
             widget = self.stack.widget(0)
             self.stack.removeWidget(widget)
             widget.deleteLater()
         arrondissement = queries.current_arrondissement(self.db)
-        self.pages = {}
+        self.pages = make_pages(self.db, arrondissement)
         for key, _label in NAVIGATION:
-            page = PAGES[key](self.db, arrondissement)
-            self.pages[key] = page
-            self.stack.addWidget(page)
-        self.navigation.setCurrentRow(0)
+            self.stack.addWidget(self.pages[key])
+            if hasattr(self.pages[key], "activated"):
+                self.pages[key].activated.connect(
+                    lambda row, k=key: self.open_row(k, row))
+        self.navigation.setCurrentRow(max(current, 0))
         self._update_status(arrondissement)
 
     def _update_status(self, arrondissement: queries.ArrondissementRow | None) -> None:
@@ -139,6 +143,15 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         for page in self.pages.values():
             page.reload()
+
+    def current_page(self) -> QWidget:
+        return self.stack.currentWidget()
+
+    def focus_search(self) -> None:
+        self.current_page().focus_search()
+
+    def open_row(self, page_key: str, row: dict) -> None:
+        """Opening a row of a list (editors arrive with the workspace)."""
 
     def choose_arrondissement(self) -> bool:
         current = queries.current_arrondissement(self.db)

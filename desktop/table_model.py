@@ -1,80 +1,93 @@
-"""A read-only table model over a paged query: rows are fetched as they are shown.
+"""A read-only table model over a list query: rows are fetched as they are shown.
 
-The query functions filter, sort and page in the database; the model keeps
-only the rows already displayed (DESIGN.md §5).
+The query filters, sorts and pages in the database; the model keeps only the
+rows already displayed (DESIGN.md §5) and asks for the next page when the view
+scrolls near the end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
 
-from db.formatting import euros, short_date
+from db.formatting import euros, number, short_date
+from db.lists import ColumnSpec
+from db.vocabulary import ContractStatus, FundingStatus, OperationStatus, OrganisationKind
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 PAGE_SIZE = 200
+GREY = QColor("#6b6b6b")
 
 Index = QModelIndex | QPersistentModelIndex
 
 
-@dataclass(frozen=True)
-class Column:
-    title: str
-    value: Callable[[Any], Any]
-    width: int = 120
-    tooltip: str | None = None
-
-    def display(self, row: Any) -> str:
-        value = self.value(row)
-        if isinstance(value, Decimal):
-            return euros(value)
-        if isinstance(value, date):
-            return short_date(value)
-        return "" if value is None else str(value)
+def _label(enum_classes: Sequence[type], code: Any) -> str:
+    for enum_class in enum_classes:
+        try:
+            return enum_class(code).label
+        except ValueError:
+            continue
+    return "" if code is None else str(code)
 
 
-class MoneyColumn(Column):
-    """An amount; ``None`` shows as "non communiqué", never as 0."""
+LABELS = {
+    "status": (OperationStatus, ContractStatus),
+    "line_status": (FundingStatus,),
+    "kind": (OrganisationKind,),
+}
 
-    def display(self, row: Any) -> str:
-        return euros(self.value(row))
+
+def display(column: ColumnSpec, value: Any) -> str:
+    if column.kind == "money":
+        return euros(value)
+    if column.kind in LABELS:
+        return _label(LABELS[column.kind], value)
+    if isinstance(value, date):
+        return short_date(value)
+    if isinstance(value, int) and column.kind == "int" and column.key != "budget_year":
+        return number(value)
+    if isinstance(value, Decimal):
+        return euros(value)
+    return "" if value is None else str(value)
 
 
 class PagedTableModel(QAbstractTableModel):
-    def __init__(self, columns: Sequence[Column],
-                 count: Callable[[], int],
-                 fetch: Callable[[int, int], list[Any]],
-                 parent: Any = None) -> None:
+    """Rows are dicts keyed by the column keys of the :class:`ColumnSpec` list."""
+
+    def __init__(self, columns: Sequence[ColumnSpec], count: Callable[[], int],
+                 fetch: Callable[[int, int], list[dict]], parent: Any = None) -> None:
         super().__init__(parent)
         self._columns = list(columns)
         self._count = count
         self._fetch = fetch
-        self._rows: list[Any] = []
+        self._rows: list[dict] = []
         self._total = 0
-        self.reload()
+        self.sort_key: str | None = None
+        self.descending = False
 
     # Qt overrides (camelCase, as Qt names them)
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self._columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
             return None
         column = self._columns[section]
         if role == Qt.ItemDataRole.DisplayRole:
-            return column.title
+            return column.label
         if role == Qt.ItemDataRole.ToolTipRole:
-            return column.tooltip or column.title
+            tip = column.tooltip or column.label
+            return tip if column.sort is not None else f"{tip} (non triable)"
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -82,27 +95,25 @@ class PagedTableModel(QAbstractTableModel):
             return None
         row = self._rows[index.row()]
         column = self._columns[index.column()]
+        value = row.get(column.key)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return column.display(row)
+            return display(column, value)
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            if isinstance(column, MoneyColumn) or isinstance(column.value(row), int):
+            if column.kind in ("money", "int"):
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and isinstance(column, MoneyColumn):
-            if column.value(row) is None:
-                from PySide6.QtGui import QColor
-
-                return QColor("#6b6b6b")
+        if role == Qt.ItemDataRole.ForegroundRole and column.kind == "money" and value is None:
+            return GREY
         if role == SORT_ROLE:
-            return column.value(row)
+            return value
         if role == ROW_ROLE:
             return row
         return None
 
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008, N802
         return not parent.isValid() and len(self._rows) < self._total
 
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008, N802
         if parent.isValid():
             return
         page = self._fetch(len(self._rows), PAGE_SIZE)
@@ -114,7 +125,19 @@ class PagedTableModel(QAbstractTableModel):
         self._rows.extend(page)
         self.endInsertRows()
 
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorting happens in the database (by value, over all matching rows)."""
+        if not 0 <= column < len(self._columns) or self._columns[column].sort is None:
+            return
+        self.sort_key = self._columns[column].key
+        self.descending = order == Qt.SortOrder.DescendingOrder
+        self.reload()
+
     # our API
+    @property
+    def columns(self) -> list[ColumnSpec]:
+        return list(self._columns)
+
     @property
     def total(self) -> int:
         return self._total
@@ -125,5 +148,5 @@ class PagedTableModel(QAbstractTableModel):
         self._rows = self._fetch(0, PAGE_SIZE) if self._total else []
         self.endResetModel()
 
-    def row(self, index: int) -> Any:
+    def row(self, index: int) -> dict:
         return self._rows[index]

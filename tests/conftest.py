@@ -76,6 +76,17 @@ def pg_drop(name: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Qt settings (remembered columns, filters) go to a fresh folder for each test."""
+    from PySide6.QtCore import QSettings
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                      str(tmp_path_factory.mktemp("reglages")))
+    yield
+
+
 # --- Templates made once per session, copied per test -----------------------------
 
 @pytest.fixture(scope="session")

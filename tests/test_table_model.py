@@ -6,28 +6,31 @@ from decimal import Decimal
 
 from PySide6.QtCore import Qt
 
-from db import queries
-from desktop.table_model import PAGE_SIZE, SORT_ROLE, Column, MoneyColumn, PagedTableModel
+from db.lists import OPERATIONS, ColumnSpec, Criteria
+from desktop.table_model import PAGE_SIZE, SORT_ROLE, PagedTableModel
 
 
 def make_model(rows):
-    columns = [Column("Nom", lambda r: r[0]), MoneyColumn("Montant", lambda r: r[1])]
+    columns = [ColumnSpec("name", "Nom", sort=True), ColumnSpec("amount", "Montant", "money")]
     calls = []
 
     def fetch(offset, limit):
         calls.append((offset, limit))
         return rows[offset:offset + limit]
 
-    return PagedTableModel(columns, lambda: len(rows), fetch), calls
+    model = PagedTableModel(columns, lambda: len(rows), fetch)
+    model.reload()
+    return model, calls
 
 
 def test_model_passes_qtmodeltester(qtmodeltester):
-    model, _ = make_model([(f"ligne {i}", Decimal(i)) for i in range(450)])
+    model, _ = make_model([{"name": f"ligne {i}", "amount": Decimal(i)} for i in range(450)])
     qtmodeltester.check(model)
 
 
 def test_rows_are_fetched_by_pages_never_all_at_once(qtbot):
-    rows = [(f"ligne {i}", None if i % 2 else Decimal("1234.5")) for i in range(450)]
+    rows = [{"name": f"ligne {i}", "amount": None if i % 2 else Decimal("1234.5")}
+            for i in range(450)]
     model, calls = make_model(rows)
     assert model.rowCount() == PAGE_SIZE and calls == [(0, PAGE_SIZE)]
     assert model.canFetchMore()
@@ -43,8 +46,8 @@ def test_rows_are_fetched_by_pages_never_all_at_once(qtbot):
 
 def test_model_over_the_real_operations_query(qtmodeltester, demo_db):
     model = PagedTableModel(
-        [Column("Référence", lambda r: r.reference), MoneyColumn("Coût", lambda r: r.cost)],
-        lambda: queries.count_operations(demo_db),
-        lambda offset, limit: queries.list_operations(demo_db, offset=offset, limit=limit))
+        OPERATIONS.columns, lambda: OPERATIONS.count(demo_db, Criteria()),
+        lambda offset, limit: OPERATIONS.page(demo_db, Criteria(), offset=offset, limit=limit))
+    model.reload()
     qtmodeltester.check(model)
     assert model.total == 142
