@@ -254,7 +254,7 @@ def check_own_share(plan: PlanInput) -> list[Finding]:
         exception = OwnShareException(plan.own_share_exception)
         return [_warning("own_share.exception", "own_share_exception",
                          f"{text} ; dérogation : {exception.label} — "
-                         f"{plan.own_share_exception_ref.strip()}.", article)]
+                         f"{plan.own_share_exception_ref.strip().rstrip('.')}.", article)]
     return [_error("own_share.minimum", "funding_lines", f"{text} ({article}).", article)]
 
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from db import queries
 from db.database import Database, open_database
+from db.editing import find_by_reference
 from db.errors import UserError
 from db.locations import default_database_path
 from desktop.list_pages import PAGES
@@ -59,14 +60,29 @@ def first_run(window: MainWindow, created: bool) -> None:
 
 
 def save_screenshot(window: MainWindow, path: Path, view: str) -> int:
-    key, _, _detail = view.partition(":")
-    if key not in PAGES:
-        print(f"Erreur : vue inconnue « {view} » (vues : {', '.join(PAGES)}).", file=sys.stderr)
+    """Views: a list (contracts, operations, funding_lines, organisations, territory) or
+    an editor (operation:REF, contract:REF, operation:nouvelle, contract:nouveau)."""
+    key, _, reference = view.partition(":")
+    editors = {"operation": window.open_operation, "contract": window.open_contract}
+    if key not in PAGES and key not in editors:
+        names = ", ".join([*PAGES, "operation:REF", "contract:REF"])
+        print(f"Erreur : vue inconnue « {view} » (vues : {names}).", file=sys.stderr)
         return 2
-    window.show_view(key)
     window.show()
+    target = window
+    if key in PAGES:
+        window.show_view(key)
+    else:
+        record = None
+        if reference and reference not in ("nouvelle", "nouveau"):
+            record = find_by_reference(window.db, key, reference)
+            if record is None:
+                print(f"Erreur : aucune fiche « {reference} ».", file=sys.stderr)
+                return 2
+        target = editors[key](record)
+        target.resize(1320, 820)
     QApplication.processEvents()
-    if not window.grab().save(str(path)):
+    if not target.grab().save(str(path)):
         print(f"Erreur : impossible d'enregistrer la capture {path}.", file=sys.stderr)
         return 2
     print(f"Capture enregistrée : {path}")

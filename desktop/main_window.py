@@ -20,10 +20,15 @@ from PySide6.QtWidgets import (
 
 from db import queries
 from db.database import Database, open_database
+from db.editing import choices
 from db.errors import UserError
+from db.services.contracts import delete_contract
+from db.services.operations import delete_operation
 from db.services.settings import set_arrondissement
 from desktop.arrondissement_dialog import ArrondissementDialog
+from desktop.contract_editor import ContractEditor
 from desktop.list_pages import NAVIGATION, make_pages
+from desktop.operation_editor import OperationEditor
 
 
 class MainWindow(QMainWindow):
@@ -33,6 +38,8 @@ class MainWindow(QMainWindow):
         self.resize(1400, 860)
         self.db = db
         self.pages: dict[str, QWidget] = {}
+        self.editors: list = []
+        self._choices = None
 
         self.navigation = QListWidget()
         self.navigation.setAccessibleName("Navigation")
@@ -74,8 +81,8 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        self.open_action = self._action("&Ouvrir une base…", self.choose_database,
-                                        QKeySequence.StandardKey.Open,
+        self.open_action = self._action("Ouvrir une &base…", self.choose_database,
+                                        "Ctrl+Shift+O",
                                         "Ouvrir un autre fichier de base de données")
         self.quit_action = self._action("&Quitter", self.close, QKeySequence.StandardKey.Quit)
         self.refresh_action = self._action("&Actualiser", self.refresh,
@@ -88,8 +95,19 @@ class MainWindow(QMainWindow):
         self.search_action = self._action("&Rechercher", self.focus_search,
                                           QKeySequence.StandardKey.Find,
                                           "Placer le curseur dans la recherche de la liste")
+        self.new_action = self._action("&Nouveau…", self.new_record, QKeySequence.StandardKey.New,
+                                       "Nouveau contrat ou nouvelle opération (selon la liste)")
+        self.open_record_action = self._action("Ou&vrir", self.open_current, "Ctrl+O",
+                                               "Ouvrir la ligne sélectionnée")
+        self.delete_action = self._action("&Supprimer…", self.delete_current,
+                                          QKeySequence.StandardKey.Delete,
+                                          "Supprimer le contrat ou l'opération sélectionné")
         menus = self.menuBar()
         file_menu = menus.addMenu("&Fichier")
+        file_menu.addAction(self.new_action)
+        file_menu.addAction(self.open_record_action)
+        file_menu.addAction(self.delete_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.open_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -108,6 +126,11 @@ class MainWindow(QMainWindow):
         toolbar = QToolBar("Actions")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
+        toolbar.addAction(self.new_action)
+        toolbar.addAction(self.open_record_action)
+        toolbar.addAction(self.delete_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.search_action)
         toolbar.addAction(self.refresh_action)
         toolbar.addAction(self.arrondissement_action)
         self.addToolBar(toolbar)
@@ -150,8 +173,100 @@ class MainWindow(QMainWindow):
     def focus_search(self) -> None:
         self.current_page().focus_search()
 
+    # --- editors ----------------------------------------------------------------------
+
+    def editor_choices(self):
+        if self._choices is None:
+            self._choices = choices(self.db)
+        return self._choices
+
     def open_row(self, page_key: str, row: dict) -> None:
-        """Opening a row of a list (editors arrive with the workspace)."""
+        if page_key == "contracts":
+            self.open_contract(row["id"])
+        elif page_key == "operations":
+            self.open_operation(row["id"])
+        elif page_key == "funding_lines":
+            self.open_operation(row["operation_id"])
+
+    def _show_editor(self, editor) -> None:
+        self.editors.append(editor)
+        editor.saved.connect(self._after_save)
+        editor.finished.connect(lambda _=0, e=editor: self.editors.remove(e)
+                                if e in self.editors else None)
+        editor.show()
+        editor.raise_()
+
+    def open_operation(self, operation_id=None, contract_id=None) -> OperationEditor | None:
+        for editor in self.editors:
+            if isinstance(editor, OperationEditor) and operation_id is not None \
+                    and editor.record_id == operation_id:
+                editor.raise_()
+                return editor
+        try:
+            editor = OperationEditor(self.db, self.editor_choices(), operation_id, self,
+                                     contract_id=contract_id)
+        except UserError as error:
+            QMessageBox.warning(self, "Opération", error.message)
+            return None
+        self._show_editor(editor)
+        return editor
+
+    def open_contract(self, contract_id=None) -> ContractEditor | None:
+        for editor in self.editors:
+            if isinstance(editor, ContractEditor) and contract_id is not None \
+                    and editor.record_id == contract_id:
+                editor.raise_()
+                return editor
+        current = queries.current_arrondissement(self.db)
+        try:
+            editor = ContractEditor(self.db, self.editor_choices(), contract_id, self,
+                                    arrondissement=current.code if current else None)
+        except UserError as error:
+            QMessageBox.warning(self, "Contrat", error.message)
+            return None
+        editor.new_operation_requested.connect(
+            lambda cid: self.open_operation(None, contract_id=cid))
+        self._show_editor(editor)
+        return editor
+
+    def _after_save(self) -> None:
+        self._choices = None  # new organisations, contracts or axes may have appeared
+        self.refresh()
+
+    def new_record(self) -> None:
+        key = [k for k, _ in NAVIGATION][self.navigation.currentRow()]
+        if key == "contracts":
+            self.open_contract()
+        else:
+            self.open_operation()
+
+    def open_current(self) -> None:
+        page = self.current_page()
+        row = page.current_row() if hasattr(page, "current_row") else None
+        if row is not None:
+            key = [k for k, _ in NAVIGATION][self.navigation.currentRow()]
+            self.open_row(key, row)
+
+    def delete_current(self) -> None:
+        key = [k for k, _ in NAVIGATION][self.navigation.currentRow()]
+        page = self.current_page()
+        row = page.current_row() if hasattr(page, "current_row") else None
+        if row is None or key not in ("contracts", "operations"):
+            return
+        what = "le contrat" if key == "contracts" else "l'opération"
+        answer = QMessageBox.question(self, "Supprimer",
+                                      f"Supprimer définitivement {what} « {row['reference']} » ?")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            if key == "contracts":
+                delete_contract(self.db, row["id"], row["version"])
+            else:
+                delete_operation(self.db, row["id"], row["version"])
+        except UserError as error:
+            QMessageBox.warning(self, "Suppression refusée", error.message)
+            return
+        self._after_save()
 
     def choose_arrondissement(self) -> bool:
         current = queries.current_arrondissement(self.db)
@@ -188,6 +303,7 @@ class MainWindow(QMainWindow):
             return
         self.db.close()
         self.db = database
+        self._choices = None
         self.rebuild_pages()
 
     def about(self) -> None:

@@ -20,6 +20,7 @@ QHeaderView::section {
     background: #eeeeee; padding: 5px 6px; border: none;
     border-right: 1px solid #dddddd; border-bottom: 1px solid #cecece; font-weight: 600;
 }
+QTableWidget::item:selected { background: #e3e3fd; color: #161616; }
 QToolBar { background: #ffffff; border-bottom: 1px solid #dddddd; spacing: 6px; padding: 3px; }
 QStatusBar { background: #f6f6f6; color: #3a3a3a; }
 """

@@ -103,7 +103,7 @@ class ContractData:
     version: int | None = None
 
 
-def _rules_input(data: ContractData) -> ContractInput:
+def contract_rules_input(data: ContractData) -> ContractInput:
     return ContractInput(
         signature_date=data.signature_date, start_date=data.start_date, end_date=data.end_date,
         envelope_total=data.envelope_total, envelope_state=data.envelope_state,
@@ -209,7 +209,7 @@ def save_contract(db: Database, data: ContractData) -> SaveResult:
 def save_contract_in(session: Session, data: ContractData) -> SaveResult:
     """:func:`save_contract` inside a transaction the caller holds."""
     contract_type = _validate(session, data)
-    findings = evaluate_contract(_rules_input(data))
+    findings = evaluate_contract(contract_rules_input(data))
     refused = blocking(findings, data.status in COMMITTED_CONTRACT_STATUSES)
     if refused:
         raise RuleViolation(refused)

@@ -43,6 +43,7 @@ from db.services.common import (
     touch,
     transaction,
 )
+from db.services.organisations import OrganisationData, save_organisation_in
 from db.vocabulary import (
     COMMITTED_OPERATION_STATUSES,
     LOCAL_AUTHORITY_KINDS,
@@ -115,6 +116,9 @@ class OperationData:
     funding_lines: list[FundingLineData] = field(default_factory=list)
     id: uuid.UUID | None = None
     version: int | None = None
+    # An owner typed in the editor that does not exist yet: created in the same
+    # transaction as the operation.
+    new_owner: OrganisationData | None = None
 
 
 # --- From data to the rules' plain input --------------------------------------
@@ -327,6 +331,9 @@ def save_operation(db: Database, data: OperationData, *, today: date | None = No
 def save_operation_in(session: Session, data: OperationData, *, today: date | None = None
                       ) -> SaveResult:
     """:func:`save_operation` inside a transaction the caller holds."""
+    if data.new_owner is not None:
+        data.owner_id = save_organisation_in(session, data.new_owner).id
+        data.new_owner = None
     _validate(session, data)
     findings = check_operation(session, data, today)
     refused = blocking(findings, data.status in COMMITTED_OPERATION_STATUSES)

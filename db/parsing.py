@@ -1,0 +1,60 @@
+"""Reading amounts and dates as agents type them (French conventions).
+
+Pure functions; each refusal is a ValueError with a French message saying why.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007']+")
+_CURRENCY = re.compile(r"(€|eur(os?)?)$", re.IGNORECASE)
+_PLAIN = re.compile(r"^-?\d+$")
+_DECIMAL = re.compile(r"^-?\d+[.,]\d{1,2}$")
+_GROUPED = re.compile(r"^-?\d{1,3}([.,]\d{3})+$")
+_GROUPED_DECIMAL = re.compile(r"^-?\d{1,3}(?P<sep>[.,])\d{3}((?P=sep)\d{3})*[.,]\d{1,2}$")
+
+
+def parse_amount(text: str | None) -> Decimal | None:
+    """``1 234 567,89``, ``1234567.89``, ``1 234 567,89 €``, ``1.234.567,89`` -> Decimal.
+
+    Empty text is ``None`` (not communicated). ``12,345`` is refused as ambiguous
+    (12 345 € or 12,35 €?).
+    """
+    if text is None:
+        return None
+    compact = _SPACES.sub("", _CURRENCY.sub("", text.strip()).strip())
+    if not compact:
+        return None
+    if _PLAIN.match(compact):
+        return Decimal(compact).quantize(Decimal("0.01"))
+    if _DECIMAL.match(compact):
+        return Decimal(compact.replace(",", ".")).quantize(Decimal("0.01"))
+    if _GROUPED_DECIMAL.match(compact):
+        decimal_mark = compact[-3] if compact[-3] in ",." else compact[-2]
+        group = "." if decimal_mark == "," else ","
+        return Decimal(compact.replace(group, "").replace(",", ".")).quantize(Decimal("0.01"))
+    if _GROUPED.match(compact):
+        raise ValueError(f"« {text.strip()} » est ambigu : écrivez 12 345 ou 12,35 "
+                         "(la virgule sépare les centimes).")
+    if re.match(r"^-?\d+[.,]\d{3,}$", compact):
+        raise ValueError(f"« {text.strip()} » : un montant ne va pas au-delà du centime.")
+    raise ValueError(f"« {text.strip()} » n'est pas un montant (exemple : 1 234 567,89).")
+
+
+_DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d%m%Y")
+
+
+def parse_date(text: str | None) -> date | None:
+    """``13/11/2015`` (also 13-11-2015, 13.11.2015, 2015-11-13) -> date; empty -> None."""
+    if text is None or not text.strip():
+        return None
+    cleaned = text.strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"« {cleaned} » n'est pas une date (exemple : 13/11/2015).")

@@ -1,0 +1,598 @@
+"""The contract editor: identity, dates, perimeter, axes, signatories, amendments,
+steering committees, and the contract's operations with totals by axis and financer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCompleter,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db.database import Database
+from db.editing import Choices, contract_for_edit, contract_summary
+from db.formatting import euros
+from db.rules import evaluate_contract, proposed_end_date
+from db.services.contracts import (
+    AmendmentData,
+    AxisData,
+    ContractData,
+    MeetingData,
+    SignatoryData,
+    contract_rules_input,
+    delete_contract,
+    save_contract,
+)
+from db.vocabulary import COMMITTED_CONTRACT_STATUSES, ContractStatus, OperationStatus
+from desktop.editor_base import EditorDialog
+from desktop.fields import ERROR_STYLE, AmountField, DateField
+from desktop.operation_editor import NONE, _combo, _data, _known_choice, _select
+
+
+class CodeList(QWidget):
+    """A list of communes or EPCI picked from the geography with completion."""
+
+    changed = Signal()
+
+    def __init__(self, items: list[tuple[str, str]], noun: str, parent: QWidget | None = None
+                 ) -> None:
+        super().__init__(parent)
+        self.labels = dict(items)
+        self.by_label = {label: code for code, label in items}
+        self.list = QListWidget()
+        self.list.setAccessibleName(noun.capitalize())
+        self.input = QLineEdit()
+        self.input.setPlaceholderText(f"Ajouter : tapez le nom puis Entrée ({noun})")
+        self.input.setAccessibleName(f"Ajouter au périmètre ({noun})")
+        completer = QCompleter(list(self.by_label), self)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.input.setCompleter(completer)
+        self.input.returnPressed.connect(self._add_typed)
+        completer.activated.connect(lambda _: self._add_typed())
+        remove = QPushButton("Retirer")
+        remove.clicked.connect(self._remove)
+        row = QHBoxLayout()
+        row.addWidget(self.input, 1)
+        row.addWidget(remove)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list)
+        layout.addLayout(row)
+
+    def _add_typed(self) -> None:
+        text = self.input.text().strip()
+        code = self.by_label.get(text)
+        if code is None:
+            matches = [c for label, c in self.by_label.items() if text.lower() in label.lower()]
+            code = matches[0] if len(matches) == 1 and text else None
+        if code is not None:
+            self.add(code)
+            self.input.clear()
+            self.changed.emit()
+
+    def add(self, code: str) -> None:
+        if code not in self.codes():
+            item = QListWidgetItem(self.labels.get(code, code))
+            item.setData(Qt.ItemDataRole.UserRole, code)
+            self.list.addItem(item)
+
+    def _remove(self) -> None:
+        if self.list.currentRow() >= 0:
+            self.list.takeItem(self.list.currentRow())
+            self.changed.emit()
+
+    def codes(self) -> list[str]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole)
+                for i in range(self.list.count())]
+
+    def set_codes(self, codes: list[str]) -> None:
+        self.list.clear()
+        for code in codes:
+            self.add(code)
+
+
+class ContractEditor(EditorDialog):
+    what = "le contrat"
+    new_operation_requested = Signal(object)  # contract id
+    labels = {
+        "reference": "Référence", "title": "Intitulé", "type_code": "Type", "status": "Statut",
+        "signature_date": "Date de signature", "start_date": "Début", "end_date": "Fin",
+        "territory": "Territoire", "envelope_total": "Enveloppe totale",
+        "envelope_state": "Part de l'État", "notes": "Notes", "commune_codes": "Communes",
+        "epci_codes": "EPCI", "axes": "Axes", "signatories": "Signataires",
+        "amendments": "Avenants", "meetings": "Comités de pilotage",
+    }
+
+    def __init__(self, db: Database, choices: Choices, contract_id: uuid.UUID | None = None,
+                 parent: QWidget | None = None, *, arrondissement: str | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.choices = choices
+        self.durations = {code: years for code, _, years in choices.contract_types}
+        self.setMinimumSize(1100, 720)
+        self._build()
+        if contract_id is None:
+            data = ContractData(reference="", title="", type_code=choices.contract_types[0][0],
+                                arrondissement_code=arrondissement)
+        else:
+            data = contract_for_edit(db, contract_id)
+        self.load(data)
+
+    # --- construction -----------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.reference = QLineEdit()
+        self.reference.setAccessibleName("Référence")
+        self.title = QLineEdit()
+        self.title.setAccessibleName("Intitulé")
+        self.type = _combo([(label, code) for code, label, _ in self.choices.contract_types],
+                           "Type de contrat")
+        self.status = _combo([(s.label, s.value) for s in ContractStatus], "Statut")
+        self.signature = DateField()
+        self.signature.setAccessibleName("Date de signature")
+        self.start = DateField()
+        self.start.setAccessibleName("Début d'exécution")
+        self.end = DateField()
+        self.end.setAccessibleName("Fin")
+        self.end_hint = QLabel()
+        self.territory = QLineEdit()
+        self.territory.setAccessibleName("Territoire")
+        self.envelope_total = AmountField()
+        self.envelope_total.setAccessibleName("Enveloppe totale")
+        self.envelope_state = AmountField()
+        self.envelope_state.setAccessibleName("Part de l'État")
+        self.notes = QLineEdit()
+        self.notes.setAccessibleName("Notes")
+
+        identity = QFormLayout()
+        identity.addRow("&Référence", self.reference)
+        identity.addRow("&Intitulé", self.title)
+        identity.addRow("T&ype", self.type)
+        identity.addRow("Statu&t", self.status)
+        identity.addRow("Date de &signature", self.signature)
+        identity.addRow("&Début d'exécution", self.start)
+        end_row = QHBoxLayout()
+        end_row.addWidget(self.end)
+        end_row.addWidget(self.end_hint, 1)
+        end_label = QLabel("&Fin")
+        end_label.setBuddy(self.end)
+        identity.addRow(end_label, end_row)
+        identity.addRow("Territoire", self.territory)
+        identity.addRow("Enveloppe &totale", self.envelope_total)
+        identity.addRow("Part de l'É&tat", self.envelope_state)
+        identity.addRow("Notes", self.notes)
+        identity_tab = QWidget()
+        identity_tab.setLayout(identity)
+
+        self.communes = CodeList(self.choices.communes, "communes")
+        self.epcis = CodeList(self.choices.epcis, "EPCI")
+        perimeter = QGridLayout()
+        commune_box = QGroupBox("Communes du périmètre")
+        QVBoxLayout(commune_box).addWidget(self.communes)
+        epci_box = QGroupBox("EPCI du périmètre")
+        QVBoxLayout(epci_box).addWidget(self.epcis)
+        self.axes = QListWidget()
+        self.axes.setAccessibleName("Axes du contrat")
+        axis_buttons = QVBoxLayout()
+        for text, slot in (("Ajouter un axe", self._add_axis), ("Renommer", self._rename_axis),
+                           ("Monter", lambda: self._move_axis(-1)),
+                           ("Descendre", lambda: self._move_axis(1)),
+                           ("Supprimer l'axe", self._remove_axis)):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            axis_buttons.addWidget(button)
+        axis_buttons.addStretch(1)
+        axis_layout = QHBoxLayout()
+        axis_layout.addWidget(self.axes, 1)
+        axis_layout.addLayout(axis_buttons)
+        axis_box = QGroupBox("Axes stratégiques")
+        axis_box.setLayout(axis_layout)
+        perimeter.addWidget(axis_box, 0, 0, 1, 2)
+        perimeter.addWidget(commune_box, 1, 0)
+        perimeter.addWidget(epci_box, 1, 1)
+        perimeter_tab = QWidget()
+        perimeter_tab.setLayout(perimeter)
+
+        self.signatories = self._table(["Organisation", "Qualité", "Date de signature"],
+                                       "Signataires", (360, 330, 150))
+        self.amendments = self._table(["N°", "Date", "Objet", "Variation de l'enveloppe"],
+                                      "Avenants", (60, 150, 470, 170))
+        self.meetings = self._table(["Date", "Instance", "Décisions"], "Comités de pilotage",
+                                    (150, 200, 500))
+        parties = QVBoxLayout()
+        for title, table, add in (("Signataires", self.signatories, self._add_signatory),
+                                  ("Avenants", self.amendments, self._add_amendment),
+                                  ("Comités de pilotage", self.meetings, self._add_meeting)):
+            box = QGroupBox(title)
+            inner = QVBoxLayout(box)
+            inner.addWidget(table)
+            row = QHBoxLayout()
+            add_button = QPushButton(f"Ajouter ({title.lower()})")
+            add_button.clicked.connect(lambda _=False, a=add: (a(None), self.changed()))
+            remove_button = QPushButton("Retirer la ligne")
+            remove_button.clicked.connect(lambda _=False, t=table: self._remove_row(t))
+            row.addWidget(add_button)
+            row.addWidget(remove_button)
+            row.addStretch(1)
+            inner.addLayout(row)
+            parties.addWidget(box)
+        parties_tab = QWidget()
+        parties_tab.setLayout(parties)
+
+        self.operations = QTableWidget(0, 5)
+        self.operations.setHorizontalHeaderLabels(["Référence", "Intitulé", "Statut", "Coût",
+                                                   "Accordé"])
+        self.operations.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.operations.verticalHeader().setVisible(False)
+        self.operations.setAccessibleName("Opérations du contrat")
+        self.operations.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.Stretch)
+        self.by_axis = QTableWidget(0, 4)
+        self.by_axis.setHorizontalHeaderLabels(["Axe", "Opérations", "Coût", "Accordé"])
+        self.by_axis.setAccessibleName("Totaux par axe")
+        self.by_financer = QTableWidget(0, 3)
+        self.by_financer.setHorizontalHeaderLabels(["Financeur", "Accordé", "Versé"])
+        self.by_financer.setAccessibleName("Totaux par financeur")
+        for table in (self.by_axis, self.by_financer):
+            table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            table.verticalHeader().setVisible(False)
+            table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.new_operation_button = QPushButton("Nouvelle opération dans ce contrat")
+        self.new_operation_button.clicked.connect(
+            lambda: self.new_operation_requested.emit(self.record_id))
+        operations = QGridLayout()
+        operations.addWidget(self.operations, 0, 0, 1, 2)
+        operations.addWidget(self.by_axis, 1, 0)
+        operations.addWidget(self.by_financer, 1, 1)
+        operations.addWidget(self.new_operation_button, 2, 0)
+        operations_tab = QWidget()
+        operations_tab.setLayout(operations)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(identity_tab, "&Identification")
+        self.tabs.addTab(perimeter_tab, "&Axes et périmètre")
+        self.tabs.addTab(parties_tab, "Si&gnataires, avenants, comités")
+        self.tabs.addTab(operations_tab, "&Opérations")
+
+        self.findings = QListWidget()
+        self.findings.setAccessibleName("Contrôles")
+        self.findings.setMaximumHeight(80)
+        self.save_button = QPushButton("&Enregistrer")
+        self.save_button.setToolTip("Enregistrer (Ctrl+S)")
+        self.save_button.setAutoDefault(False)
+        self.delete_button = QPushButton("&Supprimer")
+        self.close_button = QPushButton("&Fermer")
+        self.save_button.clicked.connect(self.save)
+        self.delete_button.clicked.connect(self.delete)
+        self.close_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        buttons.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.findings)
+        layout.addLayout(buttons)
+
+        for widget in (self.reference, self.title, self.territory, self.notes):
+            widget.textChanged.connect(self.changed)
+        for box in (self.type, self.status):
+            box.currentIndexChanged.connect(self.changed)
+        for field in (self.signature, self.end, self.envelope_total, self.envelope_state):
+            field.changed.connect(self.changed)
+        self.start.changed.connect(self._start_changed)
+        for field in (self.signature, self.start, self.end, self.envelope_total,
+                      self.envelope_state):
+            field.refused.connect(self._refused)
+        self.communes.changed.connect(self.changed)
+        self.epcis.changed.connect(self.changed)
+
+    def _table(self, headers: list[str], name: str, widths: tuple[int, ...]) -> QTableWidget:
+        table = QTableWidget(0, len(headers))
+        table.setHorizontalHeaderLabels(headers)
+        table.setAccessibleName(name)
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(30)
+        for column, width in enumerate(widths):
+            table.setColumnWidth(column, width)
+        table.horizontalHeader().setStretchLastSection(True)
+        return table
+
+    def _remove_row(self, table: QTableWidget) -> None:
+        row = table.currentRow() if table.currentRow() >= 0 else table.rowCount() - 1
+        if row >= 0:
+            table.removeRow(row)
+            self.changed()
+
+    # --- axes ---------------------------------------------------------------------------
+
+    def _axis_item(self, axis: AxisData) -> QListWidgetItem:
+        item = QListWidgetItem(axis.label)
+        item.setData(Qt.ItemDataRole.UserRole, (str(axis.id) if axis.id else "", axis.number))
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+        return item
+
+    def _add_axis(self) -> None:
+        label, accepted = QInputDialog.getText(self, "Nouvel axe", "Intitulé de l'axe :")
+        if accepted and label.strip():
+            self.axes.addItem(self._axis_item(AxisData(label.strip(),
+                                                       str(self.axes.count() + 1))))
+            self.changed()
+
+    def _rename_axis(self) -> None:
+        item = self.axes.currentItem()
+        if item is None:
+            return
+        label, accepted = QInputDialog.getText(self, "Renommer l'axe", "Intitulé de l'axe :",
+                                               text=item.text())
+        if accepted and label.strip():
+            item.setText(label.strip())
+            self.changed()
+
+    def _move_axis(self, step: int) -> None:
+        row = self.axes.currentRow()
+        target = row + step
+        if row < 0 or not 0 <= target < self.axes.count():
+            return
+        item = self.axes.takeItem(row)
+        self.axes.insertItem(target, item)
+        self.axes.setCurrentRow(target)
+        self.changed()
+
+    def _remove_axis(self) -> None:
+        if self.axes.currentRow() >= 0:
+            self.axes.takeItem(self.axes.currentRow())
+            self.changed()
+
+    def _axes(self) -> list[AxisData]:
+        result = []
+        for row in range(self.axes.count()):
+            item = self.axes.item(row)
+            stored, number = item.data(Qt.ItemDataRole.UserRole)
+            result.append(AxisData(item.text().strip(), number,
+                                   uuid.UUID(stored) if stored else None))
+        return result
+
+    # --- signatories, amendments, meetings ------------------------------------------------
+
+    def _add_signatory(self, signatory: SignatoryData | None) -> None:
+        signatory = signatory or SignatoryData(organisation_id=None)  # type: ignore[arg-type]
+        row = self.signatories.rowCount()
+        self.signatories.insertRow(row)
+        organisation = _combo([("", NONE)] + [(name, str(i)) for i, name, _ in
+                                              self.choices.organisations],
+                              f"Signataire {row + 1} : organisation", editable=True)
+        _select(organisation, str(signatory.organisation_id) if signatory.organisation_id
+                else None)
+        role = QLineEdit(signatory.role or "")
+        role.setAccessibleName(f"Signataire {row + 1} : qualité")
+        when = DateField()
+        when.setAccessibleName(f"Signataire {row + 1} : date")
+        when.setValue(signatory.signing_date)
+        organisation.setProperty("record_id", str(signatory.id or ""))
+        for column, widget in enumerate((organisation, role, when)):
+            self.signatories.setCellWidget(row, column, widget)
+        organisation.currentTextChanged.connect(self.changed)
+        role.textChanged.connect(self.changed)
+        when.changed.connect(self.changed)
+        when.refused.connect(self._refused)
+
+    def _add_amendment(self, amendment: AmendmentData | None) -> None:
+        row = self.amendments.rowCount()
+        amendment = amendment or AmendmentData(number=row + 1, subject="")
+        self.amendments.insertRow(row)
+        number = QSpinBox()
+        number.setRange(1, 999)
+        number.setValue(amendment.number)
+        number.setProperty("record_id", str(amendment.id or ""))
+        when = DateField()
+        when.setValue(amendment.amendment_date)
+        subject = QLineEdit(amendment.subject)
+        subject.setAccessibleName(f"Avenant {row + 1} : objet")
+        change = AmountField()
+        change.setAccessibleName(f"Avenant {row + 1} : variation de l'enveloppe")
+        change.setValue(amendment.envelope_change)
+        for column, widget in enumerate((number, when, subject, change)):
+            self.amendments.setCellWidget(row, column, widget)
+        number.valueChanged.connect(self.changed)
+        when.changed.connect(self.changed)
+        subject.textChanged.connect(self.changed)
+        change.changed.connect(self.changed)
+        change.refused.connect(self._refused)
+
+    def _add_meeting(self, meeting: MeetingData | None) -> None:
+        meeting = meeting or MeetingData(meeting_date=date.today())
+        row = self.meetings.rowCount()
+        self.meetings.insertRow(row)
+        when = DateField()
+        when.setValue(meeting.meeting_date)
+        when.line.setProperty("record_id", str(meeting.id or ""))
+        kind = QLineEdit(meeting.kind)
+        decisions = QLineEdit(meeting.decisions or "")
+        decisions.setAccessibleName(f"Comité {row + 1} : décisions")
+        for column, widget in enumerate((when, kind, decisions)):
+            self.meetings.setCellWidget(row, column, widget)
+        when.changed.connect(self.changed)
+        kind.textChanged.connect(self.changed)
+        decisions.textChanged.connect(self.changed)
+
+    @staticmethod
+    def _record_id(widget: QWidget) -> uuid.UUID | None:
+        stored = widget.property("record_id")
+        return uuid.UUID(stored) if stored else None
+
+    # --- data in and out ----------------------------------------------------------------
+
+    def show_data(self, data: ContractData) -> None:
+        self.record_id, self.record_version = data.id, data.version
+        self.reference.setText(data.reference)
+        self.title.setText(data.title)
+        _select(self.type, data.type_code)
+        _select(self.status, ContractStatus(data.status).value)
+        self.signature.setValue(data.signature_date)
+        self.start.setValue(data.start_date)
+        self.end.setValue(data.end_date)
+        self.territory.setText(data.territory or "")
+        self.envelope_total.setValue(data.envelope_total)
+        self.envelope_state.setValue(data.envelope_state)
+        self.notes.setText(data.notes or "")
+        self.extra = {"origin": data.origin, "source": data.source,
+                      "arrondissement_code": data.arrondissement_code}
+        self.communes.set_codes(data.commune_codes)
+        self.epcis.set_codes(data.epci_codes)
+        self.axes.clear()
+        for axis in data.axes:
+            self.axes.addItem(self._axis_item(axis))
+        for table, rows, add in ((self.signatories, data.signatories, self._add_signatory),
+                                 (self.amendments, data.amendments, self._add_amendment),
+                                 (self.meetings, data.meetings, self._add_meeting)):
+            table.setRowCount(0)
+            for row in rows:
+                add(row)
+        self.delete_button.setEnabled(data.id is not None)
+        self.new_operation_button.setEnabled(data.id is not None)
+        self._show_operations()
+
+    def _show_operations(self) -> None:
+        if self.record_id is None:
+            for table in (self.operations, self.by_axis, self.by_financer):
+                table.setRowCount(0)
+            return
+        summary = contract_summary(self.db, self.record_id)
+
+        def fill(table: QTableWidget, rows: list[tuple]) -> None:
+            table.setRowCount(len(rows))
+            for r, values in enumerate(rows):
+                for c, value in enumerate(values):
+                    item = QTableWidgetItem(value if isinstance(value, str) else (
+                        euros(value) if value is None or not isinstance(value, int)
+                        else str(value)))
+                    if not isinstance(value, str):
+                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                              | Qt.AlignmentFlag.AlignVCenter)
+                    table.setItem(r, c, item)
+
+        fill(self.operations, [(o["reference"], o["title"],
+                                OperationStatus(o["status"]).label, o["cost"], o["granted"])
+                               for o in summary.operations])
+        fill(self.by_axis, summary.by_axis)
+        fill(self.by_financer, summary.by_financer)
+
+    def collect(self) -> ContractData:
+        signatories = []
+        for row in range(self.signatories.rowCount()):
+            cell = self.signatories.cellWidget
+            organisation = _known_choice(cell(row, 0))
+            if organisation:
+                signatories.append(SignatoryData(
+                    uuid.UUID(organisation), cell(row, 1).text().strip() or None,
+                    cell(row, 2).value(), self._record_id(cell(row, 0))))
+        amendments = [AmendmentData(
+            self.amendments.cellWidget(r, 0).value(),
+            self.amendments.cellWidget(r, 2).text().strip(),
+            self.amendments.cellWidget(r, 1).value(), self.amendments.cellWidget(r, 3).value(),
+            self._record_id(self.amendments.cellWidget(r, 0)))
+            for r in range(self.amendments.rowCount())]
+        meetings = [MeetingData(
+            self.meetings.cellWidget(r, 0).value(), self.meetings.cellWidget(r, 1).text(),
+            self.meetings.cellWidget(r, 2).text().strip() or None,
+            self._record_id(self.meetings.cellWidget(r, 0).line))
+            for r in range(self.meetings.rowCount())]
+        return ContractData(
+            id=self.record_id, version=self.record_version,
+            reference=self.reference.text().strip(), title=self.title.text().strip(),
+            type_code=_data(self.type), status=ContractStatus(_data(self.status)),
+            signature_date=self.signature.value(), start_date=self.start.value(),
+            end_date=self.end.value(), territory=self.territory.text().strip() or None,
+            envelope_total=self.envelope_total.value(),
+            envelope_state=self.envelope_state.value(),
+            notes=self.notes.text().strip() or None, origin=self.extra["origin"],
+            source=self.extra["source"],
+            arrondissement_code=self.extra["arrondissement_code"],
+            commune_codes=self.communes.codes(), epci_codes=self.epcis.codes(),
+            axes=self._axes(), signatories=signatories, amendments=amendments,
+            meetings=meetings)
+
+    def reload_from_database(self) -> ContractData:
+        return contract_for_edit(self.db, self.record_id)
+
+    def write(self, data: ContractData) -> None:
+        self.record_id = save_contract(self.db, data).id
+
+    def rebase(self, mine: ContractData, theirs: ContractData) -> ContractData:
+        mine.version = theirs.version
+        for mine_items, their_items in ((mine.axes, theirs.axes),
+                                        (mine.signatories, theirs.signatories),
+                                        (mine.amendments, theirs.amendments),
+                                        (mine.meetings, theirs.meetings)):
+            kept = {item.id for item in their_items}
+            for item in mine_items:
+                if item.id not in kept:
+                    item.id = None
+        return mine
+
+    def remove(self) -> None:
+        delete_contract(self.db, self.record_id, self.original.version)
+
+    def window_title(self) -> str:
+        return f"Contrat — {self.reference.text().strip() or 'nouveau contrat'}"
+
+    # --- derived ------------------------------------------------------------------------
+
+    def _start_changed(self) -> None:
+        """The end is proposed from the type's usual duration (the agent may change it)."""
+        proposed = proposed_end_date(self.start.value(), self.durations.get(_data(self.type)))
+        if proposed and self.end.value() is None:
+            self.end.setValue(proposed)
+        self.changed()
+
+    def _refused(self, message: str) -> None:
+        item = QListWidgetItem(f"⛔ Saisie refusée — {message}")
+        item.setForeground(QBrush(QColor("#ce0500")))
+        self.findings.insertItem(0, item)
+
+    def refresh_derived(self) -> None:
+        data = self.collect()
+        findings = evaluate_contract(contract_rules_input(data))
+        committed = data.status in COMMITTED_CONTRACT_STATUSES
+        self.findings.clear()
+        for finding in findings:
+            icon = "⛔" if finding.blocks(committed) else "⚠"
+            item = QListWidgetItem(f"{icon} {finding.message}")
+            item.setForeground(QBrush(QColor("#ce0500" if finding.is_error else "#b34000")))
+            self.findings.addItem(item)
+        if not findings:
+            item = QListWidgetItem("✔ Aucune anomalie.")
+            item.setForeground(QBrush(QColor("#18753c")))
+            self.findings.addItem(item)
+        fields = {"end_date": self.end.line, "start_date": self.start.line,
+                  "signature_date": self.signature.line, "envelope_state": self.envelope_state}
+        flagged = {finding.field for finding in findings}
+        for key, widget in fields.items():
+            widget.setStyleSheet(ERROR_STYLE if key in flagged else "")
+        years = self.durations.get(data.type_code)
+        self.end_hint.setText(f"durée habituelle : {years} ans" if years else "")
+

@@ -1,0 +1,218 @@
+"""What every editor shares: unsaved-changes tracking, save / discard / cancel on
+leaving, Ctrl+S and Échap, conflicts shown to the agent, confirmed deletion."""
+
+from __future__ import annotations
+
+from dataclasses import fields, is_dataclass
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton, QWidget
+
+from db.errors import ConflictError, DeleteRefused, RuleViolation, UserError
+
+
+def differences(before: Any, after: Any, labels: dict[str, str]) -> list[str]:
+    """Human-readable list of the fields that differ between two records."""
+    changes = []
+    for item in fields(before):
+        if item.name in ("version", "new_owner") or item.name not in labels:
+            continue
+        old, new = getattr(before, item.name), getattr(after, item.name)
+        if old != new:
+            if isinstance(old, list) or is_dataclass(old):
+                changes.append(f"{labels[item.name]} : modifié")
+            else:
+                changes.append(f"{labels[item.name]} : « {_show(old)} » → « {_show(new)} »")
+    return changes
+
+
+def _show(value: Any) -> str:
+    from datetime import date
+    from decimal import Decimal
+
+    from db.formatting import euros, short_date
+
+    if value is None or value == "":
+        return "(vide)"
+    if isinstance(value, Decimal):
+        return euros(value)
+    if isinstance(value, date):
+        return short_date(value)
+    return str(getattr(value, "label", value))
+
+
+class EditorDialog(QDialog):
+    """Base of the contract and operation editors (non-modal windows)."""
+
+    saved = Signal()
+    what = "la fiche"
+    labels: dict[str, str] = {}
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.original: Any = None
+        self._loading = False
+        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
+
+    # subclasses provide
+    def collect(self) -> Any:
+        raise NotImplementedError
+
+    def show_data(self, data: Any) -> None:
+        raise NotImplementedError
+
+    def reload_from_database(self) -> Any:
+        raise NotImplementedError
+
+    def write(self, data: Any) -> Any:
+        raise NotImplementedError
+
+    def remove(self) -> None:
+        raise NotImplementedError
+
+    # shared behaviour
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        # Entrée validates the field being typed, it never presses a button.
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
+            button.setDefault(False)
+        super().showEvent(event)
+
+    def load(self, data: Any) -> None:
+        self._loading = True
+        try:
+            self.show_data(data)
+        finally:
+            self._loading = False
+        self.original = self.collect()
+        self.changed()
+
+    def is_dirty(self) -> bool:
+        return self.original is not None and self.collect() != self.original
+
+    def changed(self) -> None:
+        """Any field changed: refresh what is derived and the window title."""
+        if self._loading:
+            return
+        self.refresh_derived()
+        title = self.window_title()
+        self.setWindowTitle(f"{title} *" if self.is_dirty() else title)
+
+    def refresh_derived(self) -> None:
+        pass
+
+    def window_title(self) -> str:
+        return self.what
+
+    def save(self) -> bool:
+        data = self.prepare_save(self.collect())
+        if data is None:
+            return False
+        try:
+            self.write(data)
+        except ConflictError as conflict:
+            return self.resolve_conflict(data, conflict)
+        except RuleViolation as refused:
+            QMessageBox.warning(self, "Enregistrement refusé", refused.message)
+            return False
+        except UserError as error:
+            QMessageBox.warning(self, "Enregistrement impossible", error.message)
+            return False
+        self.load(self.reload_from_database())
+        self.saved.emit()
+        return True
+
+    def prepare_save(self, data: Any) -> Any:
+        return data
+
+    def resolve_conflict(self, mine: Any, conflict: ConflictError) -> bool:
+        try:
+            theirs = self.reload_from_database()
+        except UserError as error:
+            QMessageBox.warning(self, "Conflit", error.message)
+            return False
+        changes = differences(self.original, theirs, self.labels)
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Modifié par quelqu'un d'autre")
+        box.setText(conflict.message)
+        box.setInformativeText("Ce qui a changé depuis que vous avez ouvert la fiche :\n"
+                               + ("\n".join(f"• {c}" for c in changes) or "• (détails)")
+                               + "\n\nRecharger : voir leur version (vos modifications "
+                               "sont perdues). Écraser : enregistrer la vôtre à la place.")
+        reload_button = box.addButton("Recharger", QMessageBox.ButtonRole.DestructiveRole)
+        overwrite = box.addButton("Écraser", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Annuler", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is reload_button:
+            self.load(theirs)
+            return False
+        if box.clickedButton() is overwrite:
+            mine = self.rebase(mine, theirs)
+            try:
+                self.write(mine)
+            except UserError as error:
+                QMessageBox.warning(self, "Enregistrement impossible", error.message)
+                return False
+            self.load(self.reload_from_database())
+            self.saved.emit()
+            return True
+        return False
+
+    def rebase(self, mine: Any, theirs: Any) -> Any:
+        """My data on top of their version (children they deleted become new)."""
+        mine.version = theirs.version
+        return mine
+
+    def delete(self) -> None:
+        if self.original is None or getattr(self.original, "id", None) is None:
+            self.discard_and_close()
+            return
+        answer = QMessageBox.question(
+            self, "Supprimer", f"Supprimer définitivement {self.what} ? "
+            "La suppression est tracée dans l'historique.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self.remove()
+        except DeleteRefused as refused:
+            QMessageBox.warning(self, "Suppression refusée", refused.message)
+            return
+        except UserError as error:
+            QMessageBox.warning(self, "Suppression impossible", error.message)
+            return
+        self.saved.emit()
+        self.discard_and_close()
+
+    def discard_and_close(self) -> None:
+        self.original = None
+        super().reject()
+
+    def reject(self) -> None:  # Échap and the Fermer button
+        if self.maybe_leave():
+            self.original = None
+            super().reject()
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802
+        if self.maybe_leave():
+            self.original = None
+            event.accept()
+        else:
+            event.ignore()
+
+    def maybe_leave(self) -> bool:
+        if not self.is_dirty():
+            return True
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Modifications non enregistrées")
+        box.setText(f"Enregistrer les modifications de {self.what} ?")
+        save = box.addButton("Enregistrer", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Abandonner", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Annuler", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is save:
+            return self.save()
+        return box.clickedButton() is discard

@@ -1,0 +1,836 @@
+"""The operation editor: identity, owner, communes, contracts, costs and dates, the
+financing plan with the rules checked as the agent types, and the payments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db.database import Database
+from db.editing import Choices, operation_for_edit
+from db.formatting import euros, percent, short_date
+from db.rules import Severity, deadlines, evaluate_operation, ratio
+from db.services.operations import (
+    FundingLineData,
+    LinkData,
+    OperationData,
+    PaymentData,
+    delete_operation,
+    plan_input,
+    save_operation,
+)
+from db.services.organisations import OrganisationData
+from db.vocabulary import (
+    COMMITTED_OPERATION_STATUSES,
+    BaseKind,
+    FundingStatus,
+    OperationStatus,
+    OrganisationKind,
+    OwnShareException,
+    PaymentKind,
+)
+from desktop.editor_base import EditorDialog
+from desktop.fields import ERROR_STYLE, WARNING_STYLE, AmountField, DateField
+
+LINE_COLUMNS = ["Financeur", "Dispositif", "Sollicité", "Accordé", "Statut", "Taux",
+                "Réf. décision", "Date de décision", "Avis commission", "Exercice"]
+PAYMENT_COLUMNS = ["Nature", "Date", "Montant", "Référence"]
+NONE = ""  # "no choice" in combo boxes (never None: see desktop.list_pages.ALL)
+
+
+def _combo(items: list[tuple[str, Any]], name: str, editable: bool = False) -> QComboBox:
+    box = QComboBox()
+    box.setAccessibleName(name)
+    box.setToolTip(name)
+    box.setEditable(editable)
+    for label, value in items:
+        box.addItem(label, value)
+    if editable:
+        box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        completer = box.completer()
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+    return box
+
+
+def _select(box: QComboBox, value: Any) -> None:
+    index = box.findData(value if value is not None else NONE)
+    box.setCurrentIndex(max(index, 0))
+
+
+def _data(box: QComboBox) -> Any:
+    value = box.currentData()
+    return None if value in (None, NONE) else value
+
+
+def _known_choice(box: QComboBox) -> Any:
+    """The chosen item's value, or None when the text typed matches no item."""
+    index = box.findText(box.currentText(), Qt.MatchFlag.MatchExactly)
+    value = box.itemData(index) if index >= 0 else None
+    return None if value in (None, NONE) else value
+
+
+class OperationEditor(EditorDialog):
+    what = "l'opération"
+    labels = {
+        "reference": "Référence", "title": "Intitulé", "owner_id": "Maître d'ouvrage",
+        "status": "Statut", "cost_ht": "Coût HT", "cost_ttc": "Coût TTC",
+        "base_kind": "Base financée", "eligible_cost": "Dépense subventionnable",
+        "deposit_date": "Date de dépôt", "decision_date": "Date de décision",
+        "notification_date": "Date de notification", "start_date": "Début des travaux",
+        "end_date": "Fin des travaux", "commune_codes": "Communes", "links": "Contrats",
+        "funding_lines": "Plan de financement", "notes": "Notes",
+        "own_share_exception": "Dérogation", "own_share_exception_ref": "Référence",
+    }
+
+    def __init__(self, db: Database, choices: Choices, operation_id: uuid.UUID | None = None,
+                 parent: QWidget | None = None, *, today: date | None = None,
+                 contract_id: uuid.UUID | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.choices = choices
+        self.today = today or date.today()
+        self.line_state: list[dict] = []  # per plan row: id and payments
+        self.commune_labels = dict(choices.communes)
+        self.setMinimumSize(1180, 760)
+        self._build()
+        if operation_id is None:
+            data = OperationData(reference="", title="", status=OperationStatus.PROJECT,
+                                 links=[LinkData(contract_id)] if contract_id else [])
+        else:
+            data = operation_for_edit(db, operation_id)
+        self.load(data)
+
+    # --- construction ---------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.reference = QLineEdit()
+        self.reference.setAccessibleName("Référence")
+        self.title = QLineEdit()
+        self.title.setAccessibleName("Intitulé")
+        self.status = _combo([(s.label, s.value) for s in OperationStatus], "Statut")
+        self.owner = _combo([("", NONE)] + [(name, str(org_id)) for org_id, name, _
+                                            in self.choices.organisations],
+                            "Maître d'ouvrage", editable=True)
+        self.owner.setToolTip("Maître d'ouvrage : choisissez une organisation ou tapez un nom "
+                              "nouveau (elle sera créée à l'enregistrement)")
+        top = QGridLayout()
+        top.addWidget(QLabel("&Référence"), 0, 0)
+        top.addWidget(self.reference, 0, 1)
+        top.addWidget(QLabel("Statu&t"), 0, 2)
+        top.addWidget(self.status, 0, 3)
+        top.addWidget(QLabel("&Intitulé"), 1, 0)
+        top.addWidget(self.title, 1, 1, 1, 3)
+        top.addWidget(QLabel("&Maître d'ouvrage"), 2, 0)
+        top.addWidget(self.owner, 2, 1, 1, 3)
+        for row, widget in enumerate((self.reference, self.title, self.owner)):
+            label = top.itemAtPosition(row, 0).widget()
+            label.setBuddy(widget)
+        top.itemAtPosition(0, 2).widget().setBuddy(self.status)
+        top.setColumnStretch(1, 1)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._identity_tab(), "&Identification et dates")
+        self.tabs.addTab(self._plan_tab(), "&Plan de financement et versements")
+
+        self.findings = QListWidget()
+        self.findings.setAccessibleName("Contrôles des règles")
+        self.findings.setWordWrap(True)
+        self.deadline_label = QLabel()
+        self.deadline_label.setWordWrap(True)
+        self.deadline_label.setAccessibleName("Échéances")
+        side = QVBoxLayout()
+        side.addWidget(QLabel("<b>Contrôles</b>"))
+        side.addWidget(self.findings, 1)
+        side.addWidget(QLabel("<b>Échéances</b>"))
+        side.addWidget(self.deadline_label)
+        side_widget = QWidget()
+        side_widget.setLayout(side)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.tabs)
+        splitter.addWidget(side_widget)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        side_widget.setMinimumWidth(300)
+
+        self.save_button = QPushButton("&Enregistrer")
+        self.save_button.setToolTip("Enregistrer (Ctrl+S)")
+        self.delete_button = QPushButton("&Supprimer")
+        self.close_button = QPushButton("&Fermer")
+        self.close_button.setToolTip("Fermer (Échap) ; propose d'enregistrer si besoin")
+        self.save_button.clicked.connect(self.save)
+        self.delete_button.clicked.connect(self.delete)
+        self.close_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        buttons.addWidget(self.save_button)
+        self.save_button.setDefault(False)
+        self.save_button.setAutoDefault(False)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(buttons)
+
+        for widget in (self.reference, self.title):
+            widget.textChanged.connect(self.changed)
+        self.status.currentIndexChanged.connect(self.changed)
+        self.owner.currentTextChanged.connect(self.changed)
+
+    def _identity_tab(self) -> QWidget:
+        tab = QWidget()
+        self.cost_ht = AmountField()
+        self.cost_ht.setAccessibleName("Coût HT")
+        self.cost_ttc = AmountField()
+        self.cost_ttc.setAccessibleName("Coût TTC")
+        self.eligible = AmountField()
+        self.eligible.setAccessibleName("Dépense subventionnable HT")
+        self.base_kind = _combo([("HT", "HT"), ("TTC", "TTC")], "Base financée par le plan")
+        costs = QFormLayout()
+        costs.addRow("Coût &HT", self.cost_ht)
+        costs.addRow("Coût &TTC", self.cost_ttc)
+        costs.addRow("&Base du plan", self.base_kind)
+        costs.addRow("Dépense &subventionnable HT", self.eligible)
+        cost_box = QGroupBox("Coûts")
+        cost_box.setLayout(costs)
+
+        self.dates = {}
+        date_form = QFormLayout()
+        for key, label in (("deposit_date", "Dépôt du dossier"),
+                           ("decision_date", "Décision / arrêté"),
+                           ("notification_date", "Notification"),
+                           ("start_date", "Début des travaux"),
+                           ("end_date", "Fin des travaux")):
+            field = DateField()
+            field.setAccessibleName(label)
+            self.dates[key] = field
+            date_form.addRow(label, field)
+        self.start_extension = QSpinBox()
+        self.start_extension.setRange(0, 24)
+        self.start_extension.setSuffix(" mois")
+        self.start_extension.setAccessibleName("Prorogation du délai de commencement")
+        self.completion_extension = QSpinBox()
+        self.completion_extension.setRange(0, 48)
+        self.completion_extension.setSuffix(" mois")
+        self.completion_extension.setAccessibleName("Prorogation du délai d'achèvement")
+        date_form.addRow("Prorogation commencement", self.start_extension)
+        date_form.addRow("Prorogation achèvement", self.completion_extension)
+        date_box = QGroupBox("Dates clés")
+        date_box.setLayout(date_form)
+
+        self.chef_de_file = QCheckBox("Chef de file (participation minimale de 30 %)")
+        self.exception = _combo([("Aucune dérogation", NONE)]
+                                + [(e.label, e.value) for e in OwnShareException],
+                                "Dérogation à la participation minimale")
+        self.exception_ref = QLineEdit()
+        self.exception_ref.setAccessibleName("Référence de la dérogation")
+        self.exception_ref.setPlaceholderText("Décision ou fondement cité")
+        legal = QFormLayout()
+        legal.addRow(self.chef_de_file)
+        legal.addRow("Dérogation (L1111-10)", self.exception)
+        legal.addRow("Référence de la dérogation", self.exception_ref)
+        legal_box = QGroupBox("Participation du maître d'ouvrage")
+        legal_box.setLayout(legal)
+
+        self.communes = QListWidget()
+        self.communes.setAccessibleName("Communes de l'opération")
+        self.communes.setMaximumHeight(90)
+        self.commune_input = QLineEdit()
+        self.commune_input.setPlaceholderText("Ajouter une commune : tapez son nom puis Entrée")
+        self.commune_input.setAccessibleName("Ajouter une commune")
+        completer = QCompleter([label for _, label in self.choices.communes], self)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.commune_input.setCompleter(completer)
+        self.commune_input.returnPressed.connect(self._add_commune)
+        completer.activated.connect(lambda _: self._add_commune())
+        remove_commune = QPushButton("Retirer")
+        remove_commune.setToolTip("Retirer la commune sélectionnée")
+        remove_commune.clicked.connect(self._remove_commune)
+        commune_row = QHBoxLayout()
+        commune_row.addWidget(self.commune_input, 1)
+        commune_row.addWidget(remove_commune)
+        communes = QVBoxLayout()
+        communes.addWidget(self.communes)
+        communes.addLayout(commune_row)
+        commune_box = QGroupBox("Communes")
+        commune_box.setLayout(communes)
+
+        self.links = QTableWidget(0, 2)
+        self.links.setHorizontalHeaderLabels(["Contrat", "Axe"])
+        self.links.setAccessibleName("Contrats de rattachement")
+        self.links.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.links.verticalHeader().setVisible(False)
+        self.links.setMaximumHeight(110)
+        add_link = QPushButton("Ajouter un contrat")
+        remove_link = QPushButton("Retirer le contrat")
+        add_link.clicked.connect(lambda: (self._add_link(LinkData(None)), self.changed()))
+        remove_link.clicked.connect(self._remove_link)
+        link_buttons = QHBoxLayout()
+        link_buttons.addWidget(add_link)
+        link_buttons.addWidget(remove_link)
+        link_buttons.addStretch(1)
+        links = QVBoxLayout()
+        links.addWidget(self.links)
+        links.addLayout(link_buttons)
+        link_box = QGroupBox("Contrats et axes")
+        link_box.setLayout(links)
+
+        self.notes = QLineEdit()
+        self.notes.setAccessibleName("Notes")
+
+        grid = QGridLayout(tab)
+        grid.addWidget(cost_box, 0, 0)
+        grid.addWidget(date_box, 0, 1, 2, 1)
+        grid.addWidget(legal_box, 1, 0)
+        grid.addWidget(commune_box, 2, 0)
+        grid.addWidget(link_box, 2, 1)
+        notes = QFormLayout()
+        notes.addRow("Notes", self.notes)
+        grid.addLayout(notes, 3, 0, 1, 2)
+
+        for field in (self.cost_ht, self.cost_ttc, self.eligible, *self.dates.values()):
+            field.changed.connect(self.changed)
+            field.refused.connect(self._refused)
+        self.base_kind.currentIndexChanged.connect(self.changed)
+        self.exception.currentIndexChanged.connect(self.changed)
+        self.exception_ref.textChanged.connect(self.changed)
+        self.chef_de_file.toggled.connect(self.changed)
+        self.notes.textChanged.connect(self.changed)
+        self.start_extension.valueChanged.connect(self.changed)
+        self.completion_extension.valueChanged.connect(self.changed)
+        return tab
+
+    def _plan_tab(self) -> QWidget:
+        tab = QWidget()
+        self.lines = QTableWidget(0, len(LINE_COLUMNS))
+        self.lines.setHorizontalHeaderLabels(LINE_COLUMNS)
+        self.lines.setAccessibleName("Plan de financement")
+        self.lines.verticalHeader().setVisible(False)
+        self.lines.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.lines.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.lines.setObjectName("plan")
+        for column, width in enumerate((185, 95, 115, 115, 95, 62, 140, 122, 122, 62)):
+            self.lines.setColumnWidth(column, width)
+        self.lines.verticalHeader().setDefaultSectionSize(30)
+        self.add_line_button = QPushButton("Ajouter un &financement")
+        self.remove_line_button = QPushButton("Retirer le financement")
+        self.add_line_button.clicked.connect(self._new_line)
+        self.remove_line_button.clicked.connect(self._remove_line)
+        self.plan_summary = QLabel()
+        self.plan_summary.setAccessibleName("Équilibre du plan")
+        self.plan_summary.setWordWrap(True)
+        line_buttons = QHBoxLayout()
+        line_buttons.addWidget(self.add_line_button)
+        line_buttons.addWidget(self.remove_line_button)
+        line_buttons.addStretch(1)
+
+        self.payments = QTableWidget(0, len(PAYMENT_COLUMNS))
+        self.payments.setHorizontalHeaderLabels(PAYMENT_COLUMNS)
+        self.payments.setAccessibleName("Versements du financement sélectionné")
+        self.payments.verticalHeader().setVisible(False)
+        self.payments.verticalHeader().setDefaultSectionSize(30)
+        for column, width in enumerate((110, 130, 130, 200)):
+            self.payments.setColumnWidth(column, width)
+        self.add_payment_button = QPushButton("Ajouter un &versement")
+        self.remove_payment_button = QPushButton("Retirer le versement")
+        self.add_payment_button.clicked.connect(self._new_payment)
+        self.remove_payment_button.clicked.connect(self._remove_payment)
+        self.payment_summary = QLabel()
+        self.payment_summary.setAccessibleName("Reste à verser")
+        payment_buttons = QHBoxLayout()
+        payment_buttons.addWidget(self.add_payment_button)
+        payment_buttons.addWidget(self.remove_payment_button)
+        payment_buttons.addStretch(1)
+        payment_buttons.addWidget(self.payment_summary)
+        self.payment_box = QGroupBox("Versements")
+        payments = QVBoxLayout(self.payment_box)
+        payments.addWidget(self.payments)
+        payments.addLayout(payment_buttons)
+
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.lines, 2)
+        layout.addLayout(line_buttons)
+        layout.addWidget(self.plan_summary)
+        layout.addWidget(self.payment_box, 1)
+        self.lines.currentCellChanged.connect(lambda *_: self._show_payments())
+        return tab
+
+    # --- communes and contracts -------------------------------------------------------
+
+    def _add_commune(self, code: str | None = None) -> None:
+        if code is None:
+            text = self.commune_input.text().strip()
+            code = next((c for c, label in self.choices.communes if label == text), None)
+            if code is None:
+                matches = [c for c, label in self.choices.communes
+                           if text and text.lower() in label.lower()]
+                code = matches[0] if len(matches) == 1 else None
+            if code is None:
+                self._refused(f"Commune : « {text} » n'est pas une commune connue du COG ; "
+                              "choisissez-la dans la liste proposée.")
+                return
+            self.commune_input.clear()
+        if code in self._commune_codes():
+            return
+        item = QListWidgetItem(self.commune_labels.get(code, code))
+        item.setData(Qt.ItemDataRole.UserRole, code)
+        self.communes.addItem(item)
+        self.changed()
+
+    def _remove_commune(self) -> None:
+        row = self.communes.currentRow()
+        if row >= 0:
+            self.communes.takeItem(row)
+            self.changed()
+
+    def _commune_codes(self) -> list[str]:
+        return [self.communes.item(i).data(Qt.ItemDataRole.UserRole)
+                for i in range(self.communes.count())]
+
+    def _add_link(self, link: LinkData) -> None:
+        row = self.links.rowCount()
+        self.links.insertRow(row)
+        contract = _combo([("", NONE)] + [(f"{ref} — {title}", str(cid))
+                                          for cid, ref, title in self.choices.contracts],
+                          "Contrat", editable=True)
+        axis = _combo([("Sans axe", NONE)], "Axe du contrat")
+        _select(contract, str(link.contract_id) if link.contract_id else None)
+        contract.lineEdit().setCursorPosition(0)
+        self._fill_axes(axis, link.contract_id, link.axis_id)
+        contract.currentIndexChanged.connect(
+            lambda _: (self._fill_axes(axis, self._uuid(_data(contract)), None), self.changed()))
+        axis.currentIndexChanged.connect(self.changed)
+        self.links.setCellWidget(row, 0, contract)
+        self.links.setCellWidget(row, 1, axis)
+
+    def _fill_axes(self, box: QComboBox, contract_id: uuid.UUID | None,
+                   axis_id: uuid.UUID | None) -> None:
+        box.blockSignals(True)
+        box.clear()
+        box.addItem("Sans axe", NONE)
+        for aid, label in self.choices.axes.get(contract_id, []):
+            box.addItem(label, str(aid))
+        _select(box, str(axis_id) if axis_id else None)
+        box.blockSignals(False)
+
+    def _remove_link(self) -> None:
+        row = self.links.currentRow()
+        if row < 0 and self.links.rowCount():
+            row = self.links.rowCount() - 1
+        if row >= 0:
+            self.links.removeRow(row)
+            self.changed()
+
+    @staticmethod
+    def _uuid(value: Any) -> uuid.UUID | None:
+        return uuid.UUID(value) if value else None
+
+    # --- plan lines and payments -----------------------------------------------------
+
+    def _new_line(self) -> None:
+        self._add_line(FundingLineData(financer_id=None, budget_year=self.today.year))
+        self.lines.setCurrentCell(self.lines.rowCount() - 1, 0)
+        self.lines.cellWidget(self.lines.rowCount() - 1, 0).setFocus()
+        self.changed()
+
+    def _add_line(self, line: FundingLineData) -> None:
+        row = self.lines.rowCount()
+        self.lines.insertRow(row)
+        self.line_state.append({"id": line.id, "payments": list(line.payments)})
+        financer = _combo([("Financeur non précisé", NONE)]
+                          + [(name, str(org_id)) for org_id, name, _ in
+                             self.choices.organisations], f"Ligne {row + 1} : financeur",
+                          editable=True)
+        _select(financer, str(line.financer_id) if line.financer_id else None)
+        scheme = _combo([("—", NONE)] + [(code, code) for code, _ in self.choices.schemes],
+                        f"Ligne {row + 1} : dispositif")
+        for index, (_code, label) in enumerate(self.choices.schemes, start=1):
+            scheme.setItemData(index, label, Qt.ItemDataRole.ToolTipRole)
+        _select(scheme, line.scheme_code)
+        requested, granted = AmountField(), AmountField()
+        requested.setAccessibleName(f"Ligne {row + 1} : montant sollicité")
+        granted.setAccessibleName(f"Ligne {row + 1} : montant accordé")
+        requested.setValue(line.amount_requested)
+        granted.setValue(line.amount_granted)
+        status = _combo([(s.label, s.value) for s in FundingStatus],
+                        f"Ligne {row + 1} : statut")
+        _select(status, FundingStatus(line.status).value)
+        rate = QLabel()
+        rate.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        reference = QLineEdit(line.decision_reference or "")
+        reference.setAccessibleName(f"Ligne {row + 1} : référence de la décision")
+        decision, commission = DateField(), DateField()
+        decision.setAccessibleName(f"Ligne {row + 1} : date de décision")
+        commission.setAccessibleName(f"Ligne {row + 1} : date d'avis de la commission DETR")
+        decision.setValue(line.decision_date)
+        commission.setValue(line.commission_opinion_date)
+        year = QLineEdit(str(line.budget_year) if line.budget_year else "")
+        year.setAccessibleName(f"Ligne {row + 1} : exercice")
+        year.setInputMask("0000;_")
+        for column, widget in enumerate((financer, scheme, requested, granted, status, rate,
+                                         reference, decision, commission, year)):
+            self.lines.setCellWidget(row, column, widget)
+        for field in (requested, granted, decision, commission):
+            field.changed.connect(self.changed)
+            field.refused.connect(self._refused)
+        for box in (scheme, status):
+            box.currentIndexChanged.connect(self.changed)
+        financer.currentTextChanged.connect(self.changed)
+        reference.textChanged.connect(self.changed)
+        year.textChanged.connect(self.changed)
+
+    def _remove_line(self) -> None:
+        row = self.lines.currentRow()
+        if row < 0:
+            return
+        if self.line_state[row]["payments"]:
+            QMessageBox.warning(self, "Financement", "Ce financement a des versements : "
+                                "retirez-les d'abord.")
+            return
+        self.lines.removeRow(row)
+        del self.line_state[row]
+        self._show_payments()
+        self.changed()
+
+    def _line(self, row: int) -> FundingLineData:
+        cell = self.lines.cellWidget
+        year_text = cell(row, 9).text().strip().rstrip("_")
+        return FundingLineData(
+            financer_id=self._uuid(_known_choice(cell(row, 0))),
+            scheme_code=_data(cell(row, 1)), amount_requested=cell(row, 2).value(),
+            amount_granted=cell(row, 3).value(), status=FundingStatus(_data(cell(row, 4))),
+            decision_reference=cell(row, 6).text().strip() or None,
+            decision_date=cell(row, 7).value(), commission_opinion_date=cell(row, 8).value(),
+            budget_year=int(year_text) if year_text.isdigit() else None,
+            payments=list(self.line_state[row]["payments"]), id=self.line_state[row]["id"])
+
+    def _show_payments(self) -> None:
+        row = self.lines.currentRow()
+        self._loading_payments = True
+        self.payments.setRowCount(0)
+        enabled = row >= 0
+        self.payment_box.setEnabled(enabled)
+        if enabled:
+            self.payment_box.setTitle(f"Versements de la ligne {row + 1}")
+            for payment in self.line_state[row]["payments"]:
+                self._add_payment_row(payment)
+        self._loading_payments = False
+        self._update_payment_summary()
+
+    def _add_payment_row(self, payment: PaymentData) -> None:
+        row = self.payments.rowCount()
+        self.payments.insertRow(row)
+        kind = _combo([(k.label, k.value) for k in PaymentKind], f"Versement {row + 1} : nature")
+        _select(kind, PaymentKind(payment.kind).value)
+        when = DateField()
+        when.setAccessibleName(f"Versement {row + 1} : date")
+        when.setValue(payment.payment_date)
+        amount = AmountField()
+        amount.setAccessibleName(f"Versement {row + 1} : montant")
+        amount.setValue(payment.amount)
+        reference = QLineEdit(payment.reference or "")
+        reference.setAccessibleName(f"Versement {row + 1} : référence")
+        for column, widget in enumerate((kind, when, amount, reference)):
+            self.payments.setCellWidget(row, column, widget)
+        payment_id = payment.id
+
+        def store(*_: Any) -> None:
+            if getattr(self, "_loading_payments", False):
+                return
+            line_row = self.lines.currentRow()
+            self.line_state[line_row]["payments"] = self._payments_in_table(line_row)
+            self.changed()
+
+        self.payments.cellWidget(row, 0).setProperty("payment_id", str(payment_id or ""))
+        kind.currentIndexChanged.connect(store)
+        when.changed.connect(store)
+        amount.changed.connect(store)
+        reference.textChanged.connect(store)
+        when.refused.connect(self._refused)
+        amount.refused.connect(self._refused)
+
+    def _payments_in_table(self, line_row: int) -> list[PaymentData]:
+        result = []
+        for row in range(self.payments.rowCount()):
+            cell = self.payments.cellWidget
+            stored = cell(row, 0).property("payment_id")
+            result.append(PaymentData(
+                kind=PaymentKind(_data(cell(row, 0))), payment_date=cell(row, 1).value(),
+                amount=cell(row, 2).value(), reference=cell(row, 3).text().strip() or None,
+                id=uuid.UUID(stored) if stored else None))
+        return result
+
+    def _new_payment(self) -> None:
+        row = self.lines.currentRow()
+        if row < 0:
+            return
+        line = self._line(row)
+        remaining = (line.amount_granted or Decimal("0")) - sum(
+            (p.amount or Decimal("0") for p in line.payments), Decimal("0"))
+        kind = PaymentKind.ADVANCE if not line.payments else PaymentKind.INSTALMENT
+        payment = PaymentData(kind, self.today, max(remaining, Decimal("0.00")) or None)
+        self.line_state[row]["payments"].append(payment)
+        self._loading_payments = True
+        self._add_payment_row(payment)
+        self._loading_payments = False
+        self.payments.cellWidget(self.payments.rowCount() - 1, 2).setFocus()
+        self.changed()
+
+    def _remove_payment(self) -> None:
+        line_row, row = self.lines.currentRow(), self.payments.currentRow()
+        if line_row < 0 or row < 0:
+            row = self.payments.rowCount() - 1
+        if line_row < 0 or row < 0:
+            return
+        self.payments.removeRow(row)
+        self.line_state[line_row]["payments"] = self._payments_in_table(line_row)
+        self.changed()
+
+    def _update_payment_summary(self) -> None:
+        row = self.lines.currentRow()
+        if row < 0 or row >= len(self.line_state):
+            self.payment_summary.setText("Sélectionnez un financement pour voir ses versements.")
+            return
+        line = self._line(row)
+        paid = sum((p.amount or Decimal("0") for p in line.payments), Decimal("0.00"))
+        if line.status is FundingStatus.GRANTED and line.amount_granted is not None:
+            text = (f"Accordé {euros(line.amount_granted)} — versé {euros(paid)} — "
+                    f"<b>reste à verser {euros(line.amount_granted - paid)}</b>")
+        else:
+            text = f"Versé {euros(paid)} (financement non accordé)"
+        self.payment_summary.setText(text)
+
+    # --- data in and out ---------------------------------------------------------------
+
+    def show_data(self, data: OperationData) -> None:
+        self.record_id, self.record_version = data.id, data.version
+        self.reference.setText(data.reference)
+        self.title.setText(data.title)
+        _select(self.status, OperationStatus(data.status).value)
+        _select(self.owner, str(data.owner_id) if data.owner_id else None)
+        self.cost_ht.setValue(data.cost_ht)
+        self.cost_ttc.setValue(data.cost_ttc)
+        self.eligible.setValue(data.eligible_cost)
+        _select(self.base_kind, BaseKind(data.base_kind).value)
+        for key, field in self.dates.items():
+            field.setValue(getattr(data, key))
+        self.start_extension.setValue(data.start_extension_months)
+        self.completion_extension.setValue(data.completion_extension_months)
+        self.chef_de_file.setChecked(data.chef_de_file)
+        _select(self.exception, data.own_share_exception.value
+                if data.own_share_exception else None)
+        self.exception_ref.setText(data.own_share_exception_ref or "")
+        self.notes.setText(data.notes or "")
+        for line_edit in (self.reference, self.title, self.exception_ref, self.notes):
+            line_edit.setCursorPosition(0)
+        self.extra = {"origin": data.origin, "source": data.source,
+                      "description": data.description}
+        self.communes.clear()
+        for code in data.commune_codes:
+            item = QListWidgetItem(self.commune_labels.get(code, code))
+            item.setData(Qt.ItemDataRole.UserRole, code)
+            self.communes.addItem(item)
+        self.links.setRowCount(0)
+        for link in data.links:
+            self._add_link(link)
+        self.lines.setRowCount(0)
+        self.line_state = []
+        for line in data.funding_lines:
+            self._add_line(line)
+        if data.funding_lines:
+            self.lines.setCurrentCell(0, 0)
+        self._show_payments()
+        self.delete_button.setEnabled(data.id is not None)
+
+    def collect(self) -> OperationData:
+        links = []
+        for row in range(self.links.rowCount()):
+            contract = self._uuid(_data(self.links.cellWidget(row, 0)))
+            if contract is not None:
+                links.append(LinkData(contract, self._uuid(_data(self.links.cellWidget(row, 1)))))
+        owner_id = self._uuid(_known_choice(self.owner))
+        new_owner = None
+        if owner_id is None and self.owner.currentText().strip():
+            new_owner = OrganisationData(name=self.owner.currentText().strip())
+        return OperationData(
+            id=self.record_id, version=self.record_version,
+            reference=self.reference.text().strip(), title=self.title.text().strip(),
+            owner_id=owner_id, new_owner=new_owner,
+            status=OperationStatus(_data(self.status)), cost_ht=self.cost_ht.value(),
+            cost_ttc=self.cost_ttc.value(), base_kind=BaseKind(_data(self.base_kind)),
+            eligible_cost=self.eligible.value(),
+            **{key: field.value() for key, field in self.dates.items()},
+            start_extension_months=self.start_extension.value(),
+            completion_extension_months=self.completion_extension.value(),
+            chef_de_file=self.chef_de_file.isChecked(),
+            own_share_exception=(OwnShareException(_data(self.exception))
+                                 if _data(self.exception) else None),
+            own_share_exception_ref=self.exception_ref.text().strip() or None,
+            notes=self.notes.text().strip() or None,
+            origin=self.extra["origin"], source=self.extra["source"],
+            description=self.extra["description"],
+            commune_codes=self._commune_codes(), links=links,
+            funding_lines=[self._line(row) for row in range(self.lines.rowCount())])
+
+    def reload_from_database(self) -> OperationData:
+        return operation_for_edit(self.db, self.record_id)
+
+    def prepare_save(self, data: OperationData) -> OperationData | None:
+        if data.new_owner is not None:
+            kinds = [k.label for k in OrganisationKind]
+            kind, accepted = QInputDialog.getItem(
+                self, "Nouveau maître d'ouvrage",
+                f"« {data.new_owner.name} » n'est pas encore dans la base.\n"
+                "Elle sera créée avec l'opération. Nature de l'organisation :",
+                kinds, kinds.index(OrganisationKind.COMMUNE.label), False)
+            if not accepted:
+                return None
+            data.new_owner.kind = next(k for k in OrganisationKind if k.label == kind)
+        return data
+
+    def write(self, data: OperationData) -> None:
+        result = save_operation(self.db, data, today=self.today)
+        self.record_id = result.id
+        if data.new_owner is None and data.owner_id is not None:
+            return
+        # a new owner was created: offer it in the lists from now on
+        from db.editing import choices
+
+        self.choices = choices(self.db)
+        self.owner.blockSignals(True)
+        self.owner.clear()
+        self.owner.addItem("", NONE)
+        for org_id, name, _ in self.choices.organisations:
+            self.owner.addItem(name, str(org_id))
+        self.owner.blockSignals(False)
+
+    def rebase(self, mine: OperationData, theirs: OperationData) -> OperationData:
+        mine.version = theirs.version
+        kept_lines = {line.id for line in theirs.funding_lines}
+        for line in mine.funding_lines:
+            if line.id not in kept_lines:
+                line.id = None
+                for payment in line.payments:
+                    payment.id = None
+            else:
+                theirs_line = next(t for t in theirs.funding_lines if t.id == line.id)
+                kept_payments = {p.id for p in theirs_line.payments}
+                for payment in line.payments:
+                    if payment.id not in kept_payments:
+                        payment.id = None
+        return mine
+
+    def remove(self) -> None:
+        delete_operation(self.db, self.record_id, self.original.version)
+
+    def window_title(self) -> str:
+        reference = self.reference.text().strip() or "nouvelle opération"
+        return f"Opération — {reference}"
+
+    # --- what is derived: rules, shares, rates, deadlines -------------------------------
+
+    def _refused(self, message: str) -> None:
+        self.findings.insertItem(0, QListWidgetItem(f"⛔ Saisie refusée — {message}"))
+        self.findings.item(0).setForeground(QBrush(QColor("#ce0500")))
+
+    def refresh_derived(self) -> None:
+        data = self.collect()
+        plan = plan_input(data, self.choices.context)
+        findings = evaluate_operation(plan, self.today)
+        committed = data.status in COMMITTED_OPERATION_STATUSES
+        self.findings.clear()
+        if not findings:
+            item = QListWidgetItem("✔ Aucune anomalie : le plan respecte les règles.")
+            item.setForeground(QBrush(QColor("#18753c")))
+            self.findings.addItem(item)
+        for finding in findings:
+            blocking = finding.blocks(committed)
+            icon = "⛔" if blocking else ("⚠" if finding.severity is Severity.WARNING else "✖")
+            item = QListWidgetItem(f"{icon} {finding.message}")
+            item.setToolTip(f"{finding.message}\nRègle : {finding.article}"
+                            + ("\nBloque l'enregistrement." if blocking else ""))
+            item.setForeground(QBrush(QColor("#ce0500" if finding.is_error else "#b34000")))
+            self.findings.addItem(item)
+        self._highlight(findings)
+        share = plan.owner_share
+        base = plan.base_cost
+        parts = [f"Coût {plan.base_kind.value} : {euros(base)}",
+                 f"financements : {euros(plan.funding_total)}"]
+        if share is not None:
+            parts.append(f"<b>part du maître d'ouvrage : {euros(share)} "
+                         f"({percent(ratio(share, base))})</b>")
+        self.plan_summary.setText(" — ".join(parts))
+        for row, line in enumerate(plan.lines):
+            rate = ratio(line.plan_amount, plan.subsidisable if line.state_investment_grant
+                         else base)
+            self.lines.cellWidget(row, 5).setText(percent(rate))
+        limits = deadlines(plan)
+        if limits is None:
+            self.deadline_label.setText("Pas de subvention d'investissement de l'État : "
+                                        "pas de délai de caducité.")
+        else:
+            start = short_date(limits.start_deadline) or "à calculer (date de notification)"
+            end = short_date(limits.completion_deadline) or "à calculer (date de début)"
+            self.deadline_label.setText(
+                f"Commencement des travaux avant le : <b>{start}</b> ({limits.start_article})"
+                f"<br>Achèvement avant le : <b>{end}</b> ({limits.completion_article})")
+        self._update_payment_summary()
+        self.save_button.setToolTip("Enregistrer (Ctrl+S)")
+
+    def _highlight(self, findings: list) -> None:
+        widgets = {"cost_ht": self.cost_ht, "cost_ttc": self.cost_ttc,
+                   "eligible_cost": self.eligible, "own_share_exception": self.exception,
+                   "own_share_exception_ref": self.exception_ref,
+                   **{key: field.line for key, field in self.dates.items()}}
+        styles: dict[Any, str] = {}
+        for finding in findings:
+            style = ERROR_STYLE if finding.is_error else WARNING_STYLE
+            target = widgets.get(finding.field)
+            if finding.field.startswith("funding_lines["):
+                row = int(finding.field.split("[")[1].split("]")[0])
+                if row < self.lines.rowCount():
+                    column = 3 if ".amount" in finding.field else 0
+                    target = self.lines.cellWidget(row, column)
+            elif finding.field == "funding_lines":
+                target = self.plan_summary
+            if target is not None and styles.get(target) != ERROR_STYLE:
+                styles[target] = style
+                target.setToolTip(finding.message)
+        for widget in [*widgets.values(), self.plan_summary,
+                       *(self.lines.cellWidget(r, c) for r in range(self.lines.rowCount())
+                         for c in (0, 3))]:
+            widget.setStyleSheet(styles.get(widget, ""))
