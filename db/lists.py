@@ -77,6 +77,7 @@ class ColumnSpec:
     sort: Any = None  # SQL expression to sort on; None: not sortable
     width: int = 120
     tooltip: str | None = None
+    unknown: str = "non communiqué"  # how an empty amount reads in this column
 
 
 @dataclass
@@ -91,6 +92,8 @@ class ListQuery:
     filters: tuple[str, ...] = ()
     # Columns computed from the others once the page is read (e.g. per inhabitant).
     post: Callable[[dict[str, Any]], None] | None = None
+    territorial: bool = True  # whether the arrondissement scope applies
+    filter_labels: dict[str, str] | None = None
 
     def _where(self, db: Database, criteria: Criteria) -> list[ColumnElement[bool]]:
         return [c for c in self.condition(db, criteria) if c is not None]
@@ -122,8 +125,8 @@ class ListQuery:
         return rows
 
     def totals(self, db: Database, criteria: Criteria) -> dict[str, Any]:
-        ids = select(self.id_column).where(*self._where(db, criteria))
-        query = self.totals_select(db).where(self.id_column.in_(ids))
+        """Count and sums of the rows matching *criteria* (the footer of the list)."""
+        query = self.totals_select(db).where(*self._where(db, criteria))
         with db.read() as session:
             row = session.execute(query).one()
         return dict(row._mapping)
@@ -283,28 +286,23 @@ OPERATIONS = ListQuery(
 
 # --- Contracts -----------------------------------------------------------------
 
-def _contract_operations() -> Select:
-    return (select(OperationLink.contract_id.label("contract_id"),
-                   func.count().label("operations"),
-                   _money_sum(base_cost()).label("cost"),
-                   _money_sum(Operation.granted_total).label("granted"),
-                   _money_sum(Operation.paid_total).label("paid"))
-            .join(Operation, Operation.id == OperationLink.operation_id)
-            .group_by(OperationLink.contract_id))
-
-
 def _contracts_base(db: Database) -> Select:
-    per = _contract_operations().subquery()
+    # Per-contract sums as correlated subqueries: computed for the page's rows only.
+    def per_contract(expression):
+        return (select(expression).select_from(OperationLink)
+                .join(Operation, Operation.id == OperationLink.operation_id)
+                .where(OperationLink.contract_id == Contract.id).scalar_subquery())
+
     return (select(Contract.id.label("id"), Contract.version.label("version"),
                    Contract.reference.label("reference"), Contract.title.label("title"),
                    ContractType.code.label("type"), Contract.status.label("status"),
                    Contract.signature_date.label("signature_date"),
                    Contract.end_date.label("end_date"),
-                   func.coalesce(per.c.operations, 0).label("operations"),
-                   per.c.cost.label("cost"), per.c.granted.label("granted"),
-                   _zero_money(per.c.paid).label("paid"))
-            .join(ContractType, ContractType.id == Contract.type_id)
-            .outerjoin(per, per.c.contract_id == Contract.id))
+                   per_contract(func.count()).label("operations"),
+                   per_contract(_money_sum(base_cost())).label("cost"),
+                   per_contract(_money_sum(Operation.granted_total)).label("granted"),
+                   per_contract(_zero_money(_money_sum(Operation.paid_total))).label("paid"))
+            .join(ContractType, ContractType.id == Contract.type_id))
 
 
 def contract_in_arrondissement(code: str) -> ColumnElement[bool]:
@@ -357,21 +355,19 @@ def _contract_conditions(db: Database, c: Criteria) -> list:
     return conditions
 
 
-def _contracts_totals(db: Database) -> Select:
-    # Operations linked to several of the listed contracts are counted once.
-    return select(func.count().label("count"))
-
-
 def contract_totals(db: Database, criteria: Criteria) -> dict[str, Any]:
+    """Sums over the operations of the listed contracts, each operation counted once
+    even when it belongs to several of them."""
     ids = select(Contract.id).where(*[c for c in _contract_conditions(db, criteria)
                                       if c is not None])
-    operations = select(OperationLink.operation_id).where(OperationLink.contract_id.in_(ids))
+    operations = Operation.id.in_(
+        select(OperationLink.operation_id).where(OperationLink.contract_id.in_(ids)))
     remaining = func.sum(Operation.__table__.c.granted_total_cents
                          - Operation.__table__.c.paid_total_cents, type_=Money())
     query = select(_money_sum(base_cost()).label("cost"),
                    _money_sum(Operation.granted_total).label("granted"),
                    _money_sum(Operation.paid_total).label("paid"),
-                   remaining.label("remaining")).where(Operation.id.in_(operations))
+                   remaining.label("remaining")).where(operations)
     with db.read() as session:
         count = session.scalar(select(func.count()).select_from(ids.subquery()))
         row = session.execute(query).one()
@@ -402,7 +398,8 @@ CONTRACTS = ContractListQuery(
                    tooltip="Financements accordés"),
         ColumnSpec("paid", "Versé", kind="money", width=120),
     ],
-    base=_contracts_base, condition=_contract_conditions, totals_select=_contracts_totals,
+    base=_contracts_base, condition=_contract_conditions,
+    totals_select=lambda db: select(func.count().label("count")).select_from(Contract),
     id_column=Contract.id,
     filters=("status", "contract_type", "commune", "epci", "financer", "scheme", "year"),
 )
@@ -435,7 +432,11 @@ def _line_remaining() -> ColumnElement:
 
 
 def _lines_conditions(db: Database, c: Criteria) -> list:
-    conditions = operation_conditions(db, c, with_status=False)
+    # Conditions on the operation go through its id, so that counting and summing
+    # the lines needs no join.
+    on_operation = [x for x in operation_conditions(db, c, with_status=False) if x is not None]
+    conditions = [FundingLine.operation_id.in_(select(Operation.id).where(*on_operation))
+                  ] if on_operation else []
     conditions += _line_conditions(c)
     if c.status:
         conditions.append(FundingLine.status == c.status)
@@ -452,21 +453,14 @@ def _lines_totals(db: Database) -> Select:
                    func.sum(granted, type_=Money()).label("granted"),
                    _money_sum(FundingLine.paid_total).label("paid"),
                    func.sum(_line_remaining(), type_=Money()).label("remaining"))
-            .select_from(FundingLine).join(Operation, Operation.id == FundingLine.operation_id))
+            .select_from(FundingLine))
 
 
 class LineListQuery(ListQuery):
     def count(self, db: Database, criteria: Criteria) -> int:
-        query = (select(func.count()).select_from(FundingLine)
-                 .join(Operation, Operation.id == FundingLine.operation_id)
-                 .where(*self._where(db, criteria)))
+        query = select(func.count()).select_from(FundingLine).where(*self._where(db, criteria))
         with db.read() as session:
             return session.scalar(query)
-
-    def totals(self, db: Database, criteria: Criteria) -> dict[str, Any]:
-        query = _lines_totals(db).where(*self._where(db, criteria))
-        with db.read() as session:
-            return dict(session.execute(query).one()._mapping)
 
 
 FUNDING_LINES = LineListQuery(
@@ -486,10 +480,10 @@ FUNDING_LINES = LineListQuery(
         ColumnSpec("requested", "Sollicité", kind="money", sort=FundingLine.amount_requested,
                    width=125),
         ColumnSpec("granted", "Accordé", kind="money", sort=FundingLine.amount_granted,
-                   width=125),
+                   width=125, unknown="—"),
         ColumnSpec("paid", "Versé", kind="money", sort=FundingLine.paid_total, width=115),
         ColumnSpec("remaining", "Reste à verser", kind="money", sort=_line_remaining(),
-                   width=125),
+                   width=125, unknown="—"),
     ],
     base=_lines_base, condition=_lines_conditions, totals_select=_lines_totals,
     id_column=FundingLine.id,
@@ -504,7 +498,7 @@ def _organisations_base(db: Database) -> Select:
              .where(Operation.owner_id == Organisation.id).scalar_subquery())
     financed = (select(func.count()).select_from(FundingLine)
                 .where(FundingLine.financer_id == Organisation.id).scalar_subquery())
-    granted = (select(_money_sum(FundingLine.amount_granted))
+    granted = (select(_zero_money(_money_sum(FundingLine.amount_granted)))
                .where(FundingLine.financer_id == Organisation.id,
                       FundingLine.status == FundingStatus.GRANTED.value).scalar_subquery())
     return select(Organisation.id.label("id"), Organisation.version.label("version"),
@@ -538,32 +532,33 @@ ORGANISATIONS = ListQuery(
         ColumnSpec("granted", "Accordé", kind="money", width=150,
                    tooltip="Total accordé en tant que financeur"),
     ],
-    base=_organisations_base, condition=_organisation_conditions,
-    totals_select=lambda db: select(func.count().label("count")),
+    base=_organisations_base, condition=_organisation_conditions, territorial=False,
+    totals_select=lambda db: select(func.count().label("count")).select_from(Organisation),
     id_column=Organisation.id, default_sort="name", filters=("status",),
+    filter_labels={"status": "Nature"},
 )
 
 
 # --- Territory: communes and EPCI of the arrondissement, with their totals -----------
 
-def _commune_totals() -> Select:
-    return (select(operation_commune.c.commune_code.label("code"),
-                   func.count().label("operations"),
-                   _money_sum(base_cost()).label("cost"),
-                   _money_sum(Operation.granted_total).label("granted"),
-                   _money_sum(Operation.paid_total).label("paid"))
-            .join(Operation, Operation.id == operation_commune.c.operation_id)
-            .group_by(operation_commune.c.commune_code))
-
-
 def _communes_base(db: Database) -> Select:
-    per = _commune_totals().subquery()
-    return (select(Commune.code.label("id"), Commune.code.label("code"),
-                   Commune.name.label("name"), Commune.population.label("population"),
-                   func.coalesce(per.c.operations, 0).label("operations"),
-                   per.c.cost.label("cost"), per.c.granted.label("granted"),
-                   _zero_money(per.c.paid).label("paid"))
-            .outerjoin(per, per.c.code == Commune.code))
+    def per_commune(expression):
+        return (select(expression).select_from(operation_commune)
+                .join(Operation, Operation.id == operation_commune.c.operation_id)
+                .where(operation_commune.c.commune_code == Commune.code).scalar_subquery())
+
+    return select(Commune.code.label("id"), Commune.code.label("code"),
+                  Commune.name.label("name"), Commune.population.label("population"),
+                  per_commune(func.count()).label("operations"),
+                  per_commune(_money_sum(base_cost())).label("cost"),
+                  per_commune(_money_sum(Operation.granted_total)).label("granted"),
+                  per_commune(_zero_money(_money_sum(Operation.paid_total))).label("paid"))
+
+
+def _commune_row(row: dict[str, Any]) -> None:
+    if not row["operations"]:  # no operation at all: 0 €, not "unknown"
+        row["cost"] = row["granted"] = Decimal("0.00")
+    row["per_inhabitant"] = per_inhabitant(row["granted"], row["population"])
 
 
 def _commune_conditions(db: Database, c: Criteria) -> list:
@@ -600,28 +595,25 @@ COMMUNES = ListQuery(
         ColumnSpec("cost", "Coût", kind="money", width=140),
         ColumnSpec("granted", "Accordé", kind="money", width=140),
         ColumnSpec("paid", "Versé", kind="money", width=130),
-        ColumnSpec("per_inhabitant", "Accordé par habitant", kind="money", width=150),
+        ColumnSpec("per_inhabitant", "Accordé par habitant", kind="money", width=170),
     ],
     base=_communes_base, condition=_commune_conditions,
     totals_select=lambda db: select(func.count().label("count"),
                                     func.sum(Commune.population).label("population")),
     id_column=Commune.code, default_sort="name",
-    post=lambda row: row.update(per_inhabitant=per_inhabitant(row["granted"],
-                                                              row["population"])),
+    post=_commune_row,
 )
 
 
 def _epci_base(db: Database) -> Select:
-    per = (select(epci_member.c.epci_code.label("code"),
-                  func.count(func.distinct(Operation.id)).label("operations"))
-           .join(operation_commune,
-                 operation_commune.c.commune_code == epci_member.c.commune_code)
-           .join(Operation, Operation.id == operation_commune.c.operation_id)
-           .group_by(epci_member.c.epci_code).subquery())
-    return (select(Epci.code.label("id"), Epci.code.label("code"), Epci.name.label("name"),
-                   Epci.kind.label("kind"), Epci.population.label("population"),
-                   func.coalesce(per.c.operations, 0).label("operations"))
-            .outerjoin(per, per.c.code == Epci.code))
+    operations = (select(func.count(func.distinct(operation_commune.c.operation_id)))
+                  .select_from(epci_member)
+                  .join(operation_commune,
+                        operation_commune.c.commune_code == epci_member.c.commune_code)
+                  .where(epci_member.c.epci_code == Epci.code).scalar_subquery())
+    return select(Epci.code.label("id"), Epci.code.label("code"), Epci.name.label("name"),
+                  Epci.kind.label("kind"), Epci.population.label("population"),
+                  operations.label("operations"))
 
 
 def _epci_conditions(db: Database, c: Criteria) -> list:
@@ -651,7 +643,7 @@ EPCIS = ListQuery(
                    tooltip="Opérations situées dans une commune membre"),
     ],
     base=_epci_base, condition=_epci_conditions,
-    totals_select=lambda db: select(func.count().label("count")),
+    totals_select=lambda db: select(func.count().label("count")).select_from(Epci),
     id_column=Epci.code, default_sort="name",
 )
 

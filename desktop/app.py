@@ -16,7 +16,6 @@ from db.errors import UserError
 from db.locations import default_database_path
 from desktop.list_pages import PAGES
 from desktop.main_window import MainWindow
-from desktop.style import STYLESHEET
 from desktop.tasks import run_with_progress
 
 
@@ -29,7 +28,6 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     if translator.load(QLocale(), "qtbase", "_",
                        QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
         app.installTranslator(translator)
-    app.setStyleSheet(STYLESHEET)
     return app
 
 

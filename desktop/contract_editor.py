@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.database import Database
-from db.editing import Choices, contract_for_edit, contract_summary
+from db.editing import contract_for_edit, contract_summary
 from db.formatting import euros
 from db.rules import evaluate_contract, proposed_end_date
 from db.services.contracts import (
@@ -45,9 +46,10 @@ from db.services.contracts import (
     save_contract,
 )
 from db.vocabulary import COMMITTED_CONTRACT_STATUSES, ContractStatus, OperationStatus
+from desktop.choice_models import ChoiceModels
 from desktop.editor_base import EditorDialog
 from desktop.fields import ERROR_STYLE, AmountField, DateField
-from desktop.operation_editor import NONE, _combo, _data, _known_choice, _select
+from desktop.operation_editor import _combo, _combo_on, _data, _known_choice, _select
 
 
 class CodeList(QWidget):
@@ -55,8 +57,8 @@ class CodeList(QWidget):
 
     changed = Signal()
 
-    def __init__(self, items: list[tuple[str, str]], noun: str, parent: QWidget | None = None
-                 ) -> None:
+    def __init__(self, items: list[tuple[str, str]], labels_model: Any, noun: str,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.labels = dict(items)
         self.by_label = {label: code for code, label in items}
@@ -65,7 +67,7 @@ class CodeList(QWidget):
         self.input = QLineEdit()
         self.input.setPlaceholderText(f"Ajouter : tapez le nom puis Entrée ({noun})")
         self.input.setAccessibleName(f"Ajouter au périmètre ({noun})")
-        completer = QCompleter(list(self.by_label), self)
+        completer = QCompleter(labels_model, self)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.input.setCompleter(completer)
@@ -125,11 +127,13 @@ class ContractEditor(EditorDialog):
         "amendments": "Avenants", "meetings": "Comités de pilotage",
     }
 
-    def __init__(self, db: Database, choices: Choices, contract_id: uuid.UUID | None = None,
-                 parent: QWidget | None = None, *, arrondissement: str | None = None) -> None:
+    def __init__(self, db: Database, models: ChoiceModels,
+                 contract_id: uuid.UUID | None = None, parent: QWidget | None = None, *,
+                 arrondissement: str | None = None) -> None:
         super().__init__(parent)
         self.db = db
-        self.choices = choices
+        self.models = models
+        self.choices = choices = models.choices
         self.durations = {code: years for code, _, years in choices.contract_types}
         self.setMinimumSize(1100, 720)
         self._build()
@@ -186,8 +190,8 @@ class ContractEditor(EditorDialog):
         identity_tab = QWidget()
         identity_tab.setLayout(identity)
 
-        self.communes = CodeList(self.choices.communes, "communes")
-        self.epcis = CodeList(self.choices.epcis, "EPCI")
+        self.communes = CodeList(self.choices.communes, self.models.commune_labels, "communes")
+        self.epcis = CodeList(self.choices.epcis, self.models.epci_labels, "EPCI")
         perimeter = QGridLayout()
         commune_box = QGroupBox("Communes du périmètre")
         QVBoxLayout(commune_box).addWidget(self.communes)
@@ -382,9 +386,7 @@ class ContractEditor(EditorDialog):
         signatory = signatory or SignatoryData(organisation_id=None)  # type: ignore[arg-type]
         row = self.signatories.rowCount()
         self.signatories.insertRow(row)
-        organisation = _combo([("", NONE)] + [(name, str(i)) for i, name, _ in
-                                              self.choices.organisations],
-                              f"Signataire {row + 1} : organisation", editable=True)
+        organisation = _combo_on(self.models.owners, f"Signataire {row + 1} : organisation")
         _select(organisation, str(signatory.organisation_id) if signatory.organisation_id
                 else None)
         role = QLineEdit(signatory.role or "")

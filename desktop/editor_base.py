@@ -11,6 +11,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton, QWidget
 
 from db.errors import ConflictError, DeleteRefused, RuleViolation, UserError
+from desktop.style import editor_palette
 
 
 def differences(before: Any, after: Any, labels: dict[str, str]) -> list[str]:
@@ -54,6 +55,7 @@ class EditorDialog(QDialog):
         super().__init__(parent)
         self.original: Any = None
         self._loading = False
+        self.setPalette(editor_palette(self.palette()))
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
 
     # subclasses provide

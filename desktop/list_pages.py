@@ -55,7 +55,8 @@ class ListPage(QWidget):
 
     def __init__(self, db: Database, query: ListQuery, title: str,
                  nouns: tuple[str, str], arrondissement: queries.ArrondissementRow | None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 choices: dict[str, list] | None = None) -> None:
         super().__init__(parent)
         self.db = db
         self.query = query
@@ -65,6 +66,8 @@ class ListPage(QWidget):
         self.filters: dict[str, QComboBox] = {}
         self._restored_widths = False
         self._loading = True
+        self._stale = True  # loaded when first shown (or reload() called)
+        self._totals: dict[str, Any] = {"count": 0}
 
         heading = QLabel(title)
         heading.setObjectName("pageTitle")
@@ -82,14 +85,16 @@ class ListPage(QWidget):
         top.addWidget(heading)
         top.addSpacing(16)
         top.addWidget(self.search, 1)
-        top.addWidget(QLabel("Territoire :"))
-        top.addWidget(self.scope)
+        if query.territorial:
+            top.addWidget(QLabel("Territoire :"))
+            top.addWidget(self.scope)
 
         filter_row = QHBoxLayout()
+        self.filter_labels = {**FILTER_LABELS, **(query.filter_labels or {})}
         for key in query.filters:
             box = QComboBox()
-            box.setAccessibleName(f"Filtre : {FILTER_LABELS[key]}")
-            box.setToolTip(f"Filtrer par {FILTER_LABELS[key].lower()}")
+            box.setAccessibleName(f"Filtre : {self.filter_labels[key]}")
+            box.setToolTip(f"Filtrer par {self.filter_labels[key].lower()}")
             box.setMinimumContentsLength(10)
             box.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -150,7 +155,7 @@ class ListPage(QWidget):
         self.table.viewport().installEventFilter(self)
 
         self.set_arrondissement(arrondissement, reload=False)
-        self._fill_filters(arrondissement)
+        self._fill_filters(arrondissement, choices)
         self._restore()
         self._loading = False
         for box in [self.scope, *self.filters.values()]:
@@ -158,25 +163,33 @@ class ListPage(QWidget):
         header.sortIndicatorChanged.connect(lambda *_: self._save())
         header.sectionResized.connect(lambda *_: self._save())
         header.sectionMoved.connect(lambda *_: self._save())
-        self.reload()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+        if self._stale:
+            self.reload()
+        super().showEvent(event)
+
+    def mark_stale(self) -> None:
+        self._stale = True
 
     # --- criteria ------------------------------------------------------------------
 
     def criteria(self) -> Criteria:
         values = {key: box.currentData() for key, box in self.filters.items()}
         return Criteria(search=self.search.text(),
-                        arrondissement=self.scope.currentData() or None,
+                        arrondissement=(self.scope.currentData() or None)
+                        if self.query.territorial else None,
                         **{k: v for k, v in values.items() if v not in (None, ALL)})
 
     def _count(self) -> int:
-        return self.query.count(self.db, self.criteria())
+        return self._totals.get("count", 0)
 
     def _fetch(self, offset: int, limit: int) -> list[dict]:
         return self.query.page(self.db, self.criteria(), sort=self.model.sort_key,
                                descending=self.model.descending, offset=offset, limit=limit)
 
     def set_arrondissement(self, arrondissement: queries.ArrondissementRow | None,
-                           reload: bool = True) -> None:
+                           reload: bool = True, choices: dict[str, list] | None = None) -> None:
         self.scope.blockSignals(True)
         self.scope.clear()
         if arrondissement is not None:
@@ -185,19 +198,25 @@ class ListPage(QWidget):
         self.scope.setCurrentIndex(0)
         self.scope.blockSignals(False)
         if reload:
-            self._fill_filters(arrondissement)
-            self.reload()
+            self._fill_filters(arrondissement, choices)
+            if self.isVisible():
+                self.reload()
+            else:
+                self.mark_stale()
 
-    def _fill_filters(self, arrondissement: queries.ArrondissementRow | None) -> None:
+    def _fill_filters(self, arrondissement: queries.ArrondissementRow | None,
+                      choices: dict[str, list] | None = None) -> None:
         if not self.filters:
             return
-        choices = lists.filter_choices(self.db, arrondissement.code if arrondissement else None)
-        choices["status"] = STATUS_CHOICES.get(self.query.name, [])
+        if choices is None:
+            choices = lists.filter_choices(self.db,
+                                           arrondissement.code if arrondissement else None)
+        choices = {**choices, "status": STATUS_CHOICES.get(self.query.name, [])}
         for key, box in self.filters.items():
             current = box.currentData() if box.count() else ALL
             box.blockSignals(True)
             box.clear()
-            box.addItem(f"{FILTER_LABELS[key]} : tous", ALL)
+            box.addItem(f"{self.filter_labels[key]} : tous", ALL)
             for label, value in choices.get(key, []):
                 box.addItem(label, value)
             index = box.findData(current) if current not in (None, ALL) else 0
@@ -221,11 +240,14 @@ class ListPage(QWidget):
     # --- loading --------------------------------------------------------------------
 
     def reload(self) -> None:
+        """One query for the footer (its count sizes the list), one for the first page."""
+        self._stale = False
+        self._totals = self.query.totals(self.db, self.criteria())
         self.model.reload()
         self._update_footer()
 
     def _update_footer(self) -> None:
-        totals = self.query.totals(self.db, self.criteria())
+        totals = self._totals
         count = totals.get("count", self.model.total)
         parts = [f"{number(count)} {self.nouns[0] if count <= 1 else self.nouns[1]}"]
         for key, label in TOTAL_LABELS:
@@ -314,7 +336,7 @@ class ListPage(QWidget):
                 self.model.descending = (header.sortIndicatorOrder()
                                          == Qt.SortOrder.DescendingOrder)
         saved = settings.value(f"{self.settings_key}/filtres")
-        if saved:
+        if saved and self.filters:
             for key, value in json.loads(saved).items():
                 box = self.filters.get(key)
                 if box is not None and value not in (None, ALL):
@@ -349,10 +371,14 @@ class TerritoryPage(QWidget):
         layout.addWidget(self.tabs)
 
     def reload(self) -> None:
-        self.communes.reload()
-        self.epci.reload()
+        self.tabs.currentWidget().reload()
 
-    def set_arrondissement(self, arrondissement: queries.ArrondissementRow | None) -> None:
+    def mark_stale(self) -> None:
+        self.communes.mark_stale()
+        self.epci.mark_stale()
+
+    def set_arrondissement(self, arrondissement: queries.ArrondissementRow | None,
+                           choices: dict[str, list] | None = None) -> None:
         self.communes.set_arrondissement(arrondissement)
         self.epci.set_arrondissement(arrondissement)
 
@@ -362,15 +388,19 @@ class TerritoryPage(QWidget):
 
 def make_pages(db: Database, arrondissement: queries.ArrondissementRow | None
                ) -> dict[str, QWidget]:
+    """The pages of the navigation; each loads its rows when first shown."""
+    choices = lists.filter_choices(db, arrondissement.code if arrondissement else None)
     return {
         "contracts": ListPage(db, lists.CONTRACTS, "Contrats", ("contrat", "contrats"),
-                              arrondissement),
+                              arrondissement, choices=choices),
         "operations": ListPage(db, lists.OPERATIONS, "Opérations",
-                               ("opération", "opérations"), arrondissement),
+                               ("opération", "opérations"), arrondissement, choices=choices),
         "funding_lines": ListPage(db, lists.FUNDING_LINES, "Financements",
-                                  ("financement", "financements"), arrondissement),
+                                  ("financement", "financements"), arrondissement,
+                                  choices=choices),
         "organisations": ListPage(db, lists.ORGANISATIONS, "Acteurs",
-                                  ("organisation", "organisations"), arrondissement),
+                                  ("organisation", "organisations"), arrondissement,
+                                  choices=choices),
         "territory": TerritoryPage(db, arrondissement),
     }
 

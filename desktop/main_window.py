@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db import queries
+from db import lists, queries
 from db.database import Database, open_database
 from db.editing import choices
 from db.errors import UserError
@@ -26,9 +26,11 @@ from db.services.contracts import delete_contract
 from db.services.operations import delete_operation
 from db.services.settings import set_arrondissement
 from desktop.arrondissement_dialog import ArrondissementDialog
+from desktop.choice_models import ChoiceModels
 from desktop.contract_editor import ContractEditor
 from desktop.list_pages import NAVIGATION, make_pages
 from desktop.operation_editor import OperationEditor
+from desktop.style import STATUSBAR, STYLESHEET, TOOLBAR
 
 
 class MainWindow(QMainWindow):
@@ -57,7 +59,9 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         layout.addWidget(self.navigation)
         layout.addWidget(self.stack, 1)
+        central.setStyleSheet(STYLESHEET)
         self.setCentralWidget(central)
+        self.statusBar().setStyleSheet(STATUSBAR)
         self.navigation.currentRowChanged.connect(self.stack.setCurrentIndex)
 
         self.database_label = QLabel()
@@ -126,6 +130,7 @@ class MainWindow(QMainWindow):
         toolbar = QToolBar("Actions")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
+        toolbar.setStyleSheet(TOOLBAR)
         toolbar.addAction(self.new_action)
         toolbar.addAction(self.open_record_action)
         toolbar.addAction(self.delete_action)
@@ -149,6 +154,7 @@ class MainWindow(QMainWindow):
                 self.pages[key].activated.connect(
                     lambda row, k=key: self.open_row(k, row))
         self.navigation.setCurrentRow(max(current, 0))
+        self.current_page().reload()
         self._update_status(arrondissement)
 
     def _update_status(self, arrondissement: queries.ArrondissementRow | None) -> None:
@@ -164,8 +170,10 @@ class MainWindow(QMainWindow):
         self.navigation.setCurrentRow(keys.index(key))
 
     def refresh(self) -> None:
+        """Reload the page shown; the others reload when next shown."""
         for page in self.pages.values():
-            page.reload()
+            page.mark_stale()
+        self.current_page().reload()
 
     def current_page(self) -> QWidget:
         return self.stack.currentWidget()
@@ -175,9 +183,9 @@ class MainWindow(QMainWindow):
 
     # --- editors ----------------------------------------------------------------------
 
-    def editor_choices(self):
+    def editor_choices(self) -> ChoiceModels:
         if self._choices is None:
-            self._choices = choices(self.db)
+            self._choices = ChoiceModels(choices(self.db))
         return self._choices
 
     def open_row(self, page_key: str, row: dict) -> None:
@@ -285,8 +293,9 @@ class MainWindow(QMainWindow):
     def apply_arrondissement(self, code: str) -> None:
         set_arrondissement(self.db, code)
         arrondissement = queries.current_arrondissement(self.db)
+        filter_choices = lists.filter_choices(self.db, code)
         for page in self.pages.values():
-            page.set_arrondissement(arrondissement)
+            page.set_arrondissement(arrondissement, choices=filter_choices)
         self._update_status(arrondissement)
 
     def choose_database(self) -> None:

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.database import Database
-from db.editing import Choices, operation_for_edit
+from db.editing import operation_for_edit
 from db.formatting import euros, percent, short_date
 from db.rules import Severity, deadlines, evaluate_operation, ratio
 from db.services.operations import (
@@ -58,13 +58,13 @@ from db.vocabulary import (
     OwnShareException,
     PaymentKind,
 )
+from desktop.choice_models import NONE, ChoiceModels
 from desktop.editor_base import EditorDialog
 from desktop.fields import ERROR_STYLE, WARNING_STYLE, AmountField, DateField
 
 LINE_COLUMNS = ["Financeur", "Dispositif", "Sollicité", "Accordé", "Statut", "Taux",
                 "Réf. décision", "Date de décision", "Avis commission", "Exercice"]
 PAYMENT_COLUMNS = ["Nature", "Date", "Montant", "Référence"]
-NONE = ""  # "no choice" in combo boxes (never None: see desktop.list_pages.ALL)
 
 
 def _combo(items: list[tuple[str, Any]], name: str, editable: bool = False) -> QComboBox:
@@ -80,6 +80,24 @@ def _combo(items: list[tuple[str, Any]], name: str, editable: bool = False) -> Q
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+    return box
+
+
+def _combo_on(model: Any, name: str) -> QComboBox:
+    """An editable combo box over a shared model, with completion on any part."""
+    box = QComboBox()
+    box.setAccessibleName(name)
+    box.setToolTip(name)
+    box.setEditable(True)
+    # Sized without measuring thousands of items (the default reads them all).
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(12)
+    box.setModel(model)
+    box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    completer = box.completer()
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
     return box
 
 
@@ -113,15 +131,17 @@ class OperationEditor(EditorDialog):
         "own_share_exception": "Dérogation", "own_share_exception_ref": "Référence",
     }
 
-    def __init__(self, db: Database, choices: Choices, operation_id: uuid.UUID | None = None,
+    def __init__(self, db: Database, models: ChoiceModels,
+                 operation_id: uuid.UUID | None = None,
                  parent: QWidget | None = None, *, today: date | None = None,
                  contract_id: uuid.UUID | None = None) -> None:
         super().__init__(parent)
         self.db = db
-        self.choices = choices
+        self.models = models
+        self.choices = models.choices
         self.today = today or date.today()
         self.line_state: list[dict] = []  # per plan row: id and payments
-        self.commune_labels = dict(choices.communes)
+        self.commune_labels = dict(self.choices.communes)
         self.setMinimumSize(1180, 760)
         self._build()
         if operation_id is None:
@@ -139,9 +159,7 @@ class OperationEditor(EditorDialog):
         self.title = QLineEdit()
         self.title.setAccessibleName("Intitulé")
         self.status = _combo([(s.label, s.value) for s in OperationStatus], "Statut")
-        self.owner = _combo([("", NONE)] + [(name, str(org_id)) for org_id, name, _
-                                            in self.choices.organisations],
-                            "Maître d'ouvrage", editable=True)
+        self.owner = _combo_on(self.models.owners, "Maître d'ouvrage")
         self.owner.setToolTip("Maître d'ouvrage : choisissez une organisation ou tapez un nom "
                               "nouveau (elle sera créée à l'enregistrement)")
         top = QGridLayout()
@@ -271,7 +289,7 @@ class OperationEditor(EditorDialog):
         self.commune_input = QLineEdit()
         self.commune_input.setPlaceholderText("Ajouter une commune : tapez son nom puis Entrée")
         self.commune_input.setAccessibleName("Ajouter une commune")
-        completer = QCompleter([label for _, label in self.choices.communes], self)
+        completer = QCompleter(self.models.commune_labels, self)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.commune_input.setCompleter(completer)
@@ -424,9 +442,7 @@ class OperationEditor(EditorDialog):
     def _add_link(self, link: LinkData) -> None:
         row = self.links.rowCount()
         self.links.insertRow(row)
-        contract = _combo([("", NONE)] + [(f"{ref} — {title}", str(cid))
-                                          for cid, ref, title in self.choices.contracts],
-                          "Contrat", editable=True)
+        contract = _combo_on(self.models.contracts, "Contrat")
         axis = _combo([("Sans axe", NONE)], "Axe du contrat")
         _select(contract, str(link.contract_id) if link.contract_id else None)
         contract.lineEdit().setCursorPosition(0)
@@ -471,10 +487,7 @@ class OperationEditor(EditorDialog):
         row = self.lines.rowCount()
         self.lines.insertRow(row)
         self.line_state.append({"id": line.id, "payments": list(line.payments)})
-        financer = _combo([("Financeur non précisé", NONE)]
-                          + [(name, str(org_id)) for org_id, name, _ in
-                             self.choices.organisations], f"Ligne {row + 1} : financeur",
-                          editable=True)
+        financer = _combo_on(self.models.financers, f"Ligne {row + 1} : financeur")
         _select(financer, str(line.financer_id) if line.financer_id else None)
         scheme = _combo([("—", NONE)] + [(code, code) for code, _ in self.choices.schemes],
                         f"Ligne {row + 1} : dispositif")
@@ -730,12 +743,10 @@ class OperationEditor(EditorDialog):
         # a new owner was created: offer it in the lists from now on
         from db.editing import choices
 
-        self.choices = choices(self.db)
+        self.models = ChoiceModels(choices(self.db))
+        self.choices = self.models.choices
         self.owner.blockSignals(True)
-        self.owner.clear()
-        self.owner.addItem("", NONE)
-        for org_id, name, _ in self.choices.organisations:
-            self.owner.addItem(name, str(org_id))
+        self.owner.setModel(self.models.owners)
         self.owner.blockSignals(False)
 
     def rebase(self, mine: OperationData, theirs: OperationData) -> OperationData:

@@ -45,7 +45,7 @@ LABELS = {
 
 def display(column: ColumnSpec, value: Any) -> str:
     if column.kind == "money":
-        return euros(value)
+        return euros(value, unknown=column.unknown)
     if column.kind in LABELS:
         return _label(LABELS[column.kind], value)
     if isinstance(value, date):

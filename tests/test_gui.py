@@ -206,6 +206,8 @@ def test_filters_and_columns_are_remembered(qtbot, demo_db):
 
     second = MainWindow(demo_db)
     qtbot.addWidget(second)
+    second.show()
+    second.show_view("operations")
     again = second.pages["operations"]
     assert again.filters["status"].currentData() == "solde"
     assert again.table.horizontalHeader().isSectionHidden(3)
