@@ -57,10 +57,16 @@ def first_run(window: MainWindow, created: bool) -> None:
         window.choose_arrondissement()
 
 
+EDITOR_TABS = {"operation": ["identification", "plan"],
+               "contract": ["identification", "axes", "signataires", "operations"]}
+
+
 def save_screenshot(window: MainWindow, path: Path, view: str) -> int:
     """Views: a list (contracts, operations, funding_lines, organisations, territory) or
-    an editor (operation:REF, contract:REF, operation:nouvelle, contract:nouveau)."""
+    an editor (operation:REF, contract:REF, operation:nouvelle, contract:nouveau), with
+    an optional tab after a slash (operation:REF/plan, contract:REF/operations)."""
     key, _, reference = view.partition(":")
+    reference, _, tab = reference.partition("/")
     editors = {"operation": window.open_operation, "contract": window.open_contract}
     if key not in PAGES and key not in editors:
         names = ", ".join([*PAGES, "operation:REF", "contract:REF"])
@@ -79,6 +85,13 @@ def save_screenshot(window: MainWindow, path: Path, view: str) -> int:
                 return 2
         target = editors[key](record)
         target.resize(1320, 820)
+        tabs = EDITOR_TABS[key]
+        if tab:
+            if tab not in tabs:
+                print(f"Erreur : onglet inconnu « {tab} » (onglets : {', '.join(tabs)}).",
+                      file=sys.stderr)
+                return 2
+            target.tabs.setCurrentIndex(tabs.index(tab))
     QApplication.processEvents()
     if not target.grab().save(str(path)):
         print(f"Erreur : impossible d'enregistrer la capture {path}.", file=sys.stderr)

@@ -118,6 +118,7 @@ class CodeList(QWidget):
 class ContractEditor(EditorDialog):
     what = "le contrat"
     new_operation_requested = Signal(object)  # contract id
+    operation_requested = Signal(object)  # operation id (double click in the list)
     labels = {
         "reference": "Référence", "title": "Intitulé", "type_code": "Type", "status": "Statut",
         "signature_date": "Date de signature", "start_date": "Début", "end_date": "Fin",
@@ -253,6 +254,11 @@ class ContractEditor(EditorDialog):
         self.operations.setAccessibleName("Opérations du contrat")
         self.operations.horizontalHeader().setSectionResizeMode(
             1, QHeaderView.ResizeMode.Stretch)
+        self.operations.setColumnWidth(0, 200)
+        self.operations.setWordWrap(False)
+        self.operations.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.operations.setToolTip("Double-cliquez une opération pour l'ouvrir")
+        self.operations.doubleClicked.connect(self._open_operation)
         self.by_axis = QTableWidget(0, 4)
         self.by_axis.setHorizontalHeaderLabels(["Axe", "Opérations", "Coût", "Accordé"])
         self.by_axis.setAccessibleName("Totaux par axe")
@@ -478,12 +484,18 @@ class ContractEditor(EditorDialog):
         self.new_operation_button.setEnabled(data.id is not None)
         self._show_operations()
 
+    def _open_operation(self, index: Any) -> None:
+        if 0 <= index.row() < len(self.operation_ids):
+            self.operation_requested.emit(self.operation_ids[index.row()])
+
     def _show_operations(self) -> None:
+        self.operation_ids: list[uuid.UUID] = []
         if self.record_id is None:
             for table in (self.operations, self.by_axis, self.by_financer):
                 table.setRowCount(0)
             return
         summary = contract_summary(self.db, self.record_id)
+        self.operation_ids = [o["id"] for o in summary.operations]
 
         def fill(table: QTableWidget, rows: list[tuple]) -> None:
             table.setRowCount(len(rows))

@@ -95,7 +95,7 @@ class ListPage(QWidget):
             box = QComboBox()
             box.setAccessibleName(f"Filtre : {self.filter_labels[key]}")
             box.setToolTip(f"Filtrer par {self.filter_labels[key].lower()}")
-            box.setMinimumContentsLength(10)
+            box.setMinimumContentsLength(len(self.filter_labels[key]) + 7)
             box.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             self.filters[key] = box

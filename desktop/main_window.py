@@ -234,6 +234,7 @@ class MainWindow(QMainWindow):
             return None
         editor.new_operation_requested.connect(
             lambda cid: self.open_operation(None, contract_id=cid))
+        editor.operation_requested.connect(self.open_operation)
         self._show_editor(editor)
         return editor
 
