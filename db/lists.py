@@ -93,6 +93,8 @@ class ListQuery:
     # Columns computed from the others once the page is read (e.g. per inhabitant).
     post: Callable[[dict[str, Any]], None] | None = None
     territorial: bool = True  # whether the arrondissement scope applies
+    # Columns computed for the page's rows in one more query (e.g. EPCI totals).
+    enrich: Callable[[Database, list[dict[str, Any]]], None] | None = None
     filter_labels: dict[str, str] | None = None
 
     def _where(self, db: Database, criteria: Criteria) -> list[ColumnElement[bool]]:
@@ -122,6 +124,8 @@ class ListQuery:
         if self.post:
             for row in rows:
                 self.post(row)
+        if self.enrich and rows:
+            self.enrich(db, rows)
         return rows
 
     def totals(self, db: Database, criteria: Criteria) -> dict[str, Any]:
@@ -606,14 +610,30 @@ COMMUNES = ListQuery(
 
 
 def _epci_base(db: Database) -> Select:
-    operations = (select(func.count(func.distinct(operation_commune.c.operation_id)))
-                  .select_from(epci_member)
-                  .join(operation_commune,
-                        operation_commune.c.commune_code == epci_member.c.commune_code)
-                  .where(epci_member.c.epci_code == Epci.code).scalar_subquery())
     return select(Epci.code.label("id"), Epci.code.label("code"), Epci.name.label("name"),
-                  Epci.kind.label("kind"), Epci.population.label("population"),
-                  operations.label("operations"))
+                  Epci.kind.label("kind"), Epci.population.label("population"))
+
+
+def _epci_totals(db: Database, rows: list[dict[str, Any]]) -> None:
+    """Totals of the operations in member communes, for the EPCI of the page only;
+    an operation in several member communes counts once."""
+    codes = [row["code"] for row in rows]
+    pairs = (select(epci_member.c.epci_code.label("epci"),
+                    operation_commune.c.operation_id.label("operation"))
+             .join(operation_commune,
+                   operation_commune.c.commune_code == epci_member.c.commune_code)
+             .where(epci_member.c.epci_code.in_(codes)).distinct().subquery())
+    query = (select(pairs.c.epci, func.count(), _money_sum(base_cost()),
+                    _money_sum(Operation.granted_total), _money_sum(Operation.paid_total))
+             .join(Operation, Operation.id == pairs.c.operation).group_by(pairs.c.epci))
+    with db.read() as session:
+        sums = {code: rest for code, *rest in session.execute(query)}
+    for row in rows:
+        count, cost, granted, paid = sums.get(row["code"], (0, None, None, None))
+        zero = Decimal("0.00")
+        row.update(operations=count, cost=cost if count else zero,
+                   granted=granted if count else zero, paid=paid or zero,
+                   per_inhabitant=per_inhabitant(granted if count else zero, row["population"]))
 
 
 def _epci_conditions(db: Database, c: Criteria) -> list:
@@ -641,10 +661,14 @@ EPCIS = ListQuery(
         ColumnSpec("population", "Population", kind="int", sort=Epci.population, width=110),
         ColumnSpec("operations", "Opérations", kind="int", width=100,
                    tooltip="Opérations situées dans une commune membre"),
+        ColumnSpec("cost", "Coût", kind="money", width=140),
+        ColumnSpec("granted", "Accordé", kind="money", width=140),
+        ColumnSpec("paid", "Versé", kind="money", width=130),
+        ColumnSpec("per_inhabitant", "Accordé par habitant", kind="money", width=170),
     ],
     base=_epci_base, condition=_epci_conditions,
     totals_select=lambda db: select(func.count().label("count")).select_from(Epci),
-    id_column=Epci.code, default_sort="name",
+    id_column=Epci.code, default_sort="name", enrich=_epci_totals,
 )
 
 LISTS = {q.name: q for q in (CONTRACTS, OPERATIONS, FUNDING_LINES, ORGANISATIONS, COMMUNES,

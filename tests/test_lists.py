@@ -103,7 +103,11 @@ def test_territory_lists(demo):
     assert [r["code"] for r in COMMUNES.page(demo, Criteria(arrondissement="591",
                                                             search="maubeuge"))] == ["59392"]
     epci = EPCIS.page(demo, Criteria(arrondissement="591"), limit=None)
-    assert "200043396" in [r["code"] for r in epci]
+    maubeuge_agglo = next(r for r in epci if r["code"] == "200043396")
+    members = OPERATIONS.page(demo, Criteria(epci="200043396"), limit=None)
+    assert maubeuge_agglo["operations"] == len(members)
+    assert maubeuge_agglo["granted"] == sum((r["granted"] for r in members
+                                             if r["granted"] is not None), Decimal("0"))
 
 
 def test_organisation_rename_updates_what_quotes_it(demo):
