@@ -3,6 +3,9 @@
     python main.py [--db FICHIER_OU_URL] [--screenshot IMAGE.png [--view VUE]]
     python main.py demo --db FICHIER
     python main.py check --db FICHIER_OU_URL [--json]
+    python main.py print annex|plan|summary|list --db X -o FICHIER.pdf [--contract REF]
+                     [--operation REF] [filtres de la liste]
+    python main.py verify FICHIER.pdf --db X
 """
 
 from __future__ import annotations
@@ -33,6 +36,23 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="crée une base de démonstration")
     demo.add_argument("--db", required=True, help="fichier SQLite ou URL postgresql://…")
     demo.add_argument("--seed", type=Path, help="fichier seed_contracts.json à utiliser")
+    printing = commands.add_parser("print", help="édite un document PDF")
+    printing.add_argument("document", choices=["annex", "plan", "summary", "list"],
+                          help="annex : annexe financière ; plan : plan de financement ; "
+                               "summary : fiche synthèse ; list : état récapitulatif")
+    printing.add_argument("--db", required=True, help="fichier SQLite ou URL postgresql://…")
+    printing.add_argument("-o", "--output", required=True, type=Path, help="fichier PDF")
+    printing.add_argument("--contract", help="référence du contrat (annex, summary)")
+    printing.add_argument("--operation", help="référence de l'opération (plan)")
+    for name, label in (("search", "recherche"), ("arrondissement", "code d'arrondissement"),
+                        ("status", "statut"), ("scheme", "dispositif"),
+                        ("commune", "code INSEE"), ("epci", "SIREN de l'EPCI"),
+                        ("contract-type", "type de contrat")):
+        printing.add_argument(f"--{name}", help=f"filtre de l'état récapitulatif : {label}")
+    printing.add_argument("--year", type=int, help="filtre de l'état récapitulatif : exercice")
+    verify = commands.add_parser("verify", help="vérifie qu'un PDF correspond à la base")
+    verify.add_argument("file", type=Path, help="document PDF édité par l'application")
+    verify.add_argument("--db", required=True, help="fichier SQLite ou URL postgresql://…")
     check = commands.add_parser("check", help="contrôle l'état d'une base")
     check.add_argument("--db", required=True, help="fichier SQLite ou URL postgresql://…")
     check.add_argument("--json", action="store_true", help="rapport au format JSON")
@@ -85,6 +105,54 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if report.healthy else 1
 
 
+def _print(args: argparse.Namespace) -> int:
+    from db import documents
+    from db.database import open_database
+    from db.errors import InvalidInput
+    from db.lists import Criteria
+    from printouts.pdf import save
+
+    needed = {"annex": "contract", "summary": "contract", "plan": "operation"}
+    if args.document in needed and not getattr(args, needed[args.document]):
+        raise InvalidInput(f"Précisez --{needed[args.document]} RÉFÉRENCE.")
+    database = open_database(args.db, create=False)
+    try:
+        if args.document == "annex":
+            document = documents.annex(database, args.contract)
+        elif args.document == "summary":
+            document = documents.summary(database, args.contract)
+        elif args.document == "plan":
+            document = documents.plan(database, args.operation)
+        else:
+            criteria = Criteria(search=args.search or "", arrondissement=args.arrondissement,
+                                status=args.status, scheme=args.scheme, commune=args.commune,
+                                epci=args.epci, contract_type=args.contract_type,
+                                year=args.year)
+            described = ", ".join(f"{k} = {v}" for k, v in vars(args).items()
+                                  if k in ("search", "arrondissement", "status", "scheme",
+                                           "commune", "epci", "contract_type", "year") and v)
+            document = documents.operations_list(database, criteria,
+                                                 described or "toutes les opérations")
+        save(document, args.output)
+    finally:
+        database.close()
+    print(f"Document enregistré : {args.output} (empreinte {document.provenance.fingerprint})")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from db.database import open_database
+    from printouts.verify import verify
+
+    database = open_database(args.db, create=False, upgrade=False)
+    try:
+        verdict = verify(database, args.file)
+    finally:
+        database.close()
+    print(verdict.message())
+    return 0 if verdict.matches else 1
+
+
 def _gui(args: argparse.Namespace) -> int:
     from desktop.app import run
 
@@ -98,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(args)
         if args.command == "check":
             return _check(args)
+        if args.command == "print":
+            return _print(args)
+        if args.command == "verify":
+            return _verify(args)
         return _gui(args)
     except UserError as error:
         print(f"Erreur : {error.message}", file=sys.stderr)

@@ -84,6 +84,24 @@ def load_cog(connection: sa.Connection, millesime: str = COG_MILLESIME) -> dict[
     return counts
 
 
+# INSEE "type de nom en clair": the words that join "Préfecture" to the name.
+_CHARNIERES = {"0": "de ", "1": "d'", "2": "du ", "3": "de la ", "4": "des ", "5": "de l'",
+               "6": "des ", "7": "de las ", "8": "de los "}
+
+
+def of_departement(code: str, millesime: str = COG_MILLESIME) -> str | None:
+    """``du Nord``, ``de l'Aisne``, ``de la Somme``: the département after "Préfecture"."""
+    for row in read_csv(resource("cog", millesime, "departements.csv")):
+        if row["code"] == code:
+            article = _CHARNIERES.get(row.get("liaison", ""), "de ")
+            name = row["nom"]
+            for prefix in ("Le ", "La ", "Les ", "L'"):  # the article is in the joining words
+                if article.strip() in ("du", "de la", "des", "de l'") and name.startswith(prefix):
+                    name = name[len(prefix):]
+            return f"{article}{name}"
+    return None
+
+
 # --- Catalogue -----------------------------------------------------------------
 
 # Contract types that appeared after the 2019 seed document (DESIGN.md §3).

@@ -36,8 +36,9 @@ def main(source: Path, target: Path) -> None:
 
     write_csv(target / "regions.csv", ["code", "nom"],
               [[r["code"], r["nom"]] for r in load("regions.json")])
-    write_csv(target / "departements.csv", ["code", "nom", "region"],
-              [[d["code"], d["nom"], d["region"]] for d in load("departements.json")])
+    write_csv(target / "departements.csv", ["code", "nom", "region", "liaison"],
+              [[d["code"], d["nom"], d["region"], d.get("typeLiaison", "")]
+               for d in load("departements.json")])
     write_csv(target / "arrondissements.csv", ["code", "nom", "departement", "chef_lieu"],
               [[a["code"], a["nom"], a["departement"], a.get("chefLieu", "")]
                for a in load("arrondissements.json")])

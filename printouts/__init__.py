@@ -1,0 +1,1 @@
+"""PDF documents. Receives plain data (db.documents), never queries the database."""
