@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
@@ -12,11 +12,30 @@ LOCALE = "fr_FR"
 UNKNOWN_AMOUNT = "non communiqué"
 
 
+def _euro_parts() -> tuple[str, str, str, str]:
+    """Group and decimal signs and what surrounds the number, read from Babel's fr_FR
+    data once (a PDF of 500 operations formats thousands of amounts)."""
+    sample = format_currency(Decimal("-1234.56"), "EUR", locale=LOCALE)
+    prefix, rest = sample.split("1", 1)
+    group, tail = rest[0], rest[1:]
+    decimal_mark = tail[3]
+    suffix = tail[6:]
+    return prefix, group, decimal_mark, suffix
+
+
+_MINUS, _GROUP, _DECIMAL, _SUFFIX = _euro_parts()
+
+
 def euros(amount: Decimal | None, unknown: str = UNKNOWN_AMOUNT) -> str:
-    """``1 234 567,89 €``; ``None`` is an amount the source does not give, never 0."""
+    """``1 234 567,89 €`` (as Babel writes it for fr_FR, half-up to the cent); ``None``
+    is an amount the source does not give, never 0."""
     if amount is None:
         return unknown
-    return format_currency(amount, "EUR", locale=LOCALE)
+    cents = int(Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100)
+    units, hundredths = divmod(abs(cents), 100)
+    digits = f"{units:,}".replace(",", _GROUP)
+    sign = _MINUS if cents < 0 else ""
+    return f"{sign}{digits}{_DECIMAL}{hundredths:02d}{_SUFFIX}"
 
 
 def number(value: int) -> str:

@@ -45,3 +45,11 @@ def test_sums_in_cents_never_drift(values):
     as_euros = [from_cents(v) for v in values]
     assert to_cents(total(as_euros)) == sum(values)
     assert all(to_cents(e) == v for e, v in zip(as_euros, values, strict=True))
+
+
+@given(st.integers(min_value=-10**14, max_value=10**14))
+def test_fast_euro_formatting_is_babel_s(cents):
+    from babel.numbers import format_currency
+
+    amount = Decimal(cents) / 100
+    assert euros(amount) == format_currency(amount, "EUR", locale="fr_FR")
