@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCompleter,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db import documents
 from db.database import Database
 from db.editing import contract_for_edit, contract_summary
 from db.formatting import euros
@@ -297,8 +298,18 @@ class ContractEditor(EditorDialog):
         self.save_button.clicked.connect(self.save)
         self.delete_button.clicked.connect(self.delete)
         self.close_button.clicked.connect(self.reject)
+        self.annex_button = QPushButton("&Annexe financière…")
+        self.annex_button.setToolTip("Annexe financière de la convention en PDF (Ctrl+P)")
+        self.summary_button = QPushButton("Fiche s&ynthèse…")
+        self.summary_button.setToolTip("Fiche synthèse d'une page en PDF")
+        self.annex_button.clicked.connect(lambda: self.print_document("annexe"))
+        self.summary_button.clicked.connect(lambda: self.print_document("synthese"))
+        QShortcut(QKeySequence.StandardKey.Print, self,
+                  activated=lambda: self.print_document("annexe"))
         buttons = QHBoxLayout()
         buttons.addWidget(self.delete_button)
+        buttons.addWidget(self.annex_button)
+        buttons.addWidget(self.summary_button)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.save_button)
@@ -570,6 +581,16 @@ class ContractEditor(EditorDialog):
 
     def remove(self) -> None:
         delete_contract(self.db, self.record_id, self.original.version)
+
+    def print_document(self, kind: str) -> None:
+        reference = self.original.reference if self.original else ""
+        if kind == "annexe":
+            self.print_saved(f"Annexe financière {reference}",
+                             f"annexe-financiere-{reference}.pdf",
+                             lambda: documents.annex(self.db, reference))
+        else:
+            self.print_saved(f"Fiche synthèse {reference}", f"fiche-synthese-{reference}.pdf",
+                             lambda: documents.summary(self.db, reference))
 
     def window_title(self) -> str:
         return f"Contrat — {self.reference.text().strip() or 'nouveau contrat'}"

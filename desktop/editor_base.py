@@ -168,6 +168,26 @@ class EditorDialog(QDialog):
         mine.version = theirs.version
         return mine
 
+    def print_saved(self, title: str, file_name: str, build) -> None:
+        """Print what is saved: a document vouches for the database, not for a draft."""
+        if self.original is None or getattr(self.original, "id", None) is None:
+            QMessageBox.information(self, "Impression", f"Enregistrez {self.what} avant de "
+                                    "l'imprimer.")
+            return
+        if self.is_dirty():
+            answer = QMessageBox.question(
+                self, "Impression", "Les modifications non enregistrées n'apparaîtront pas "
+                "dans le document. Enregistrer d'abord ?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+                | QMessageBox.StandardButton.Cancel)
+            if answer == QMessageBox.StandardButton.Cancel:
+                return
+            if answer == QMessageBox.StandardButton.Yes and not self.save():
+                return
+        from desktop.print_preview import preview
+
+        self.last_preview = preview(self, title, file_name, build)
+
     def delete(self) -> None:
         if self.original is None or getattr(self.original, "id", None) is None:
             self.discard_and_close()

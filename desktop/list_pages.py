@@ -278,6 +278,17 @@ class ListPage(QWidget):
         self.search.setFocus()
         self.search.selectAll()
 
+    def describe_criteria(self) -> str:
+        """The selection in words, for the printed list."""
+        parts = []
+        if self.query.territorial:
+            parts.append(self.scope.currentText())
+        if self.search.text().strip():
+            parts.append(f"recherche « {self.search.text().strip()} »")
+        parts += [f"{self.filter_labels[key].lower()} : {box.currentText()}"
+                  for key, box in self.filters.items() if box.currentIndex() > 0]
+        return " ; ".join(parts) or "toutes les opérations"
+
     # --- columns ---------------------------------------------------------------------
 
     def _column_menu(self, position: Any) -> None:

@@ -96,6 +96,8 @@ class MainWindow(QMainWindow):
             "&Arrondissement…", self.choose_arrondissement, None,
             "Changer l'arrondissement suivi par le service")
         self.about_action = self._action("À &propos", self.about)
+        self.office_action = self._action("&Identité du service…", self.edit_office, None,
+                                          "En-tête des documents imprimés")
         self.search_action = self._action("&Rechercher", self.focus_search,
                                           QKeySequence.StandardKey.Find,
                                           "Placer le curseur dans la recherche de la liste")
@@ -103,6 +105,10 @@ class MainWindow(QMainWindow):
                                        "Nouveau contrat ou nouvelle opération (selon la liste)")
         self.open_record_action = self._action("Ou&vrir", self.open_current, "Ctrl+O",
                                                "Ouvrir la ligne sélectionnée")
+        self.print_action = self._action("&Imprimer…", self.print_current,
+                                         QKeySequence.StandardKey.Print,
+                                         "État récapitulatif de la liste, ou annexe financière "
+                                         "du contrat sélectionné")
         self.delete_action = self._action("&Supprimer…", self.delete_current,
                                           QKeySequence.StandardKey.Delete,
                                           "Supprimer le contrat ou l'opération sélectionné")
@@ -111,6 +117,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.new_action)
         file_menu.addAction(self.open_record_action)
         file_menu.addAction(self.delete_action)
+        file_menu.addAction(self.print_action)
         file_menu.addSeparator()
         file_menu.addAction(self.open_action)
         file_menu.addSeparator()
@@ -125,6 +132,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.refresh_action)
         settings_menu = menus.addMenu("&Paramètres")
         settings_menu.addAction(self.arrondissement_action)
+        settings_menu.addAction(self.office_action)
         help_menu = menus.addMenu("Aid&e")
         help_menu.addAction(self.about_action)
         toolbar = QToolBar("Actions")
@@ -134,6 +142,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.new_action)
         toolbar.addAction(self.open_record_action)
         toolbar.addAction(self.delete_action)
+        toolbar.addAction(self.print_action)
         toolbar.addSeparator()
         toolbar.addAction(self.search_action)
         toolbar.addAction(self.refresh_action)
@@ -256,6 +265,33 @@ class MainWindow(QMainWindow):
             key = [k for k, _ in NAVIGATION][self.navigation.currentRow()]
             self.open_row(key, row)
 
+    def print_current(self):
+        """Ctrl+P on a list: the filtered operations as an état récapitulatif; on the
+        contracts list, the annexe financière of the selected contract."""
+        from db import documents
+        from desktop.print_preview import preview
+
+        key = [k for k, _ in NAVIGATION][self.navigation.currentRow()]
+        page = self.current_page()
+        if key == "contracts":
+            row = page.current_row()
+            if row is None:
+                QMessageBox.information(self, "Impression",
+                                        "Sélectionnez le contrat dont imprimer l'annexe.")
+                return None
+            return preview(self, f"Annexe financière {row['reference']}",
+                           f"annexe-financiere-{row['reference']}.pdf",
+                           lambda: documents.annex(self.db, row["reference"]))
+        if key not in ("operations", "funding_lines"):
+            QMessageBox.information(self, "Impression", "L'état récapitulatif s'imprime depuis "
+                                    "les listes des opérations ou des financements.")
+            return None
+        criteria, described = page.criteria(), page.describe_criteria()
+        if key == "funding_lines":  # the lines' status filter is not an operation status
+            criteria = criteria.but(status=None)
+        return preview(self, "État récapitulatif", "etat-recapitulatif.pdf",
+                       lambda: documents.operations_list(self.db, criteria, described))
+
     def delete_current(self) -> None:
         key = [k for k, _ in NAVIGATION][self.navigation.currentRow()]
         page = self.current_page()
@@ -298,6 +334,19 @@ class MainWindow(QMainWindow):
         for page in self.pages.values():
             page.set_arrondissement(arrondissement, choices=filter_choices)
         self._update_status(arrondissement)
+
+    def edit_office(self) -> bool:
+        from db.documents import office
+        from db.services.settings import set_setting
+        from desktop.office_dialog import OfficeDialog
+
+        dialog = OfficeDialog(office(self.db), self)
+        if dialog.exec() != OfficeDialog.DialogCode.Accepted:
+            return False
+        for key, value in dialog.values().items():
+            if value:
+                set_setting(self.db, key, value)
+        return True
 
     def choose_database(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db import documents
 from db.database import Database
 from db.editing import operation_for_edit
 from db.formatting import euros, percent, short_date
@@ -207,11 +208,16 @@ class OperationEditor(EditorDialog):
         self.delete_button = QPushButton("&Supprimer")
         self.close_button = QPushButton("&Fermer")
         self.close_button.setToolTip("Fermer (Échap) ; propose d'enregistrer si besoin")
+        self.print_button = QPushButton("Im&primer le plan…")
+        self.print_button.setToolTip("Plan de financement en PDF (Ctrl+P)")
+        self.print_button.clicked.connect(self.print_plan)
+        QShortcut(QKeySequence.StandardKey.Print, self, activated=self.print_plan)
         self.save_button.clicked.connect(self.save)
         self.delete_button.clicked.connect(self.delete)
         self.close_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addWidget(self.delete_button)
+        buttons.addWidget(self.print_button)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.save_button)
@@ -767,6 +773,12 @@ class OperationEditor(EditorDialog):
 
     def remove(self) -> None:
         delete_operation(self.db, self.record_id, self.original.version)
+
+    def print_plan(self) -> None:
+        reference = self.original.reference if self.original else ""
+        self.print_saved(f"Plan de financement {reference}",
+                         f"plan-de-financement-{reference}.pdf",
+                         lambda: documents.plan(self.db, reference, today=self.today))
 
     def window_title(self) -> str:
         reference = self.reference.text().strip() or "nouvelle opération"

@@ -227,6 +227,7 @@ def _table(header: Sequence[Any], rows: Sequence[Sequence[Any]], widths: Sequenc
         style = [
             ("FONTNAME", (0, 0), (-1, -1), "Cond"),  # also for plain cells: no base font
             ("FONTSIZE", (0, 1), (-1, -1), 7.5),
+            ("LEADING", (0, 1), (-1, -1), 9),
             ("BACKGROUND", (0, 0), (-1, 0), BLUE),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#cccccc")),
