@@ -324,6 +324,9 @@ def annex_pdf(data: AnnexData) -> bytes:
                money(data.cost, True), *[money(data.amounts[g], True) for g in groups],
                money(data.own_share, True)]]
     story += _table(header, rows, widths, totals, numeric_from=3, bold_rows=subtotals)
+    story.append(text("Coût : coût HT retenu par le plan de financement (TTC lorsque le plan "
+                      "est établi sur le TTC). Montants : accordés, ou sollicités tant que la "
+                      "décision n'est pas prise.", "small"))
     if data.unknown_costs:
         story.append(text(f"{data.unknown_costs} opération(s) sans coût communiqué : leurs "
                           "montants ne sont pas comptés dans les coûts.", "small"))

@@ -196,3 +196,19 @@ def test_every_document_renders_for_the_demo(demo_db):
                      documents.summary(demo_db, "pacte-sat"),
                      documents.plan(demo_db, "ue-nausicaa-extension")):
         assert render(document).startswith(b"%PDF")
+
+
+def test_documents_and_verification_on_each_backend(db, tmp_path):  # SQLite, PostgreSQL
+    from db.demo import build_demo
+
+    build_demo(db)
+    annex = documents.annex(db, "FICTIF-CRTE-591")
+    path = save(annex, tmp_path / "annexe.pdf")
+    assert verify(db, path).matches
+    plan = documents.plan(db, "FICTIF-DETR-2025-099")
+    assert plan.own_share == Decimal("72000.00")
+    summary = documents.summary(db, "FICTIF-CRTE-591")
+    assert summary.operations == 15
+    # the same data gives the same fingerprint, whatever the day of edition
+    assert documents.annex(db, "FICTIF-CRTE-591").provenance.fingerprint \
+        == annex.provenance.fingerprint
