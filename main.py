@@ -142,11 +142,13 @@ def _print(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from db.database import open_database
-    from printouts.verify import verify
+    from db.documents import check_document
+    from printouts.verify import read_provenance
 
+    provenance = read_provenance(args.file)
     database = open_database(args.db, create=False, upgrade=False)
     try:
-        verdict = verify(database, args.file)
+        verdict = check_document(database, provenance)
     finally:
         database.close()
     print(verdict.message())

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from db.database import Database
-from db.errors import NotFoundError
+from db.errors import NotFoundError, UserError
 from db.models import (
     Arrondissement,
     Contract,
@@ -28,6 +28,7 @@ from db.models import (
     FundingLine,
     Operation,
     OperationLink,
+    Payment,
     Setting,
 )
 from db.money import ZERO, total
@@ -564,3 +565,63 @@ def rebuild(db: Database, provenance: Provenance) -> Any:
         return summary(db, provenance.subject)
     raise NotFoundError(f"Type de document inconnu : {provenance.kind}.")
 
+
+
+# --- Verification of a printed document ---------------------------------------------------
+
+@dataclass
+class Verdict:
+    matches: bool
+    printed: str
+    current: str | None
+    changed: list[str]  # French descriptions of the records changed since the print
+
+    def message(self) -> str:
+        if self.matches:
+            return (f"Le document correspond à la base : empreinte {self.printed}, aucune "
+                    "fiche modifiée depuis son édition.")
+        lines = [f"Le document ne correspond plus à la base (empreinte imprimée "
+                 f"{self.printed}, empreinte actuelle {self.current or 'indisponible'})."]
+        if self.changed:
+            lines.append(f"{len(self.changed)} fiche(s) modifiée(s) ou supprimée(s) depuis :")
+            lines += [f"  - {change}" for change in self.changed]
+        return "\n".join(lines)
+
+
+def _describe(session: Session, record: RecordVersion, now: int | None) -> str:
+    record_id = uuid.UUID(record.id)
+    names = {"operation": "opération", "contract": "contrat", "funding_line": "financement",
+             "payment": "versement"}
+    label = names.get(record.entity, record.entity)
+    if record.entity == "operation":
+        ref = session.scalar(select(Operation.reference).where(Operation.id == record_id))
+    elif record.entity == "contract":
+        ref = session.scalar(select(Contract.reference).where(Contract.id == record_id))
+    elif record.entity == "funding_line":
+        ref = session.scalar(select(Operation.reference).join(FundingLine)
+                             .where(FundingLine.id == record_id))
+        label = "financement de l'opération"
+    elif record.entity == "payment":
+        ref = session.scalar(select(Operation.reference).join(FundingLine).join(Payment)
+                             .where(Payment.id == record_id))
+        label = "versement de l'opération"
+    else:
+        ref = None
+    label = f"{label} {ref}" if ref else label
+    if now is None:
+        return f"{label} : supprimé(e) depuis l'édition"
+    return f"{label} : version {record.version} → {now}"
+
+
+def check_document(db: Database, provenance: Provenance) -> Verdict:
+    """Compare a printed document's provenance with the database today."""
+    versions = current_versions(db, provenance.records)
+    with db.read() as session:
+        changed = [_describe(session, r, versions.get((r.entity, r.id)))
+                   for r in provenance.records if versions.get((r.entity, r.id)) != r.version]
+    try:
+        current = rebuild(db, provenance).provenance.fingerprint
+    except UserError:
+        current = None
+    return Verdict(not changed and current == provenance.fingerprint, provenance.fingerprint,
+                   current, changed)

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from sqlalchemy import delete, select
 
 from db import documents
+from db.documents import check_document
 from db.editing import find_by_reference, operation_for_edit
 from db.formatting import euros
 from db.lists import OPERATIONS, Criteria
@@ -20,7 +21,7 @@ from db.models import OperationLink
 from db.services.contracts import ContractData, save_contract
 from db.services.operations import save_operation
 from printouts.pdf import render, save
-from printouts.verify import verify
+from printouts.verify import read_provenance
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -181,7 +182,7 @@ def test_verify_after_a_change(demo_path, tmp_path):
     data = operation_for_edit(database, operation_id)
     data.cost_ht = Decimal("210000.00")
     save_operation(database, data)
-    verdict = verify(database, pdf)
+    verdict = check_document(database, read_provenance(pdf))
     database.close()
     assert not verdict.matches
     assert any("FICTIF-DETR-2025-005" in change for change in verdict.changed)
@@ -204,7 +205,7 @@ def test_documents_and_verification_on_each_backend(db, tmp_path):  # SQLite, Po
     build_demo(db)
     annex = documents.annex(db, "FICTIF-CRTE-591")
     path = save(annex, tmp_path / "annexe.pdf")
-    assert verify(db, path).matches
+    assert check_document(db, read_provenance(path)).matches
     plan = documents.plan(db, "FICTIF-DETR-2025-099")
     assert plan.own_share == Decimal("72000.00")
     summary = documents.summary(db, "FICTIF-CRTE-591")
