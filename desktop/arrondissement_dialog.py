@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QCompleter,
     QDialog,
     QDialogButtonBox,
     QLabel,
@@ -15,6 +13,7 @@ from PySide6.QtWidgets import (
 
 from db.queries import ArrondissementRow
 from db.text import normalize
+from desktop.combos import complete_anywhere
 
 
 class ArrondissementDialog(QDialog):
@@ -28,15 +27,11 @@ class ArrondissementDialog(QDialog):
         intro.setWordWrap(True)
         self.combo = QComboBox()
         self.combo.setEditable(True)
-        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.combo.setAccessibleName("Arrondissement")
         self.combo.setToolTip("Tapez une partie du nom ou du code")
         for row in choices:
             self.combo.addItem(row.label, row.code)
-        completer = self.combo.completer()
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        complete_anywhere(self.combo)
         if current:
             self.combo.setCurrentIndex(max(0, self.combo.findData(current)))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok

@@ -48,9 +48,10 @@ from db.services.contracts import (
 )
 from db.vocabulary import COMMITTED_CONTRACT_STATUSES, ContractStatus, OperationStatus
 from desktop.choice_models import ChoiceModels
+from desktop.combos import combo, known_choice, searchable_combo, select
+from desktop.combos import data as chosen
 from desktop.editor_base import EditorDialog
 from desktop.fields import ERROR_STYLE, AmountField, DateField
-from desktop.operation_editor import _combo, _combo_on, _data, _known_choice, _select
 
 
 class CodeList(QWidget):
@@ -153,9 +154,9 @@ class ContractEditor(EditorDialog):
         self.reference.setAccessibleName("Référence")
         self.title = QLineEdit()
         self.title.setAccessibleName("Intitulé")
-        self.type = _combo([(label, code) for code, label, _ in self.choices.contract_types],
+        self.type = combo([(label, code) for code, label, _ in self.choices.contract_types],
                            "Type de contrat")
-        self.status = _combo([(s.label, s.value) for s in ContractStatus], "Statut")
+        self.status = combo([(s.label, s.value) for s in ContractStatus], "Statut")
         self.signature = DateField()
         self.signature.setAccessibleName("Date de signature")
         self.start = DateField()
@@ -403,8 +404,8 @@ class ContractEditor(EditorDialog):
         signatory = signatory or SignatoryData(organisation_id=None)  # type: ignore[arg-type]
         row = self.signatories.rowCount()
         self.signatories.insertRow(row)
-        organisation = _combo_on(self.models.owners, f"Signataire {row + 1} : organisation")
-        _select(organisation, str(signatory.organisation_id) if signatory.organisation_id
+        organisation = searchable_combo(self.models.owners, f"Signataire {row + 1} : organisation")
+        select(organisation, str(signatory.organisation_id) if signatory.organisation_id
                 else None)
         role = QLineEdit(signatory.role or "")
         role.setAccessibleName(f"Signataire {row + 1} : qualité")
@@ -469,8 +470,8 @@ class ContractEditor(EditorDialog):
         self.record_id, self.record_version = data.id, data.version
         self.reference.setText(data.reference)
         self.title.setText(data.title)
-        _select(self.type, data.type_code)
-        _select(self.status, ContractStatus(data.status).value)
+        select(self.type, data.type_code)
+        select(self.status, ContractStatus(data.status).value)
         self.signature.setValue(data.signature_date)
         self.start.setValue(data.start_date)
         self.end.setValue(data.end_date)
@@ -530,7 +531,7 @@ class ContractEditor(EditorDialog):
         signatories = []
         for row in range(self.signatories.rowCount()):
             cell = self.signatories.cellWidget
-            organisation = _known_choice(cell(row, 0))
+            organisation = known_choice(cell(row, 0))
             if organisation:
                 signatories.append(SignatoryData(
                     uuid.UUID(organisation), cell(row, 1).text().strip() or None,
@@ -549,7 +550,7 @@ class ContractEditor(EditorDialog):
         return ContractData(
             id=self.record_id, version=self.record_version,
             reference=self.reference.text().strip(), title=self.title.text().strip(),
-            type_code=_data(self.type), status=ContractStatus(_data(self.status)),
+            type_code=chosen(self.type), status=ContractStatus(chosen(self.status)),
             signature_date=self.signature.value(), start_date=self.start.value(),
             end_date=self.end.value(), territory=self.territory.text().strip() or None,
             envelope_total=self.envelope_total.value(),
@@ -599,7 +600,7 @@ class ContractEditor(EditorDialog):
 
     def _start_changed(self) -> None:
         """The end is proposed from the type's usual duration (the agent may change it)."""
-        proposed = proposed_end_date(self.start.value(), self.durations.get(_data(self.type)))
+        proposed = proposed_end_date(self.start.value(), self.durations.get(chosen(self.type)))
         if proposed and self.end.value() is None:
             self.end.setValue(proposed)
         self.changed()

@@ -60,63 +60,14 @@ from db.vocabulary import (
     PaymentKind,
 )
 from desktop.choice_models import NONE, ChoiceModels
+from desktop.combos import combo, known_choice, searchable_combo, select
+from desktop.combos import data as chosen
 from desktop.editor_base import EditorDialog
 from desktop.fields import ERROR_STYLE, WARNING_STYLE, AmountField, DateField
 
 LINE_COLUMNS = ["Financeur", "Dispositif", "Sollicité", "Accordé", "Statut", "Taux",
                 "Réf. décision", "Date de décision", "Avis commission", "Exercice"]
 PAYMENT_COLUMNS = ["Nature", "Date", "Montant", "Référence"]
-
-
-def _combo(items: list[tuple[str, Any]], name: str, editable: bool = False) -> QComboBox:
-    box = QComboBox()
-    box.setAccessibleName(name)
-    box.setToolTip(name)
-    box.setEditable(editable)
-    for label, value in items:
-        box.addItem(label, value)
-    if editable:
-        box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        completer = box.completer()
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-    return box
-
-
-def _combo_on(model: Any, name: str) -> QComboBox:
-    """An editable combo box over a shared model, with completion on any part."""
-    box = QComboBox()
-    box.setAccessibleName(name)
-    box.setToolTip(name)
-    box.setEditable(True)
-    # Sized without measuring thousands of items (the default reads them all).
-    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    box.setMinimumContentsLength(12)
-    box.setModel(model)
-    box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-    completer = box.completer()
-    completer.setFilterMode(Qt.MatchFlag.MatchContains)
-    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-    completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-    return box
-
-
-def _select(box: QComboBox, value: Any) -> None:
-    index = box.findData(value if value is not None else NONE)
-    box.setCurrentIndex(max(index, 0))
-
-
-def _data(box: QComboBox) -> Any:
-    value = box.currentData()
-    return None if value in (None, NONE) else value
-
-
-def _known_choice(box: QComboBox) -> Any:
-    """The chosen item's value, or None when the text typed matches no item."""
-    index = box.findText(box.currentText(), Qt.MatchFlag.MatchExactly)
-    value = box.itemData(index) if index >= 0 else None
-    return None if value in (None, NONE) else value
 
 
 class OperationEditor(EditorDialog):
@@ -159,8 +110,8 @@ class OperationEditor(EditorDialog):
         self.reference.setAccessibleName("Référence")
         self.title = QLineEdit()
         self.title.setAccessibleName("Intitulé")
-        self.status = _combo([(s.label, s.value) for s in OperationStatus], "Statut")
-        self.owner = _combo_on(self.models.owners, "Maître d'ouvrage")
+        self.status = combo([(s.label, s.value) for s in OperationStatus], "Statut")
+        self.owner = searchable_combo(self.models.owners, "Maître d'ouvrage")
         self.owner.setToolTip("Maître d'ouvrage : choisissez une organisation ou tapez un nom "
                               "nouveau (elle sera créée à l'enregistrement)")
         top = QGridLayout()
@@ -242,7 +193,7 @@ class OperationEditor(EditorDialog):
         self.cost_ttc.setAccessibleName("Coût TTC")
         self.eligible = AmountField()
         self.eligible.setAccessibleName("Dépense subventionnable HT")
-        self.base_kind = _combo([("HT", "HT"), ("TTC", "TTC")], "Base financée par le plan")
+        self.base_kind = combo([("HT", "HT"), ("TTC", "TTC")], "Base financée par le plan")
         costs = QFormLayout()
         costs.addRow("Coût &HT", self.cost_ht)
         costs.addRow("Coût &TTC", self.cost_ttc)
@@ -276,7 +227,7 @@ class OperationEditor(EditorDialog):
         date_box.setLayout(date_form)
 
         self.chef_de_file = QCheckBox("Chef de file (participation minimale de 30 %)")
-        self.exception = _combo([("Aucune dérogation", NONE)]
+        self.exception = combo([("Aucune dérogation", NONE)]
                                 + [(e.label, e.value) for e in OwnShareException],
                                 "Dérogation à la participation minimale")
         self.exception_ref = QLineEdit()
@@ -448,13 +399,13 @@ class OperationEditor(EditorDialog):
     def _add_link(self, link: LinkData) -> None:
         row = self.links.rowCount()
         self.links.insertRow(row)
-        contract = _combo_on(self.models.contracts, "Contrat")
-        axis = _combo([("Sans axe", NONE)], "Axe du contrat")
-        _select(contract, str(link.contract_id) if link.contract_id else None)
+        contract = searchable_combo(self.models.contracts, "Contrat")
+        axis = combo([("Sans axe", NONE)], "Axe du contrat")
+        select(contract, str(link.contract_id) if link.contract_id else None)
         contract.lineEdit().setCursorPosition(0)
         self._fill_axes(axis, link.contract_id, link.axis_id)
         contract.currentIndexChanged.connect(
-            lambda _: (self._fill_axes(axis, self._uuid(_data(contract)), None), self.changed()))
+            lambda _: (self._fill_axes(axis, self._uuid(chosen(contract)), None), self.changed()))
         axis.currentIndexChanged.connect(self.changed)
         self.links.setCellWidget(row, 0, contract)
         self.links.setCellWidget(row, 1, axis)
@@ -466,7 +417,7 @@ class OperationEditor(EditorDialog):
         box.addItem("Sans axe", NONE)
         for aid, label in self.choices.axes.get(contract_id, []):
             box.addItem(label, str(aid))
-        _select(box, str(axis_id) if axis_id else None)
+        select(box, str(axis_id) if axis_id else None)
         box.blockSignals(False)
 
     def _remove_link(self) -> None:
@@ -493,21 +444,21 @@ class OperationEditor(EditorDialog):
         row = self.lines.rowCount()
         self.lines.insertRow(row)
         self.line_state.append({"id": line.id, "payments": list(line.payments)})
-        financer = _combo_on(self.models.financers, f"Ligne {row + 1} : financeur")
-        _select(financer, str(line.financer_id) if line.financer_id else None)
-        scheme = _combo([("—", NONE)] + [(code, code) for code, _ in self.choices.schemes],
+        financer = searchable_combo(self.models.financers, f"Ligne {row + 1} : financeur")
+        select(financer, str(line.financer_id) if line.financer_id else None)
+        scheme = combo([("—", NONE)] + [(code, code) for code, _ in self.choices.schemes],
                         f"Ligne {row + 1} : dispositif")
         for index, (_code, label) in enumerate(self.choices.schemes, start=1):
             scheme.setItemData(index, label, Qt.ItemDataRole.ToolTipRole)
-        _select(scheme, line.scheme_code)
+        select(scheme, line.scheme_code)
         requested, granted = AmountField(), AmountField()
         requested.setAccessibleName(f"Ligne {row + 1} : montant sollicité")
         granted.setAccessibleName(f"Ligne {row + 1} : montant accordé")
         requested.setValue(line.amount_requested)
         granted.setValue(line.amount_granted)
-        status = _combo([(s.label, s.value) for s in FundingStatus],
+        status = combo([(s.label, s.value) for s in FundingStatus],
                         f"Ligne {row + 1} : statut")
-        _select(status, FundingStatus(line.status).value)
+        select(status, FundingStatus(line.status).value)
         rate = QLabel()
         rate.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         reference = QLineEdit(line.decision_reference or "")
@@ -549,9 +500,9 @@ class OperationEditor(EditorDialog):
         cell = self.lines.cellWidget
         year_text = cell(row, 9).text().strip().rstrip("_")
         return FundingLineData(
-            financer_id=self._uuid(_known_choice(cell(row, 0))),
-            scheme_code=_data(cell(row, 1)), amount_requested=cell(row, 2).value(),
-            amount_granted=cell(row, 3).value(), status=FundingStatus(_data(cell(row, 4))),
+            financer_id=self._uuid(known_choice(cell(row, 0))),
+            scheme_code=chosen(cell(row, 1)), amount_requested=cell(row, 2).value(),
+            amount_granted=cell(row, 3).value(), status=FundingStatus(chosen(cell(row, 4))),
             decision_reference=cell(row, 6).text().strip() or None,
             decision_date=cell(row, 7).value(), commission_opinion_date=cell(row, 8).value(),
             budget_year=int(year_text) if year_text.isdigit() else None,
@@ -573,8 +524,8 @@ class OperationEditor(EditorDialog):
     def _add_payment_row(self, payment: PaymentData) -> None:
         row = self.payments.rowCount()
         self.payments.insertRow(row)
-        kind = _combo([(k.label, k.value) for k in PaymentKind], f"Versement {row + 1} : nature")
-        _select(kind, PaymentKind(payment.kind).value)
+        kind = combo([(k.label, k.value) for k in PaymentKind], f"Versement {row + 1} : nature")
+        select(kind, PaymentKind(payment.kind).value)
         when = DateField()
         when.setAccessibleName(f"Versement {row + 1} : date")
         when.setValue(payment.payment_date)
@@ -608,7 +559,7 @@ class OperationEditor(EditorDialog):
             cell = self.payments.cellWidget
             stored = cell(row, 0).property("payment_id")
             result.append(PaymentData(
-                kind=PaymentKind(_data(cell(row, 0))), payment_date=cell(row, 1).value(),
+                kind=PaymentKind(chosen(cell(row, 0))), payment_date=cell(row, 1).value(),
                 amount=cell(row, 2).value(), reference=cell(row, 3).text().strip() or None,
                 id=uuid.UUID(stored) if stored else None))
         return result
@@ -659,18 +610,18 @@ class OperationEditor(EditorDialog):
         self.record_id, self.record_version = data.id, data.version
         self.reference.setText(data.reference)
         self.title.setText(data.title)
-        _select(self.status, OperationStatus(data.status).value)
-        _select(self.owner, str(data.owner_id) if data.owner_id else None)
+        select(self.status, OperationStatus(data.status).value)
+        select(self.owner, str(data.owner_id) if data.owner_id else None)
         self.cost_ht.setValue(data.cost_ht)
         self.cost_ttc.setValue(data.cost_ttc)
         self.eligible.setValue(data.eligible_cost)
-        _select(self.base_kind, BaseKind(data.base_kind).value)
+        select(self.base_kind, BaseKind(data.base_kind).value)
         for key, field in self.dates.items():
             field.setValue(getattr(data, key))
         self.start_extension.setValue(data.start_extension_months)
         self.completion_extension.setValue(data.completion_extension_months)
         self.chef_de_file.setChecked(data.chef_de_file)
-        _select(self.exception, data.own_share_exception.value
+        select(self.exception, data.own_share_exception.value
                 if data.own_share_exception else None)
         self.exception_ref.setText(data.own_share_exception_ref or "")
         self.notes.setText(data.notes or "")
@@ -698,10 +649,10 @@ class OperationEditor(EditorDialog):
     def collect(self) -> OperationData:
         links = []
         for row in range(self.links.rowCount()):
-            contract = self._uuid(_data(self.links.cellWidget(row, 0)))
+            contract = self._uuid(chosen(self.links.cellWidget(row, 0)))
             if contract is not None:
-                links.append(LinkData(contract, self._uuid(_data(self.links.cellWidget(row, 1)))))
-        owner_id = self._uuid(_known_choice(self.owner))
+                links.append(LinkData(contract, self._uuid(chosen(self.links.cellWidget(row, 1)))))
+        owner_id = self._uuid(known_choice(self.owner))
         new_owner = None
         if owner_id is None and self.owner.currentText().strip():
             new_owner = OrganisationData(name=self.owner.currentText().strip())
@@ -709,15 +660,15 @@ class OperationEditor(EditorDialog):
             id=self.record_id, version=self.record_version,
             reference=self.reference.text().strip(), title=self.title.text().strip(),
             owner_id=owner_id, new_owner=new_owner,
-            status=OperationStatus(_data(self.status)), cost_ht=self.cost_ht.value(),
-            cost_ttc=self.cost_ttc.value(), base_kind=BaseKind(_data(self.base_kind)),
+            status=OperationStatus(chosen(self.status)), cost_ht=self.cost_ht.value(),
+            cost_ttc=self.cost_ttc.value(), base_kind=BaseKind(chosen(self.base_kind)),
             eligible_cost=self.eligible.value(),
             **{key: field.value() for key, field in self.dates.items()},
             start_extension_months=self.start_extension.value(),
             completion_extension_months=self.completion_extension.value(),
             chef_de_file=self.chef_de_file.isChecked(),
-            own_share_exception=(OwnShareException(_data(self.exception))
-                                 if _data(self.exception) else None),
+            own_share_exception=(OwnShareException(chosen(self.exception))
+                                 if chosen(self.exception) else None),
             own_share_exception_ref=self.exception_ref.text().strip() or None,
             notes=self.notes.text().strip() or None,
             origin=self.extra["origin"], source=self.extra["source"],
