@@ -131,3 +131,20 @@ LABELS: dict[StrEnum, str] = {
     OwnShareException.EU_COOPERATION: "Coopération territoriale européenne (L1111-10 III)",
     OwnShareException.PREFECT_DEROGATION: "Dérogation du préfet (L1111-10 III, loi 2019-1461)",
 }
+
+
+CODE_KINDS: dict[str, tuple[type[Labelled], ...]] = {
+    "status": (OperationStatus, ContractStatus),
+    "line_status": (FundingStatus,),
+    "kind": (OrganisationKind,),
+}
+
+
+def code_label(kind: str, code: object) -> str:
+    """The French label of a stored code (``"programme"`` -> ``"Programmé"``)."""
+    for enum_class in CODE_KINDS.get(kind, ()):
+        try:
+            return enum_class(code).label
+        except ValueError:
+            continue
+    return "" if code is None else str(code)

@@ -278,6 +278,13 @@ class ListPage(QWidget):
         self.search.setFocus()
         self.search.selectAll()
 
+    def visible_columns(self) -> list[str]:
+        """The keys of the columns shown, in the order the agent arranged them."""
+        header = self.table.horizontalHeader()
+        keys = [c.key for c in self.query.columns]
+        return [keys[header.logicalIndex(visual)] for visual in range(header.count())
+                if not header.isSectionHidden(header.logicalIndex(visual))]
+
     def describe_criteria(self) -> str:
         """The selection in words, for the printed list."""
         parts = []

@@ -3,6 +3,8 @@ arrondissement."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -109,6 +111,8 @@ class MainWindow(QMainWindow):
                                          QKeySequence.StandardKey.Print,
                                          "État récapitulatif de la liste, ou annexe financière "
                                          "du contrat sélectionné")
+        self.export_action = self._action("E&xporter…", self.export_current, "Ctrl+E",
+                                          "Exporter la liste filtrée en xlsx, ods ou csv")
         self.delete_action = self._action("&Supprimer…", self.delete_current,
                                           QKeySequence.StandardKey.Delete,
                                           "Supprimer le contrat ou l'opération sélectionné")
@@ -118,6 +122,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_record_action)
         file_menu.addAction(self.delete_action)
         file_menu.addAction(self.print_action)
+        file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.open_action)
         file_menu.addSeparator()
@@ -143,6 +148,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.open_record_action)
         toolbar.addAction(self.delete_action)
         toolbar.addAction(self.print_action)
+        toolbar.addAction(self.export_action)
         toolbar.addSeparator()
         toolbar.addAction(self.search_action)
         toolbar.addAction(self.refresh_action)
@@ -291,6 +297,35 @@ class MainWindow(QMainWindow):
             criteria = criteria.but(status=None)
         return preview(self, "État récapitulatif", "etat-recapitulatif.pdf",
                        lambda: documents.operations_list(self.db, criteria, described))
+
+    def export_current(self) -> Path | None:
+        """The list shown, as filtered, sorted and arranged, to a spreadsheet file."""
+        from db.spreadsheets.export import export_list
+        from desktop.tasks import run_with_progress
+
+        page = self.current_page()
+        if hasattr(page, "tabs"):  # Territoire: the tab shown
+            page = page.tabs.currentWidget()
+        name = page.title.lower().replace(" ", "-")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Exporter la liste", f"{name}.xlsx",
+            "Classeur Excel (*.xlsx);;Classeur OpenDocument (*.ods);;CSV (*.csv)")
+        if not path:
+            return None
+        target = Path(path)
+        if target.suffix.lower() not in (".xlsx", ".ods", ".csv"):
+            target = target.with_suffix(".xlsx")
+        criteria, keys = page.criteria(), page.visible_columns()
+        sort, descending = page.model.sort_key, page.model.descending
+        try:
+            count = run_with_progress(self, "Export en cours…", lambda: export_list(
+                self.db, page.query, criteria, target, keys=keys, sort=sort,
+                descending=descending))
+        except (UserError, OSError) as error:
+            QMessageBox.warning(self, "Export impossible", getattr(error, "message", str(error)))
+            return None
+        self.statusBar().showMessage(f"{count} ligne(s) exportée(s) dans {target}", 8000)
+        return target
 
     def delete_current(self) -> None:
         key = [k for k, _ in NAVIGATION][self.navigation.currentRow()]

@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor
 
 from db.formatting import euros, number, short_date
 from db.lists import ColumnSpec
-from db.vocabulary import ContractStatus, FundingStatus, OperationStatus, OrganisationKind
+from db.vocabulary import CODE_KINDS, code_label
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -27,27 +27,11 @@ GREY = QColor("#6b6b6b")
 Index = QModelIndex | QPersistentModelIndex
 
 
-def _label(enum_classes: Sequence[type], code: Any) -> str:
-    for enum_class in enum_classes:
-        try:
-            return enum_class(code).label
-        except ValueError:
-            continue
-    return "" if code is None else str(code)
-
-
-LABELS = {
-    "status": (OperationStatus, ContractStatus),
-    "line_status": (FundingStatus,),
-    "kind": (OrganisationKind,),
-}
-
-
 def display(column: ColumnSpec, value: Any) -> str:
     if column.kind == "money":
         return euros(value, unknown=column.unknown)
-    if column.kind in LABELS:
-        return _label(LABELS[column.kind], value)
+    if column.kind in CODE_KINDS:
+        return code_label(column.kind, value)
     if isinstance(value, date):
         return short_date(value)
     if isinstance(value, int) and column.kind == "int" and column.key != "budget_year":
