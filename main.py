@@ -6,6 +6,7 @@
     python main.py print annex|plan|summary|list --db X -o FICHIER.pdf [--contract REF]
                      [--operation REF] [filtres de la liste]
     python main.py verify FICHIER.pdf --db X
+    python main.py import TABLEUR --db X [--sheet NOM] [--mapping NOM] [--dry-run] [--json]
 """
 
 from __future__ import annotations
@@ -50,6 +51,14 @@ def _parser() -> argparse.ArgumentParser:
                         ("contract-type", "type de contrat")):
         printing.add_argument(f"--{name}", help=f"filtre de l'état récapitulatif : {label}")
     printing.add_argument("--year", type=int, help="filtre de l'état récapitulatif : exercice")
+    importing = commands.add_parser("import", help="importe un tableau de suivi (xlsx, ods, csv)")
+    importing.add_argument("file", type=Path, help="fichier xlsx, ods ou csv")
+    importing.add_argument("--db", required=True, help="fichier SQLite ou URL postgresql://…")
+    importing.add_argument("--sheet", help="feuille à importer (la première par défaut)")
+    importing.add_argument("--mapping", help="correspondance de colonnes enregistrée")
+    importing.add_argument("--dry-run", action="store_true",
+                           help="analyse seulement : rien n'est écrit")
+    importing.add_argument("--json", action="store_true", help="rapport au format JSON")
     verify = commands.add_parser("verify", help="vérifie qu'un PDF correspond à la base")
     verify.add_argument("file", type=Path, help="document PDF édité par l'application")
     verify.add_argument("--db", required=True, help="fichier SQLite ou URL postgresql://…")
@@ -140,6 +149,45 @@ def _print(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from db.database import open_database
+    from db.formatting import euros
+    from db.money import from_cents
+    from db.spreadsheets import importer
+    from db.spreadsheets.reading import find_header, read_sheet
+
+    database = open_database(args.db, create=False)
+    try:
+        mapping = None
+        if args.mapping:
+            sheet = read_sheet(args.file, args.sheet)
+            header = find_header(sheet.cells, importer._score)
+            mapping = importer.load_mapping(database, args.mapping, header.labels)
+        report = importer.analyse(database, args.file, sheet=args.sheet, mapping=mapping)
+        if not args.dry_run and report.operations:
+            importer.apply(database, report)
+    finally:
+        database.close()
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    totals = report.totals()
+    done = "seraient importées" if args.dry_run else "importées"
+    print(f"{report.rows_read} ligne(s) lue(s) sous l'en-tête (ligne {report.header_row}) ; "
+          f"{report.valid} valide(s), {len(report.errors)} erreur(s), "
+          f"{len(report.duplicates)} doublon(s), {len(report.skipped)} ignorée(s).")
+    print(f"{report.imported_operations} opération(s) {done} : coût "
+          f"{euros(from_cents(totals['cost_cents']))}, accordé "
+          f"{euros(from_cents(totals['granted_cents']))}.")
+    for finding in report.errors:
+        print(f"Erreur ligne {finding.row}, {finding.column} : {finding.message}")
+    for finding in report.warnings:
+        print(f"Avertissement ligne {finding.row}, {finding.column} : {finding.message}")
+    if report.batch_id:
+        print(f"Lot d'import {report.batch_id} (annulable en une fois).")
+    return 0
+
+
 def _verify(args: argparse.Namespace) -> int:
     from db.database import open_database
     from db.documents import check_document
@@ -172,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
             return _print(args)
         if args.command == "verify":
             return _verify(args)
+        if args.command == "import":
+            return _import(args)
         return _gui(args)
     except UserError as error:
         print(f"Erreur : {error.message}", file=sys.stderr)

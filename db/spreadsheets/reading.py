@@ -1,0 +1,119 @@
+"""Reading the agents' sheets: xlsx, ods and csv, as a grid of raw cells, and finding
+the header row (even under title rows, merged cells or headers on several lines)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from db.errors import InvalidInput
+from db.text import normalize
+
+EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+HEADER_SCAN_ROWS = 30
+
+
+class SheetError(InvalidInput):
+    pass
+
+
+@dataclass
+class Sheet:
+    name: str
+    names: list[str]  # every sheet of the file
+    cells: list[list[Any]]  # raw values, row by row (None for empty cells)
+
+
+def _empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:  # NaN
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def read_sheet(path: Path, sheet: str | None = None) -> Sheet:
+    """The cells of one sheet (the first by default); other sheets are only named."""
+    if not path.exists():
+        raise SheetError(f"Fichier introuvable : {path}.")
+    suffix = path.suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise SheetError(f"« {path.name} » n'est pas un tableur reconnu (xlsx, ods ou csv).")
+    if suffix == ".csv":
+        return Sheet(path.stem, [path.stem], _read_csv(path))
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as error:  # calamine reports encrypted or damaged files this way
+        text = str(error).lower()
+        if "password" in text or "encrypt" in text or "cfb" in text:
+            raise SheetError(f"« {path.name} » est protégé par un mot de passe : enregistrez-"
+                             "le sans mot de passe avant de l'importer.") from error
+        raise SheetError(f"« {path.name} » n'est pas un classeur lisible ({error}). "
+                         "Vérifiez qu'il s'agit bien d'un fichier xlsx ou ods.") from error
+    names = list(workbook.sheet_names)
+    if sheet is not None and sheet not in names:
+        raise SheetError(f"Pas de feuille « {sheet} » dans {path.name} (feuilles : "
+                         f"{', '.join(names)}).")
+    chosen = sheet or names[0]
+    rows = workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
+    cells = [[None if _empty(value) else value for value in row] for row in rows]
+    return Sheet(chosen, names, cells)
+
+
+def _read_csv(path: Path) -> list[list[Any]]:
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise SheetError(f"« {path.name} » n'est pas un fichier texte CSV.")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    sample = text[:20000]
+    delimiter = ";" if sample.count(";") >= sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    return [[None if _empty(cell) else cell.strip() for cell in row] for row in reader]
+
+
+@dataclass
+class Header:
+    row: int  # 0-based index of the last header row in the grid
+    labels: list[str]  # one label per column (several header lines joined)
+
+
+def find_header(cells: list[list[Any]], score) -> Header:
+    """The header is the row (alone, or with the row above when headers take two lines)
+    whose texts best match the known column names, among the first rows."""
+    best: tuple[int, int, list[str]] | None = None
+    for index, row in enumerate(cells[:HEADER_SCAN_ROWS]):
+        labels = [str(cell).strip() if cell is not None else "" for cell in row]
+        candidates = [labels]
+        if index:
+            above = cells[index - 1]
+            carried, previous = [], ""
+            for column, label in enumerate(labels):
+                top = above[column] if column < len(above) else None
+                if top is not None and str(top).strip():
+                    previous = str(top).strip()
+                elif label == "":
+                    previous = ""
+                carried.append(f"{previous} {label}".strip() if previous else label)
+            candidates.append(carried)
+        for option in candidates:
+            value = score(option)
+            if best is None or value > best[0]:
+                best = (value, index, option)
+    if best is None or best[0] < 2:
+        raise SheetError("Aucune ligne d'en-tête reconnue dans les premières lignes : il faut "
+                         "au moins deux colonnes nommées comme « Intitulé », « Commune », "
+                         "« Coût HT », « Financeur », « Montant sollicité »…")
+    labels = best[2]
+    width = max(len(row) for row in cells) if cells else 0
+    labels = labels + [""] * (width - len(labels))
+    return Header(best[1], [normalize(label) and label for label in labels])

@@ -1,0 +1,188 @@
+"""Importing a messy tracking sheet the way agents keep them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from sqlalchemy import func, select
+
+from db.errors import DeleteRefused, InvalidInput
+from db.models import AuditEntry, Operation, Organisation
+from db.spreadsheets import importer
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADER_1 = ["N° dossier", "Intitulé de l'opération", "Maître d'ouvrage", "Commune",
+            "Coût HT", "Financement", None, None, "Dispositif", "Date de décision"]
+HEADER_2 = [None, None, None, None, None, "Financeur", "Montant sollicité", "Montant accordé",
+            None, None]
+ROWS = [  # spreadsheet rows 6 to 13
+    ["D-001", "Rénovation de l'école", "Commune de Maubeuge", "MAUBEUGE", 250000, "État",
+     "100 000,00 €", 75000, "DETR", datetime(2025, 4, 14)],
+    ["D-001", "Rénovation de l'école", "Commune de Maubeuge", "MAUBEUGE", 250000,
+     "Département du Nord (Conseil départemental)", "25\u202f000", None, "DEPARTEMENT", None],
+    ["D-002", "Mise en accessibilité de la mairie", "Commune d'Avesnes-sur-Helpe",
+     "AVESNES SUR HELPE", "1 234 567,89 €", "État", "300 000", None, "DSIL", None],
+    ["D-002", "Mise en accessibilité de la mairie", "Commune d'Avesnes-sur-Helpe",
+     "AVESNES SUR HELPE", "1 234 567,89 €", "État", "300 000", None, "DSIL", None],
+    ["D-003", "Salle des fêtes", "Commune de Fourmies", "Fourmies", "12,345", "État", "4 000",
+     None, "DETR", None],
+    ["D-004", "Voirie", "Commune de Nulle Part", "Nullepart-sur-Mer", 100000, "État", 30000,
+     None, "DETR", None],
+    [None] * 10,
+    ["TOTAL", None, None, None, "1 596 912,89", None, "459 000", 75000, None, None],
+]
+
+
+def messy_workbook(path: Path) -> Path:
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Programmation 2025")
+    title = book.add_format({"bold": True, "font_size": 14})
+    sheet.merge_range(0, 0, 0, 7, "Programmation DETR 2025 — arrondissement d'Avesnes", title)
+    sheet.write(1, 0, "Suivi au 15/03/2025")
+    for column, label in enumerate(HEADER_1):
+        if label:
+            sheet.write(3, column, label)
+    sheet.merge_range(3, 5, 3, 7, "Financement")
+    for column, label in enumerate(HEADER_2):
+        if label:
+            sheet.write(4, column, label)
+    dates = book.add_format({"num_format": "dd/mm/yyyy"})
+    for offset, row in enumerate(ROWS):
+        for column, value in enumerate(row):
+            if isinstance(value, datetime):
+                sheet.write_datetime(5 + offset, column, value, dates)
+            elif value is not None:
+                sheet.write(5 + offset, column, value)
+    book.add_worksheet("Notes").write(0, 0, "Feuille ignorée sauf si choisie")
+    book.close()
+    return path
+
+
+def test_the_report_says_row_by_row_what_happens(demo_db, tmp_path):
+    report = importer.analyse(demo_db, messy_workbook(tmp_path / "suivi.xlsx"))
+    assert report.header_row == 5
+    assert report.sheets == ["Programmation 2025", "Notes"]
+    assert set(report.mapping) >= {"reference", "title", "owner", "commune", "cost_ht",
+                                   "financer", "requested", "granted", "scheme",
+                                   "decision_date"}
+    assert report.rows_read == 7
+    assert report.duplicates == [9]
+    assert {"row": 12, "reason": "ligne vide"} in report.skipped
+    assert {"row": 13, "reason": "ligne de total"} in report.skipped
+    errors = {(e.row, e.column) for e in report.errors}
+    assert (10, "Coût HT") in errors and (11, "Commune") in errors
+    assert any("ambigu" in e.message for e in report.errors if e.row == 10)
+    assert any("Nullepart" in e.message for e in report.errors if e.row == 11)
+    assert report.valid == 3 and report.imported_operations == 2
+    assert report.totals() == {"cost_cents": 25000000 + 123456789, "granted_cents": 7500000}
+    assert any("Avesnes-sur-Helpe" in w.message and "créée" in w.message
+               for w in report.warnings)
+    with demo_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Operation).where(
+            Operation.origin == "import")) == 0  # analysing writes nothing
+
+
+def test_import_is_one_batch_that_can_be_undone(demo_db, tmp_path):
+    path = messy_workbook(tmp_path / "suivi.xlsx")
+    report = importer.analyse(demo_db, path)
+    batch = importer.apply(demo_db, report)
+    with demo_db.read() as session:
+        imported = {o.reference: o for o in session.scalars(
+            select(Operation).where(Operation.origin == "import"))}
+        assert set(imported) == {"D-001", "D-002"}
+        first = imported["D-001"]
+        assert first.cost_ht == Decimal("250000.00")
+        assert [c.code for c in first.communes] == ["59392"]
+        lines = {line.scheme_code: line for line in first.funding_lines}
+        assert lines["DETR"].amount_granted == Decimal("75000.00")
+        assert lines["DETR"].decision_date.isoformat() == "2025-04-14"
+        assert lines["DEPARTEMENT"].amount_requested == Decimal("25000.00")
+        assert [c.code for c in imported["D-002"].communes] == ["59036"]
+        assert imported["D-002"].owner.name == "Commune d'Avesnes-sur-Helpe"
+        in_batch = session.scalar(select(func.count()).select_from(AuditEntry)
+                                  .where(AuditEntry.batch_id == batch))
+        assert in_batch >= 2 + 3 + 1  # operations, lines, the new organisation
+    assert importer.batches(demo_db)[-1][0] == str(batch)  # the latest batch
+
+    again = importer.analyse(demo_db, path)
+    assert again.imported_operations == 0
+    assert any("existe déjà" in e.message for e in again.errors)
+
+    assert importer.undo(demo_db, str(batch)) == 2
+    with demo_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Operation).where(
+            Operation.origin == "import")) == 0
+
+
+def test_undo_refused_once_an_imported_operation_changed(demo_db, tmp_path):
+    from db.editing import find_by_reference, operation_for_edit
+    from db.services.operations import save_operation
+
+    report = importer.analyse(demo_db, messy_workbook(tmp_path / "suivi.xlsx"))
+    batch = importer.apply(demo_db, report)
+    data = operation_for_edit(demo_db, find_by_reference(demo_db, "operation", "D-002"))
+    data.title = "Modifiée après l'import"
+    save_operation(demo_db, data)
+    with pytest.raises(DeleteRefused, match="D-002"):
+        importer.undo(demo_db, str(batch))
+    with demo_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Operation).where(
+            Operation.origin == "import")) == 2
+
+
+def test_csv_in_cp1252_through_the_command_line(demo_path, tmp_path):
+    lines = [";".join(str(c or "") for c in HEADER_1[:5]) + ";Financeur;Montant sollicité",
+             "D-010;Église : toiture;Commune de Maubeuge;59392;80 000,00 €;État;24 000"]
+    path = tmp_path / "suivi.csv"
+    path.write_bytes("\r\n".join(lines).encode("cp1252"))
+    result = subprocess.run([sys.executable, "main.py", "import", str(path), "--db",
+                             str(demo_path), "--dry-run", "--json"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["rows_read"] == 1 and report["valid"] == 1 and report["errors"] == []
+    assert report["imported_operations"] == 1
+    assert report["totals"] == {"cost_cents": 8000000, "granted_cents": 0}
+    assert report["batch_id"] is None  # dry run: nothing written
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "vide"), (b"PK\x03\x04not really a zip", "lisible"),
+    (b"\x00\x01\x02binaire", "texte"),
+])
+def test_bad_files_get_a_clear_message_and_nothing_is_written(demo_db, tmp_path, content,
+                                                                message):
+    suffix = ".csv" if b"binaire" in content or not content else ".xlsx"
+    path = tmp_path / f"mauvais{suffix}"
+    path.write_bytes(content)
+    with pytest.raises(InvalidInput, match=message):
+        importer.analyse(demo_db, path)
+    with demo_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Organisation)) == 84
+
+
+def test_wrong_extension_and_missing_header(demo_db, tmp_path):
+    other = tmp_path / "notes.txt"
+    other.write_text("bonjour")
+    with pytest.raises(InvalidInput, match="tableur"):
+        importer.analyse(demo_db, other)
+    headless = tmp_path / "sans-entete.csv"
+    headless.write_text("1;2;3\n4;5;6\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="en-tête"):
+        importer.analyse(demo_db, headless)
+
+
+def test_saved_mapping_follows_the_labels(demo_db, tmp_path):
+    path = messy_workbook(tmp_path / "suivi.xlsx")
+    report = importer.analyse(demo_db, path)
+    importer.save_mapping(demo_db, "programmation DETR", {
+        name: report.labels[column] for name, column in report.mapping.items()})
+    mapping = importer.load_mapping(demo_db, "programmation DETR", report.labels)
+    assert mapping == report.mapping
