@@ -186,3 +186,33 @@ def test_saved_mapping_follows_the_labels(demo_db, tmp_path):
         name: report.labels[column] for name, column in report.mapping.items()})
     mapping = importer.load_mapping(demo_db, "programmation DETR", report.labels)
     assert mapping == report.mapping
+
+
+def test_round_trip_export_then_import_gives_back_the_operations(demo_db, db, tmp_path):
+    """A list exported from one database and imported into another: same operations."""
+    from db.demo import build_demo
+    from db.lists import OPERATIONS, Criteria
+    from db.spreadsheets.export import export_list
+
+    criteria = Criteria(arrondissement="591", search="fictif")
+    path = tmp_path / "aller.xlsx"
+    export_list(demo_db, OPERATIONS, criteria, path)
+    exported = {r["reference"]: r for r in OPERATIONS.page(demo_db, criteria, limit=None)}
+
+    build_demo(db)  # same organisations and contracts on the other side (SQLite or PostgreSQL)
+    with db.write() as session:  # … but not these operations yet
+        for operation in session.scalars(select(Operation).where(
+                Operation.reference.in_(list(exported)))):
+            for line in operation.funding_lines:
+                line.payments.clear()
+            session.flush()
+            session.delete(operation)
+    report = importer.analyse(db, path)
+    assert report.errors == [], report.errors[:3]
+    assert {"row": len(exported) + 2, "reason": "ligne de total"} in report.skipped
+    importer.apply(db, report)
+    back = {r["reference"]: r for r in OPERATIONS.page(db, criteria, limit=None)}
+    assert set(back) == set(exported)
+    for reference, row in exported.items():
+        for key in ("title", "owner", "communes", "contracts", "cost", "granted"):
+            assert back[reference][key] == row[key], (reference, key)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,9 @@ def find_header(cells: list[list[Any]], score) -> Header:
     whose texts best match the known column names, among the first rows."""
     best: tuple[int, int, list[str]] | None = None
     for index, row in enumerate(cells[:HEADER_SCAN_ROWS]):
+        if any(isinstance(cell, int | float | date) and not isinstance(cell, bool)
+               for cell in row):
+            continue  # numbers and dates make a data row, never a header
         labels = [str(cell).strip() if cell is not None else "" for cell in row]
         candidates = [labels]
         if index:
