@@ -111,6 +111,12 @@ class MainWindow(QMainWindow):
                                          QKeySequence.StandardKey.Print,
                                          "État récapitulatif de la liste, ou annexe financière "
                                          "du contrat sélectionné")
+        self.import_action = self._action("I&mporter un tableau…", self.import_sheet, "Ctrl+I",
+                                          "Importer des opérations depuis un tableur")
+        self.undo_import_action = self._action("Annuler le dernier import…",
+                                               self.undo_import, None,
+                                               "Retirer en une fois les opérations du dernier "
+                                               "import")
         self.export_action = self._action("E&xporter…", self.export_current, "Ctrl+E",
                                           "Exporter la liste filtrée en xlsx, ods ou csv")
         self.delete_action = self._action("&Supprimer…", self.delete_current,
@@ -123,6 +129,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.delete_action)
         file_menu.addAction(self.print_action)
         file_menu.addAction(self.export_action)
+        file_menu.addAction(self.import_action)
+        file_menu.addAction(self.undo_import_action)
         file_menu.addSeparator()
         file_menu.addAction(self.open_action)
         file_menu.addSeparator()
@@ -326,6 +334,30 @@ class MainWindow(QMainWindow):
             return None
         self.statusBar().showMessage(f"{count} ligne(s) exportée(s) dans {target}", 8000)
         return target
+
+    def import_sheet(self):
+        from desktop.import_dialog import ImportDialog
+
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Importer un tableau de suivi", "",
+            "Tableurs (*.xlsx *.ods *.csv);;Tous les fichiers (*)")
+        if not path:
+            return None
+        dialog = ImportDialog(self.db, Path(path), self)
+        if not dialog.analyse():
+            return None
+        dialog.accepted.connect(self._after_save)
+        dialog.show()
+        return dialog
+
+    def undo_import(self) -> int | None:
+        from desktop.import_dialog import undo_last_import
+
+        removed = undo_last_import(self.db, self)
+        if removed:
+            self._after_save()
+            self.statusBar().showMessage(f"{removed} opération(s) retirée(s)", 8000)
+        return removed
 
     def delete_current(self) -> None:
         key = [k for k, _ in NAVIGATION][self.navigation.currentRow()]

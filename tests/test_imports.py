@@ -109,7 +109,7 @@ def test_import_is_one_batch_that_can_be_undone(demo_db, tmp_path):
         in_batch = session.scalar(select(func.count()).select_from(AuditEntry)
                                   .where(AuditEntry.batch_id == batch))
         assert in_batch >= 2 + 3 + 1  # operations, lines, the new organisation
-    assert importer.batches(demo_db)[-1][0] == str(batch)  # the latest batch
+    assert [(b, count) for b, _, _, count in importer.batches(demo_db)] == [(str(batch), 2)]
 
     again = importer.analyse(demo_db, path)
     assert again.imported_operations == 0
@@ -216,3 +216,57 @@ def test_round_trip_export_then_import_gives_back_the_operations(demo_db, db, tm
     for reference, row in exported.items():
         for key in ("title", "owner", "communes", "contracts", "cost", "granted"):
             assert back[reference][key] == row[key], (reference, key)
+
+
+def test_import_from_the_gui_with_preview_mapping_and_undo(qtbot, demo_db, monkeypatch,
+                                                          tmp_path):
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+    from desktop.app import make_application
+    from desktop.main_window import MainWindow
+
+    make_application()
+    window = MainWindow(demo_db)
+    qtbot.addWidget(window)
+    window.show()
+    path = messy_workbook(tmp_path / "suivi.xlsx")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(path), "")))
+    dialog = window.import_sheet()
+    table = dialog.rows
+    fates = {(table.item(r, 0).text(), table.item(r, 1).text()) for r in range(table.rowCount())}
+    assert {("10", "erreur"), ("11", "erreur"), ("9", "doublon"), ("13", "ignorée"),
+            ("6", "valide")} <= fates
+    assert "3 valide(s)" in dialog.summary.text()
+
+    # The agent decides the commune column is not to be used: row 11 becomes importable.
+    communes = dialog.columns["commune"]
+    communes.setCurrentIndex(communes.findData(-1))
+    qtbot.mouseClick(dialog.reanalyse_button, Qt.MouseButton.LeftButton)
+    assert dialog.report.imported_operations == 3
+    assert "Importer 3 opération(s)" in dialog.import_button.text().replace("&", "")
+
+    def acknowledge():
+        box = QApplication.activeModalWidget()
+        if box is not None:
+            box.accept()
+    QTimer.singleShot(200, acknowledge)
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    with demo_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Operation).where(
+            Operation.origin == "import")) == 3
+
+    def confirm():
+        box = QApplication.activeModalWidget()
+        try:
+            qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes),
+                             Qt.MouseButton.LeftButton)
+        finally:
+            if box is not None and box.isVisible():
+                box.reject()
+    QTimer.singleShot(200, confirm)
+    assert window.undo_import() == 3
+    with demo_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Operation).where(
+            Operation.origin == "import")) == 0

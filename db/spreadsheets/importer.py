@@ -14,13 +14,14 @@ import json
 import re
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from db.audit import current_login
 from db.database import Database
 from db.errors import DeleteRefused, InvalidInput, NotFoundError
 from db.models import (
@@ -184,8 +185,8 @@ class Lookups:
                     select(Commune.code, Commune.name, Commune.arrondissement_code)):
                 self.communes.setdefault(normalize(name), []).append((code, arrondissement))
                 self.commune_codes.add(code)
-            self.epcis = {normalize(name): code for code, name in
-                          session.execute(select(Epci.code, Epci.name))}
+            self.epci_names = dict(session.execute(select(Epci.code, Epci.name)).all())
+            self.epcis = {normalize(name): code for code, name in self.epci_names.items()}
             self.epci_codes = set(self.epcis.values())
             self.organisations: dict[str, tuple[uuid.UUID, str]] = {}
             for org_id, name, acronym, kind in session.execute(
@@ -352,6 +353,15 @@ def analyse(db: Database, path: Path, *, sheet: str | None = None,
                         errors.append(Finding(number, label["commune"], problem))
                     elif code not in commune_codes:
                         commune_codes.append(code)
+        epci_name = None
+        if values.get("epci") is not None:
+            text = str(values["epci"]).strip()
+            code = text if text in lookups.epci_codes else lookups.epcis.get(normalize(text))
+            if code is None:
+                errors.append(Finding(number, label["epci"],
+                                      f"EPCI inconnu : « {text} » (nom exact ou SIREN)"))
+            else:
+                epci_name = lookups.epci_names[code]
         contract_link = None
         if values.get("contract") is not None:
             contract_id = lookups.contracts.get(normalize(str(values["contract"])))
@@ -378,8 +388,9 @@ def analyse(db: Database, path: Path, *, sheet: str | None = None,
         planned = groups.get(group)
         new_orgs: dict[str, str] = {}
 
-        owner = _organisation(values.get("owner"), FIELDS["owner"][0], number, lookups,
-                              new_orgs, warnings)
+        # Without a named owner, the EPCI of the row is taken as the owner.
+        owner = _organisation(values.get("owner") or epci_name, FIELDS["owner"][0], number,
+                              lookups, new_orgs, warnings)
         financer = _organisation(values.get("financer"), FIELDS["financer"][0], number,
                                  lookups, new_orgs, warnings)
         requested, granted = parsed["requested"], parsed["granted"]
@@ -528,20 +539,25 @@ def apply(db: Database, report: ImportReport) -> uuid.UUID:
                         line.notes, planned.new_organisations[normalize(line.notes)])
                     line.notes = None
             save_operation_in(session, data)
+        # The import itself, so that it can be listed and undone as a whole.
+        session.add(AuditEntry(at=datetime.now(UTC), login=current_login(),
+                               action="insert", entity="import",
+                               entity_id=Path(report.file).name[:80],
+                               changes={"file": report.file, "sheet": report.sheet,
+                                        "operations": report.imported_operations},
+                               batch_id=batch))
     report.batch_id = str(batch)
     return batch
 
 
 def batches(db: Database) -> list[tuple[str, datetime, str, int]]:
-    """Past imports: batch id, date, who, operations created."""
+    """Past imports, oldest first: batch id, date, who, operations created."""
     with db.read() as session:
         rows = session.execute(
-            select(AuditEntry.batch_id, func.min(AuditEntry.at), func.min(AuditEntry.login),
-                   func.count())
-            .where(AuditEntry.batch_id.is_not(None), AuditEntry.entity == "operation",
-                   AuditEntry.action == "insert")
-            .group_by(AuditEntry.batch_id).order_by(func.min(AuditEntry.at))).all()
-    return [(str(batch), at, login, count) for batch, at, login, count in rows]
+            select(AuditEntry.batch_id, AuditEntry.at, AuditEntry.login, AuditEntry.changes)
+            .where(AuditEntry.entity == "import").order_by(AuditEntry.at)).all()
+    return [(str(batch), at, login, changes.get("operations", 0))
+            for batch, at, login, changes in rows]
 
 
 def undo(db: Database, batch_id: str) -> int:
@@ -566,6 +582,9 @@ def undo(db: Database, batch_id: str) -> int:
                 "Rien n'a été supprimé.")
         for operation in operations:
             session.delete(operation)
+        for entry in session.scalars(select(AuditEntry).where(
+                AuditEntry.batch_id == batch, AuditEntry.entity == "import")):
+            entry.entity = "import_annule"  # listed no more; the trail stays
     return len(operations)
 
 
