@@ -404,6 +404,12 @@ class TerritoryPage(QWidget):
         self.tabs.currentWidget().focus_search()
 
 
+def _reports_page(db: Database, arrondissement: queries.ArrondissementRow | None) -> QWidget:
+    from desktop.reports_page import ReportsPage  # its pandas loads when first shown
+
+    return ReportsPage(db, arrondissement)
+
+
 def make_pages(db: Database, arrondissement: queries.ArrondissementRow | None
                ) -> dict[str, QWidget]:
     """The pages of the navigation; each loads its rows when first shown."""
@@ -420,10 +426,11 @@ def make_pages(db: Database, arrondissement: queries.ArrondissementRow | None
                                   ("organisation", "organisations"), arrondissement,
                                   choices=choices),
         "territory": TerritoryPage(db, arrondissement),
+        "reports": _reports_page(db, arrondissement),
     }
 
 
 NAVIGATION = [("contracts", "Contrats"), ("operations", "Opérations"),
               ("funding_lines", "Financements"), ("organisations", "Acteurs"),
-              ("territory", "Territoire")]
+              ("territory", "Territoire"), ("reports", "Rapports")]
 PAGES = dict(NAVIGATION)

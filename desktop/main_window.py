@@ -312,6 +312,8 @@ class MainWindow(QMainWindow):
         from desktop.tasks import run_with_progress
 
         page = self.current_page()
+        if hasattr(page, "export") and not hasattr(page, "query"):  # Rapports
+            return page.export()
         if hasattr(page, "tabs"):  # Territoire: the tab shown
             page = page.tabs.currentWidget()
         name = page.title.lower().replace(" ", "-")

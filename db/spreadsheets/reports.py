@@ -1,0 +1,149 @@
+"""Reports (pandas pivots): granted and paid by financer × year, by commune and by EPCI
+with amounts per inhabitant, by contract × axis.
+
+Amounts are pivoted as integer cents (exact) and handed back as Decimal euros.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, select, type_coerce
+
+from db.database import Database
+from db.lists import COMMUNES, EPCIS, Criteria, base_cost, operation_conditions
+from db.models import Axis, Contract, FundingLine, Operation, OperationLink, Organisation
+from db.money import from_cents
+from db.spreadsheets.export import ExportColumn
+from db.vocabulary import FundingStatus
+
+
+@dataclass
+class Report:
+    title: str
+    columns: list[ExportColumn]
+    rows: list[dict[str, Any]]  # the last row holds the totals
+
+
+def _cents(column) -> Any:
+    return type_coerce(column, BigInteger)
+
+
+def financer_by_year(db: Database, criteria: Criteria | None = None) -> Report:
+    import pandas as pd
+
+    criteria = criteria or Criteria()
+    conditions = [c for c in operation_conditions(db, criteria) if c is not None]
+    query = (select(Organisation.name, FundingLine.budget_year,
+                    _cents(FundingLine.amount_granted), _cents(FundingLine.paid_total))
+             .select_from(FundingLine)
+             .join(Operation, Operation.id == FundingLine.operation_id)
+             .outerjoin(Organisation, Organisation.id == FundingLine.financer_id)
+             .where(FundingLine.status == FundingStatus.GRANTED.value, *conditions))
+    with db.read() as session:
+        frame = pd.DataFrame(session.execute(query).all(),
+                             columns=["financer", "year", "granted", "paid"])
+    frame["financer"] = frame["financer"].fillna("Financeur non précisé")
+    frame["year"] = frame["year"].fillna(0).astype(int)
+    frame[["granted", "paid"]] = frame[["granted", "paid"]].fillna(0).astype("int64")
+    pivot = frame.pivot_table(index="financer", columns="year", values=["granted", "paid"],
+                              aggfunc="sum", fill_value=0, margins=True, margins_name="Total")
+    # Years with nothing granted nor paid (e.g. lines without a budget year) are left out.
+    years = [y for y in pivot.columns.levels[1] if y != "Total"
+             and (pivot[("granted", y)].iloc[-1] or pivot[("paid", y)].iloc[-1])]
+    columns = [ExportColumn("financer", "Financeur", width=40)]
+    for year in [*years, "Total"]:
+        shown = "Sans exercice" if year == 0 else str(year)
+        columns += [ExportColumn(f"granted_{year}", f"Accordé {shown}", "money", 16),
+                    ExportColumn(f"paid_{year}", f"Versé {shown}", "money", 16)]
+    rows = []
+    for financer, values in pivot.iterrows():
+        row: dict[str, Any] = {"financer": financer}
+        for year in [*years, "Total"]:
+            row[f"granted_{year}"] = from_cents(int(values[("granted", year)]))
+            row[f"paid_{year}"] = from_cents(int(values[("paid", year)]))
+        rows.append(row)
+    return Report("Accordé et versé par financeur et par exercice", columns, rows)
+
+
+def _territory(query, title: str, name_label: str, db: Database, criteria: Criteria) -> Report:
+    rows = query.page(db, criteria, limit=None)
+    total_granted = sum((r["granted"] or Decimal("0")) for r in rows)
+    total_paid = sum((r["paid"] or Decimal("0")) for r in rows)
+    population = sum(r["population"] or 0 for r in rows)
+    rows.append({"code": "", "name": "Total", "population": population,
+                 "operations": sum(r["operations"] or 0 for r in rows),
+                 "granted": total_granted, "paid": total_paid,
+                 "per_inhabitant": (total_granted / population).quantize(Decimal("0.01"))
+                 if population else None})
+    columns = [ExportColumn("code", "Code", width=11), ExportColumn("name", name_label,
+                                                                    width=36),
+               ExportColumn("population", "Population", "int", 12),
+               ExportColumn("operations", "Opérations", "int", 11),
+               ExportColumn("granted", "Accordé", "money", 16),
+               ExportColumn("paid", "Versé", "money", 16),
+               ExportColumn("per_inhabitant", "Accordé par habitant", "money", 16)]
+    return Report(title, columns, rows)
+
+
+def by_commune(db: Database, criteria: Criteria) -> Report:
+    return _territory(COMMUNES, "Montants par commune", "Commune", db, criteria)
+
+
+def by_epci(db: Database, criteria: Criteria) -> Report:
+    return _territory(EPCIS, "Montants par EPCI", "EPCI", db, criteria)
+
+
+def contract_by_axis(db: Database, criteria: Criteria | None = None) -> Report:
+    import pandas as pd
+
+    criteria = criteria or Criteria()
+    conditions = [c for c in operation_conditions(db, criteria) if c is not None]
+    query = (select(Contract.reference, Axis.label, _cents(base_cost()),
+                    _cents(Operation.granted_total), _cents(Operation.paid_total))
+             .select_from(OperationLink)
+             .join(Contract, Contract.id == OperationLink.contract_id)
+             .join(Operation, Operation.id == OperationLink.operation_id)
+             .outerjoin(Axis, Axis.id == OperationLink.axis_id)
+             .where(*conditions))
+    with db.read() as session:
+        frame = pd.DataFrame(session.execute(query).all(),
+                             columns=["contract", "axis", "cost", "granted", "paid"])
+    frame["axis"] = frame["axis"].fillna("Sans axe")
+    frame["operations"] = 1
+    for money in ("cost", "granted", "paid"):
+        frame[money] = frame[money].fillna(0).astype("int64")
+    grouped = frame.groupby(["contract", "axis"], sort=True)[
+        ["operations", "cost", "granted", "paid"]].sum().reset_index()
+    rows = [{"contract": r.contract, "axis": r.axis, "operations": int(r.operations),
+             "cost": from_cents(int(r.cost)), "granted": from_cents(int(r.granted)),
+             "paid": from_cents(int(r.paid))} for r in grouped.itertuples()]
+    rows.append({"contract": "Total", "axis": "", "operations": int(frame["operations"].sum()),
+                 **{k: from_cents(int(frame[k].sum())) for k in ("cost", "granted", "paid")}})
+    columns = [ExportColumn("contract", "Contrat", width=28),
+               ExportColumn("axis", "Axe", width=40),
+               ExportColumn("operations", "Opérations", "int", 11),
+               ExportColumn("cost", "Coût", "money", 16),
+               ExportColumn("granted", "Accordé", "money", 16),
+               ExportColumn("paid", "Versé", "money", 16)]
+    return Report("Montants par contrat et par axe", columns, rows)
+
+
+REPORTS = {
+    "financeurs": ("Accordé et versé par financeur et par exercice", financer_by_year),
+    "communes": ("Montants par commune (par habitant)", by_commune),
+    "epci": ("Montants par EPCI (par habitant)", by_epci),
+    "contrats": ("Montants par contrat et par axe", contract_by_axis),
+}
+
+
+def export_report(report: Report, path) -> None:
+    from db.spreadsheets.export import export_table
+
+    export_table(path, report.columns, report.rows[:-1], _totals(report), sheet="Rapport")
+
+
+def _totals(report: Report) -> dict[str, Any]:
+    return report.rows[-1]
