@@ -58,3 +58,28 @@ def parse_date(text: str | None) -> date | None:
         except ValueError:
             continue
     raise ValueError(f"« {cleaned} » n'est pas une date (exemple : 13/11/2015).")
+
+
+def parse_rate(text: object) -> Decimal | None:
+    """``40 %``, ``40,5 %``, ``0,4``, ``0.4`` -> 0.40 / 0.405 (a share of 1); empty -> None.
+
+    A bare number above 1 is refused: 40 could mean 40 % or 4 000 %; write « 40 % ».
+    """
+    if text is None:
+        return None
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        value = Decimal(repr(text))
+        if not 0 <= value <= 1:
+            raise ValueError(f"« {text} » : un taux s'écrit 0,4 ou 40 %")
+        return value
+    cleaned = _SPACES.sub("", str(text).strip())
+    if not cleaned:
+        return None
+    percent = cleaned.endswith("%")
+    number = cleaned.rstrip("%").replace(",", ".")
+    if not re.fullmatch(r"\d+(\.\d+)?", number):
+        raise ValueError(f"« {str(text).strip()} » n'est pas un taux (exemple : 40 %)")
+    value = Decimal(number) / 100 if percent else Decimal(number)
+    if not 0 <= value <= 1:
+        raise ValueError(f"« {str(text).strip()} » : un taux va de 0 à 100 %")
+    return value

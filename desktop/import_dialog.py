@@ -4,6 +4,7 @@ the valid rows in one go, or cancel."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from PySide6.QtGui import QBrush, QColor
@@ -101,10 +102,12 @@ class ImportDialog(QDialog):
         if use_columns:
             mapping = {name: box.currentData() for name, box in self.columns.items()
                        if box.currentData() not in (None, NOT_USED)}
+        stop = threading.Event()
         try:
-            report = run_with_progress(self, f"Analyse de {self.path.name}…",
-                                       lambda: importer.analyse(self.db, self.path, sheet=sheet,
-                                                                mapping=mapping))
+            report = run_with_progress(
+                self, f"Analyse de {self.path.name}…",
+                lambda: importer.analyse(self.db, self.path, sheet=sheet, mapping=mapping,
+                                         cancelled=stop.is_set), cancel=stop)
         except UserError as error:
             QMessageBox.warning(self, "Import impossible", error.message)
             return False
@@ -160,9 +163,11 @@ class ImportDialog(QDialog):
         if self.report is None or not self.report.operations:
             return
         report = self.report
+        stop = threading.Event()
         try:
             batch = run_with_progress(self, "Import en cours…",
-                                      lambda: importer.apply(self.db, report))
+                                      lambda: importer.apply(self.db, report, stop.is_set),
+                                      cancel=stop)
         except UserError as error:
             QMessageBox.warning(self, "Import refusé", error.message)
             return

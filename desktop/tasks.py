@@ -6,10 +6,11 @@ comes back on the GUI thread.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 
@@ -33,15 +34,23 @@ class _Job(QRunnable):
             self.signals.finished.emit(result)
 
 
-def run_with_progress(parent: QWidget | None, label: str, work: Callable[[], Any]) -> Any:
+def run_with_progress(parent: QWidget | None, label: str, work: Callable[[], Any],
+                      cancel: threading.Event | None = None) -> Any:
     """Run *work* in a worker thread while a busy dialog shows; return its result
-    or raise its exception, on the GUI thread."""
-    dialog = QProgressDialog(label, "", 0, 0, parent)
+    or raise its exception, on the GUI thread. With *cancel*, the dialog has an
+    "Annuler" button that sets the event; the work checks it and stops."""
+    dialog = QProgressDialog(label, "Annuler" if cancel else "", 0, 0, parent)
     dialog.setWindowTitle("Veuillez patienter")
-    dialog.setCancelButton(None)
+    if cancel is None:
+        dialog.setCancelButton(None)
+    else:
+        dialog.canceled.connect(cancel.set)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.setMinimumDuration(300)
     loop = QEventLoop()
+    # A busy dialog gets no progress value, which is what would show it: show it
+    # ourselves once the work has lasted a little (quick work shows nothing).
+    QTimer.singleShot(300, lambda: dialog.show() if loop.isRunning() else None)
     outcome: dict[str, Any] = {}
     job = _Job(work)
     job.signals.finished.connect(lambda result: (outcome.update(result=result), loop.quit()))

@@ -270,3 +270,62 @@ def test_import_from_the_gui_with_preview_mapping_and_undo(qtbot, demo_db, monke
     with demo_db.read() as session:
         assert session.scalar(select(func.count()).select_from(Operation).where(
             Operation.origin == "import")) == 0
+
+
+def test_rates_become_requested_amounts(demo_db, tmp_path):
+    path = tmp_path / "taux.csv"
+    path.write_text("Intitulé;Commune;Coût HT;Financeur;Dispositif;Taux\n"
+                    "Toiture de l'église;59392;80 000;État;DETR;40 %\n"
+                    "Cour d'école;59392;50 000;État;DETR;0,25\n"
+                    "Préau;59392;10 000;État;DETR;quarante\n", encoding="utf-8")
+    report = importer.analyse(demo_db, path)
+    amounts = sorted(op.data.funding_lines[0].amount_requested for op in report.operations)
+    assert amounts == [Decimal("12500.00"), Decimal("32000.00")]
+    assert [(e.row, e.column) for e in report.errors] == [(4, "Taux sollicité")]
+
+
+def test_cancelling_writes_nothing(demo_db, tmp_path):
+    path = messy_workbook(tmp_path / "suivi.xlsx")
+    with pytest.raises(importer.ImportCancelled, match="rien n'a été écrit"):
+        importer.analyse(demo_db, path, cancelled=lambda: True)
+    report = importer.analyse(demo_db, path)
+    with pytest.raises(importer.ImportCancelled):
+        importer.apply(demo_db, report, cancelled=lambda: True)
+    with demo_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Operation).where(
+            Operation.origin == "import")) == 0
+
+
+def test_the_progress_dialog_cancel_button_stops_the_work(qtbot):
+    import threading
+    import time
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QProgressDialog, QPushButton
+
+    from desktop.app import make_application
+    from desktop.tasks import run_with_progress
+
+    make_application()
+    stop = threading.Event()
+
+    def long_work():
+        for _ in range(600):  # at most 30 s
+            if stop.is_set():
+                raise importer.ImportCancelled()
+            time.sleep(0.05)
+        return "fini"
+
+    def press_cancel():
+        dialogs = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, QProgressDialog) and w.isVisible()]
+        assert dialogs, "la boîte de progression n'est pas affichée"
+        button = dialogs[0].findChild(QPushButton)
+        assert button.text() == "Annuler"
+        button.click()
+
+    QTimer.singleShot(800, press_cancel)
+    started = time.monotonic()
+    with pytest.raises(importer.ImportCancelled):
+        run_with_progress(None, "Analyse…", long_work, cancel=stop)
+    assert time.monotonic() - started < 10

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from db.formatting import euros
-from db.parsing import parse_amount, parse_date
+from db.parsing import parse_amount, parse_date, parse_rate
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -58,3 +58,23 @@ def test_bad_dates(text):
 @given(st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)))
 def test_dates_round_trip(value):
     assert parse_date(value.strftime("%d/%m/%Y")) == value
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("40 %", "0.40"), ("40,5\u202f%", "0.405"), ("0,4", "0.4"), ("0.25", "0.25"), (0.3, "0.3"),
+    ("100 %", "1.00"), ("", None),
+])
+def test_rates(text, expected):
+    assert parse_rate(text) == (Decimal(expected) if expected else None)
+
+
+@pytest.mark.parametrize("text", ["40", "120 %", "quarante", "-5 %"])
+def test_bad_rates(text):
+    with pytest.raises(ValueError):
+        parse_rate(text)
+
+
+@given(st.integers(min_value=0, max_value=10000))
+def test_percent_and_fraction_agree(hundredths):
+    percent = Decimal(hundredths) / 100
+    assert parse_rate(f"{percent} %".replace(".", ",")) == parse_rate(str(percent / 100))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -23,7 +24,7 @@ from sqlalchemy import select
 
 from db.audit import current_login
 from db.database import Database
-from db.errors import DeleteRefused, InvalidInput, NotFoundError
+from db.errors import DeleteRefused, InvalidInput, NotFoundError, UserError
 from db.models import (
     AuditEntry,
     Commune,
@@ -35,8 +36,8 @@ from db.models import (
     Payment,
     Setting,
 )
-from db.money import to_cents, total
-from db.parsing import parse_amount, parse_date
+from db.money import round_cents, to_cents, total
+from db.parsing import parse_amount, parse_date, parse_rate
 from db.rules import blocking, evaluate_operation
 from db.services.operations import (
     FundingLineData,
@@ -78,6 +79,7 @@ FIELDS: dict[str, tuple[str, list[str]]] = {
                                         "montant sollicite", "montant demande"]),
     "granted": ("Montant accordé", ["accorde", "attribue", "notifie", "subvention accordee",
                                     "montant accorde", "montant attribue"]),
+    "rate": ("Taux sollicité", ["taux", "taux sollicite", "taux de subvention", "pourcentage"]),
     "decision_date": ("Date de décision", ["date decision", "date de decision",
                                            "date d'arrete", "date arrete", "date de l'arrete"]),
     "year": ("Exercice", ["exercice", "annee", "millesime"]),
@@ -85,6 +87,12 @@ FIELDS: dict[str, tuple[str, list[str]]] = {
 }
 AMOUNT_FIELDS = ("cost_ht", "cost_ttc", "requested", "granted")
 TOTAL_ROW = re.compile(r"^(sous[\s-]?)?total", re.IGNORECASE)
+CHECK_EVERY = 200  # rows (or operations) between two looks at the cancel request
+
+
+class ImportCancelled(UserError):
+    def __init__(self) -> None:
+        super().__init__("Import annulé à votre demande : rien n'a été écrit.")
 
 
 def _matches(label: str, words: list[str]) -> int:
@@ -287,8 +295,10 @@ def read_year(value: Any) -> int | None:
 # --- Analyse ----------------------------------------------------------------------------
 
 def analyse(db: Database, path: Path, *, sheet: str | None = None,
-            mapping: dict[str, int] | None = None, today: date | None = None) -> ImportReport:
-    """What importing *path* would do, row by row; writes nothing."""
+            mapping: dict[str, int] | None = None, today: date | None = None,
+            cancelled: Callable[[], bool] | None = None) -> ImportReport:
+    """What importing *path* would do, row by row; writes nothing. *cancelled* is
+    asked now and then; when it answers True, :class:`ImportCancelled` is raised."""
     grid = read_sheet(path, sheet)
     if not any(any(cell is not None for cell in row) for row in grid.cells):
         raise InvalidInput(f"La feuille « {grid.name} » de {path.name} est vide.")
@@ -306,6 +316,8 @@ def analyse(db: Database, path: Path, *, sheet: str | None = None,
     label = {name: FIELDS[name][0] for name in FIELDS}
 
     for offset, cells in enumerate(grid.cells[header.row + 1:]):
+        if cancelled and offset % CHECK_EVERY == 0 and cancelled():
+            raise ImportCancelled()
         number = header.row + 2 + offset  # the spreadsheet's own row number
         values = {name: cells[col] if col < len(cells) else None
                   for name, col in columns.items()}
@@ -340,6 +352,17 @@ def analyse(db: Database, path: Path, *, sheet: str | None = None,
             parsed["year"] = read_year(values.get("year"))
         except ValueError as error:
             errors.append(Finding(number, label["year"], str(error)))
+        try:
+            rate = parse_rate(values.get("rate"))
+        except ValueError as error:
+            errors.append(Finding(number, label["rate"], str(error)))
+            rate = None
+        if rate is not None and parsed.get("requested") is None:
+            if parsed.get("cost_ht") is None:
+                warnings.append(Finding(number, label["rate"], "taux sans coût HT : montant "
+                                                               "sollicité non calculé"))
+            else:  # the amount a rate stands for, on the HT cost, half-up to the cent
+                parsed["requested"] = round_cents(parsed["cost_ht"] * rate)
         title = str(values.get("title") or "").strip()
         reference = str(values.get("reference") or "").strip()
         if not title and not reference:
@@ -509,8 +532,10 @@ def _number(groups: dict[str, PlannedOperation], lookups: Lookups) -> None:
 
 # --- Apply and undo -------------------------------------------------------------------------
 
-def apply(db: Database, report: ImportReport) -> uuid.UUID:
-    """Write every valid operation of *report* in one transaction, as one audited batch."""
+def apply(db: Database, report: ImportReport,
+          cancelled: Callable[[], bool] | None = None) -> uuid.UUID:
+    """Write every valid operation of *report* in one transaction, as one audited batch;
+    cancelling rolls the whole transaction back."""
     batch = uuid.uuid4()
     with db.write(batch_id=batch) as session, session.no_autoflush:
         existing = set(session.scalars(select(Operation.reference).where(
@@ -527,7 +552,9 @@ def apply(db: Database, report: ImportReport) -> uuid.UUID:
                     session, OrganisationData(name, OrganisationKind(kind))).id
             return created[key]
 
-        for planned in report.operations:
+        for position, planned in enumerate(report.operations):
+            if cancelled and position % CHECK_EVERY == 0 and cancelled():
+                raise ImportCancelled()
             data = planned.data
             if data.new_owner is not None:
                 data.owner_id = organisation(data.new_owner.name, data.new_owner.kind)
