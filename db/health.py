@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BigInteger, case, func, select, text, type_coerce
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.database import Database, head_revision
+from db.lists import base_cost
 from db.models import (
     Arrondissement,
     Commune,
@@ -20,6 +21,7 @@ from db.models import (
     Organisation,
     Payment,
 )
+from db.models import raw_cents as cents
 from db.vocabulary import FundingStatus
 
 COUNTED = {
@@ -55,15 +57,9 @@ class HealthReport:
         }
 
 
-def cents(column):
-    """A money column as raw integer cents (not converted to Decimal euros)."""
-    return type_coerce(column, BigInteger)
-
-
 def _base_cost_cents():
     """Cost of the base each plan finances (HT or TTC, as the operation says)."""
-    return case((Operation.base_kind == "TTC", cents(Operation.cost_ttc)),
-                else_=cents(Operation.cost_ht))
+    return cents(base_cost())
 
 
 def _totals(session: Session, origin: str | None = None) -> dict[str, int]:

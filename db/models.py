@@ -31,6 +31,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     Uuid,
+    type_coerce,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -68,6 +69,11 @@ class Money(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
         return None if value is None else from_cents(value)
+
+
+def raw_cents(expression: Any) -> Any:
+    """A money column (or an expression over them) read as integer cents, not Decimal."""
+    return type_coerce(expression, BigInteger)
 
 
 def _check_in(column: str, enum_cls: type, name: str) -> CheckConstraint:

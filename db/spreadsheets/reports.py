@@ -10,11 +10,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, select, type_coerce
+from sqlalchemy import select
 
 from db.database import Database
 from db.lists import COMMUNES, EPCIS, Criteria, base_cost, operation_conditions
-from db.models import Axis, Contract, FundingLine, Operation, OperationLink, Organisation
+from db.models import (
+    Axis,
+    Contract,
+    FundingLine,
+    Operation,
+    OperationLink,
+    Organisation,
+    raw_cents,
+)
 from db.money import from_cents
 from db.spreadsheets.export import ExportColumn
 from db.vocabulary import FundingStatus
@@ -27,17 +35,13 @@ class Report:
     rows: list[dict[str, Any]]  # the last row holds the totals
 
 
-def _cents(column) -> Any:
-    return type_coerce(column, BigInteger)
-
-
 def financer_by_year(db: Database, criteria: Criteria | None = None) -> Report:
     import pandas as pd
 
     criteria = criteria or Criteria()
     conditions = [c for c in operation_conditions(db, criteria) if c is not None]
     query = (select(Organisation.name, FundingLine.budget_year,
-                    _cents(FundingLine.amount_granted), _cents(FundingLine.paid_total))
+                    raw_cents(FundingLine.amount_granted), raw_cents(FundingLine.paid_total))
              .select_from(FundingLine)
              .join(Operation, Operation.id == FundingLine.operation_id)
              .outerjoin(Organisation, Organisation.id == FundingLine.financer_id)
@@ -101,8 +105,8 @@ def contract_by_axis(db: Database, criteria: Criteria | None = None) -> Report:
 
     criteria = criteria or Criteria()
     conditions = [c for c in operation_conditions(db, criteria) if c is not None]
-    query = (select(Contract.reference, Axis.label, _cents(base_cost()),
-                    _cents(Operation.granted_total), _cents(Operation.paid_total))
+    query = (select(Contract.reference, Axis.label, raw_cents(base_cost()),
+                    raw_cents(Operation.granted_total), raw_cents(Operation.paid_total))
              .select_from(OperationLink)
              .join(Contract, Contract.id == OperationLink.contract_id)
              .join(Operation, Operation.id == OperationLink.operation_id)
