@@ -329,3 +329,20 @@ def test_the_progress_dialog_cancel_button_stops_the_work(qtbot):
     with pytest.raises(importer.ImportCancelled):
         run_with_progress(None, "Analyse…", long_work, cancel=stop)
     assert time.monotonic() - started < 10
+
+
+def test_password_protected_workbook(demo_db, tmp_path):
+    import io
+
+    import msoffcrypto
+
+    plain = messy_workbook(tmp_path / "clair.xlsx")
+    locked = io.BytesIO()
+    with plain.open("rb") as handle:
+        msoffcrypto.OfficeFile(handle).encrypt("secret", locked)
+    path = tmp_path / "protege.xlsx"
+    path.write_bytes(locked.getvalue())
+    with pytest.raises(InvalidInput, match="protégé par un mot de passe"):
+        importer.analyse(demo_db, path)
+    with demo_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Organisation)) == 84
