@@ -27,7 +27,7 @@ def current_login() -> str:
         return "inconnu"
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Enum):
@@ -48,7 +48,7 @@ def _identity(obj: Any) -> str:
 
 
 # Bookkeeping and derived caches (db.services.caches): not facts worth auditing.
-_SKIPPED = {"version", "created_at", "created_by", "updated_at", "updated_by",
+SKIPPED = {"version", "created_at", "created_by", "updated_at", "updated_by",
             "search_document", "granted_total", "paid_total"}
 
 
@@ -56,12 +56,12 @@ def _snapshot(obj: Any) -> dict[str, Any]:
     state = inspect(obj)
     values: dict[str, Any] = {}
     for prop in state.mapper.iterate_properties:
-        if isinstance(prop, ColumnProperty) and prop.key not in _SKIPPED:
+        if isinstance(prop, ColumnProperty) and prop.key not in SKIPPED:
             value = getattr(obj, prop.key)
             if value is not None:
-                values[prop.key] = _plain(value)
+                values[prop.key] = plain(value)
         elif isinstance(prop, RelationshipProperty) and prop.secondary is not None:
-            values[prop.key] = sorted(_plain(v) for v in getattr(obj, prop.key))
+            values[prop.key] = sorted(plain(v) for v in getattr(obj, prop.key))
     return values
 
 
@@ -69,7 +69,7 @@ def _changes(obj: Any) -> dict[str, list[Any]]:
     state = inspect(obj)
     changes: dict[str, list[Any]] = {}
     for prop in state.mapper.iterate_properties:
-        if prop.key in _SKIPPED:
+        if prop.key in SKIPPED:
             continue
         if isinstance(prop, ColumnProperty):
             history = state.attrs[prop.key].history
@@ -77,13 +77,13 @@ def _changes(obj: Any) -> dict[str, list[Any]]:
                 old = history.deleted[0] if history.deleted else None
                 new = history.added[0] if history.added else None
                 if old != new:
-                    changes[prop.key] = [_plain(old), _plain(new)]
+                    changes[prop.key] = [plain(old), plain(new)]
         elif isinstance(prop, RelationshipProperty) and prop.secondary is not None:
             history = state.attrs[prop.key].history
             if history.has_changes():
-                new = sorted(_plain(v) for v in getattr(obj, prop.key))
-                old = sorted(set(new) - {_plain(v) for v in history.added}
-                             | {_plain(v) for v in history.deleted})
+                new = sorted(plain(v) for v in getattr(obj, prop.key))
+                old = sorted(set(new) - {plain(v) for v in history.added}
+                             | {plain(v) for v in history.deleted})
                 changes[prop.key] = [old, new]
     return changes
 

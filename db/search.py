@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import bindparam, column, func, literal_column, select, table, text, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -84,6 +85,30 @@ def sqlite_fts_rebuild(table: str) -> str:
     """After a table copy (batch migration) rowids change: rebuild the index."""
     fts = FTS_TABLES[table]
     return f"INSERT INTO {fts}({fts}) VALUES ('rebuild')"
+
+
+@contextmanager
+def bulk_indexing(connection, table: str) -> Iterator[None]:
+    """Rows inserted inside this block are indexed at its end, in one statement.
+
+    On SQLite, the insert trigger indexes one row at a time, about 25 times
+    slower than indexing the same rows together; for an import, the trigger is
+    set aside inside the caller's transaction (SQLite DDL is transactional: a
+    rollback puts it back) and the new rows, whose rowids come after the
+    largest one before (the writer holds the database), are indexed at the end.
+    PostgreSQL's GIN index needs nothing.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    fts = FTS_TABLES[table]
+    last = connection.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {table}").scalar()
+    connection.exec_driver_sql(f"DROP TRIGGER {fts}_ai")
+    yield
+    connection.exec_driver_sql(
+        f"INSERT INTO {fts}(rowid, search_document) "
+        f"SELECT rowid, search_document FROM {table} WHERE rowid > ?", (last,))
+    connection.exec_driver_sql(sqlite_fts_ddl(table)[1])
 
 
 def pg_index_ddl(table: str) -> str:

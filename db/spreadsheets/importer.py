@@ -21,41 +21,37 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from db.audit import current_login
 from db.database import Database
 from db.errors import DeleteRefused, InvalidInput, NotFoundError, UserError
-from db.models import (
-    AuditEntry,
-    Commune,
-    Contract,
-    Epci,
-    FundingScheme,
-    Operation,
-    Organisation,
-    Payment,
-    Setting,
-)
+from db.models import AuditEntry, Operation, Organisation
 from db.money import round_cents, to_cents, total
-from db.parsing import parse_amount, parse_date, parse_rate
 from db.rules import blocking, evaluate_operation
+from db.services.bulk import Cancelled as BulkCancelled
+from db.services.bulk import ChangedSince, NothingToDelete, create_operations, delete_created
 from db.services.operations import (
     FundingLineData,
     LinkData,
     OperationData,
     PlanContext,
     plan_input,
-    save_operation_in,
 )
-from db.services.organisations import OrganisationData, save_organisation_in
+from db.services.organisations import OrganisationData
 from db.spreadsheets.reading import Header, find_header, read_sheet
-from db.text import normalize
-from db.vocabulary import (
-    COMMITTED_OPERATION_STATUSES,
-    FundingStatus,
-    OperationStatus,
-    OrganisationKind,
+from db.spreadsheets.values import (
+    Lookups,
+    Remembered,
+    guess_kind,
+    read_amount,
+    read_date,
+    read_rate,
+    read_year,
 )
+from db.text import normalize
+from db.vocabulary import COMMITTED_OPERATION_STATUSES, FundingStatus, OperationStatus
 
 ORIGIN = "import"
 # Target fields and the words of French headers that name them (normalized).
@@ -87,7 +83,8 @@ FIELDS: dict[str, tuple[str, list[str]]] = {
 }
 AMOUNT_FIELDS = ("cost_ht", "cost_ttc", "requested", "granted")
 TOTAL_ROW = re.compile(r"^(sous[\s-]?)?total", re.IGNORECASE)
-CHECK_EVERY = 200  # rows (or operations) between two looks at the cancel request
+LABELS = {name: label for name, (label, _) in FIELDS.items()}
+CHECK_EVERY = 200  # rows between two looks at the cancel request
 
 
 class ImportCancelled(UserError):
@@ -136,7 +133,6 @@ class Finding:
 class PlannedOperation:
     rows: list[int]
     data: OperationData
-    new_organisations: dict[str, str]  # normalized name -> kind
 
 
 @dataclass
@@ -154,6 +150,8 @@ class ImportReport:
     duplicates: list[int] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     operations: list[PlannedOperation] = field(default_factory=list)
+    # Organisations the import will create, by the id the operations already name.
+    new_organisations: dict[uuid.UUID, OrganisationData] = field(default_factory=dict)
     batch_id: str | None = None
 
     @property
@@ -180,118 +178,6 @@ class ImportReport:
         }
 
 
-# --- Matching names to the database -------------------------------------------------------
-
-class Lookups:
-    """Communes, EPCI, organisations, schemes and contracts, by code and by normalized name."""
-
-    def __init__(self, db: Database) -> None:
-        with db.read() as session:
-            self.communes: dict[str, list[tuple[str, str | None]]] = {}
-            self.commune_codes: set[str] = set()
-            for code, name, arrondissement in session.execute(
-                    select(Commune.code, Commune.name, Commune.arrondissement_code)):
-                self.communes.setdefault(normalize(name), []).append((code, arrondissement))
-                self.commune_codes.add(code)
-            self.epci_names = dict(session.execute(select(Epci.code, Epci.name)).all())
-            self.epcis = {normalize(name): code for code, name in self.epci_names.items()}
-            self.epci_codes = set(self.epcis.values())
-            self.organisations: dict[str, tuple[uuid.UUID, str]] = {}
-            for org_id, name, acronym, kind in session.execute(
-                    select(Organisation.id, Organisation.name, Organisation.acronym,
-                           Organisation.kind)):
-                self.organisations.setdefault(normalize(name), (org_id, kind))
-                if acronym:
-                    self.organisations.setdefault(normalize(acronym), (org_id, kind))
-            self.schemes = {}
-            self.scheme_objects = {}
-            for scheme in session.scalars(select(FundingScheme)):
-                self.schemes[normalize(scheme.code)] = scheme.code
-                self.schemes[normalize(scheme.label)] = scheme.code
-                self.scheme_objects[scheme.code] = scheme
-                session.expunge(scheme)
-            self.contracts = {normalize(ref): cid for cid, ref in
-                              session.execute(select(Contract.id, Contract.reference))}
-            self.references = set(session.scalars(select(Operation.reference)))
-            arrondissement = session.get(Setting, "arrondissement")
-            self.arrondissement = arrondissement.value if arrondissement else None
-
-    def commune(self, text: str) -> tuple[str | None, str | None]:
-        """(code, error message)."""
-        value = text.strip()
-        if re.fullmatch(r"\d[\dAB]\d{3}", value.upper()):
-            code = value.upper()
-            return (code, None) if code in self.commune_codes else (
-                None, f"code INSEE inconnu : {value}")
-        found = self.communes.get(normalize(value), [])
-        if len(found) > 1 and self.arrondissement:
-            local = [c for c in found if c[1] == self.arrondissement]
-            found = local or found
-        if len(found) == 1:
-            return found[0][0], None
-        if not found:
-            return None, (f"commune inconnue : « {value} » (indiquez son nom exact ou son "
-                          "code INSEE)")
-        return None, (f"commune ambiguë : « {value} » désigne {len(found)} communes "
-                      f"({', '.join(c for c, _ in found[:5])}) ; indiquez le code INSEE")
-
-
-def guess_kind(name: str, lookups: Lookups) -> OrganisationKind:
-    text = normalize(name)
-    if text.startswith(("commune ", "ville ", "mairie ")) or text in lookups.communes:
-        return OrganisationKind.COMMUNE
-    if text.startswith(("communaute", "cc ", "ca ", "cu ", "metropole")) or \
-            text in lookups.epcis:
-        return OrganisationKind.EPCI
-    if text.startswith(("departement", "conseil departemental")):
-        return OrganisationKind.DEPARTEMENT
-    if text.startswith(("region", "conseil regional")):
-        return OrganisationKind.REGION
-    if text.startswith(("etat", "prefecture", "sous prefecture", "ministere")):
-        return OrganisationKind.STATE
-    if text.startswith(("union europeenne", "feder", "europe")):
-        return OrganisationKind.EU
-    if text.startswith("association"):
-        return OrganisationKind.ASSOCIATION
-    return OrganisationKind.OTHER
-
-
-# --- Reading values as agents type them ---------------------------------------------------
-
-def read_amount(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"« {value} » n'est pas un montant")
-    if isinstance(value, int):
-        return Decimal(value).quantize(Decimal("0.01"))
-    if isinstance(value, float):  # a number cell: the sheet's cents
-        return Decimal(repr(round(value, 2))).quantize(Decimal("0.01"))
-    return parse_amount(str(value))
-
-
-def read_date(value: Any) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, int | float) and 20000 < value < 80000:  # an Excel serial number
-        from datetime import timedelta
-        return date(1899, 12, 30) + timedelta(days=int(value))
-    return parse_date(str(value))
-
-
-def read_year(value: Any) -> int | None:
-    if value is None:
-        return None
-    text = str(int(value)) if isinstance(value, float) else str(value).strip()
-    if re.fullmatch(r"(19|20)\d\d", text):
-        return int(text)
-    raise ValueError(f"« {value} » n'est pas une année")
-
-
 # --- Analyse ----------------------------------------------------------------------------
 
 def analyse(db: Database, path: Path, *, sheet: str | None = None,
@@ -300,7 +186,7 @@ def analyse(db: Database, path: Path, *, sheet: str | None = None,
     """What importing *path* would do, row by row; writes nothing. *cancelled* is
     asked now and then; when it answers True, :class:`ImportCancelled` is raised."""
     grid = read_sheet(path, sheet)
-    if not any(any(cell is not None for cell in row) for row in grid.cells):
+    if not any(cell is not None for row in grid.cells for cell in row):
         raise InvalidInput(f"La feuille « {grid.name} » de {path.name} est vide.")
     header: Header = find_header(grid.cells, _score)
     columns = mapping if mapping is not None else guess_mapping(header.labels)
@@ -310,210 +196,310 @@ def analyse(db: Database, path: Path, *, sheet: str | None = None,
     report = ImportReport(str(path), grid.name, grid.names, header.row + 1, header.labels,
                           columns)
     lookups = Lookups(db)
-    seen: dict[tuple, int] = {}
-    groups: dict[str, PlannedOperation] = {}
-    group_errors: dict[str, list[int]] = {}
-    label = {name: FIELDS[name][0] for name in FIELDS}
-
-    for offset, cells in enumerate(grid.cells[header.row + 1:]):
-        if cancelled and offset % CHECK_EVERY == 0 and cancelled():
-            raise ImportCancelled()
-        number = header.row + 2 + offset  # the spreadsheet's own row number
-        values = {name: cells[col] if col < len(cells) else None
-                  for name, col in columns.items()}
-        if all(value is None for value in cells):
-            report.skipped.append({"row": number, "reason": "ligne vide"})
-            continue
-        report.rows_read += 1
-        first_text = next((str(c) for c in cells if isinstance(c, str) and c.strip()), "")
-        if TOTAL_ROW.match(first_text.strip()):
-            report.skipped.append({"row": number, "reason": "ligne de total"})
-            continue
-        key = tuple("" if c is None else str(c) for c in cells)
-        if key in seen:
-            report.duplicates.append(number)
-            continue
-        seen[key] = number
-
-        errors: list[Finding] = []
-        warnings: list[Finding] = []
-        parsed: dict[str, Any] = {}
-        for name in AMOUNT_FIELDS:
-            try:
-                parsed[name] = read_amount(values.get(name))
-            except ValueError as error:
-                errors.append(Finding(number, label[name], str(error)))
-        for name in ("decision_date", "deposit_date"):
-            try:
-                parsed[name] = read_date(values.get(name))
-            except ValueError as error:
-                errors.append(Finding(number, label[name], str(error)))
-        try:
-            parsed["year"] = read_year(values.get("year"))
-        except ValueError as error:
-            errors.append(Finding(number, label["year"], str(error)))
-        try:
-            rate = parse_rate(values.get("rate"))
-        except ValueError as error:
-            errors.append(Finding(number, label["rate"], str(error)))
-            rate = None
-        if rate is not None and parsed.get("requested") is None:
-            if parsed.get("cost_ht") is None:
-                warnings.append(Finding(number, label["rate"], "taux sans coût HT : montant "
-                                                               "sollicité non calculé"))
-            else:  # the amount a rate stands for, on the HT cost, half-up to the cent
-                parsed["requested"] = round_cents(parsed["cost_ht"] * rate)
-        title = str(values.get("title") or "").strip()
-        reference = str(values.get("reference") or "").strip()
-        if not title and not reference:
-            errors.append(Finding(number, label["title"], "intitulé manquant"))
-        commune_codes: list[str] = []
-        if values.get("commune") is not None:
-            for part in re.split(r"[;/]", str(values["commune"])):
-                if part.strip():
-                    code, problem = lookups.commune(part)
-                    if problem:
-                        errors.append(Finding(number, label["commune"], problem))
-                    elif code not in commune_codes:
-                        commune_codes.append(code)
-        epci_name = None
-        if values.get("epci") is not None:
-            text = str(values["epci"]).strip()
-            code = text if text in lookups.epci_codes else lookups.epcis.get(normalize(text))
-            if code is None:
-                errors.append(Finding(number, label["epci"],
-                                      f"EPCI inconnu : « {text} » (nom exact ou SIREN)"))
-            else:
-                epci_name = lookups.epci_names[code]
-        contract_link = None
-        if values.get("contract") is not None:
-            contract_id = lookups.contracts.get(normalize(str(values["contract"])))
-            if contract_id is None:
-                warnings.append(Finding(number, label["contract"],
-                                        f"contrat inconnu : « {values['contract']} » "
-                                        "(l'opération ne lui sera pas rattachée)"))
-            else:
-                contract_link = LinkData(contract_id)
-        scheme = None
-        if values.get("scheme") is not None:
-            scheme = lookups.schemes.get(normalize(str(values["scheme"])))
-            if scheme is None:
-                warnings.append(Finding(number, label["scheme"],
-                                        f"dispositif inconnu : « {values['scheme']} » "
-                                        "(laissé vide)"))
-        if errors:
-            report.errors += errors
-            group = reference or f"{normalize(title)}|{','.join(commune_codes)}"
-            group_errors.setdefault(group, []).append(number)
-            continue
-
-        group = reference or f"{normalize(title)}|{','.join(commune_codes)}"
-        planned = groups.get(group)
-        new_orgs: dict[str, str] = {}
-
-        # Without a named owner, the EPCI of the row is taken as the owner.
-        owner = _organisation(values.get("owner") or epci_name, FIELDS["owner"][0], number,
-                              lookups, new_orgs, warnings)
-        financer = _organisation(values.get("financer"), FIELDS["financer"][0], number,
-                                 lookups, new_orgs, warnings)
-        requested, granted = parsed["requested"], parsed["granted"]
-        line = None
-        if any(v is not None for v in (requested, granted, financer, scheme)):
-            status = FundingStatus.GRANTED if granted is not None else FundingStatus.REQUESTED
-            line = FundingLineData(
-                financer_id=financer if isinstance(financer, uuid.UUID) else None,
-                scheme_code=scheme, amount_requested=requested, amount_granted=granted,
-                status=status, decision_date=parsed["decision_date"],
-                budget_year=parsed["year"], notes=financer if isinstance(financer, str)
-                else None)
-        if planned is None:
-            data = OperationData(
-                reference=reference, title=title or reference,
-                owner_id=owner if isinstance(owner, uuid.UUID) else None,
-                new_owner=OrganisationData(owner, OrganisationKind(new_orgs[normalize(owner)]))
-                if isinstance(owner, str) else None,
-                status=OperationStatus.FILED, cost_ht=parsed["cost_ht"],
-                cost_ttc=parsed["cost_ttc"], deposit_date=parsed["deposit_date"],
-                commune_codes=commune_codes, links=[contract_link] if contract_link else [],
-                origin=ORIGIN, source=f"{Path(path).name}, feuille « {grid.name} », "
-                                      f"ligne {number}")
-            planned = PlannedOperation([number], data, dict(new_orgs))
-            groups[group] = planned
-        else:
-            planned.rows.append(number)
-            planned.new_organisations.update(new_orgs)
-            if parsed["cost_ht"] is not None and planned.data.cost_ht is not None and \
-                    parsed["cost_ht"] != planned.data.cost_ht:
-                warnings.append(Finding(number, label["cost_ht"],
-                                        "coût différent de la première ligne de l'opération "
-                                        "(celui de la première ligne est gardé)"))
-        if line is not None:
-            planned.data.funding_lines.append(line)
-        report.warnings += warnings
-
-    # Operations with a row in error are not imported at all (never half an operation).
-    for group, rows in group_errors.items():
-        planned = groups.pop(group, None)
-        if planned is not None:
-            for row in planned.rows:
-                report.errors.append(Finding(row, "ligne", "non importée : une autre ligne de "
-                                                           f"la même opération (ligne {rows[0]}) "
-                                                           "est en erreur"))
-    for group, planned in list(groups.items()):
-        if planned.data.reference and planned.data.reference in lookups.references:
-            groups.pop(group)
-            for row in planned.rows:
-                report.errors.append(Finding(row, label["reference"],
-                                             f"la référence « {planned.data.reference} » "
-                                             "existe déjà dans la base"))
-    _check_rules(report, groups, lookups, today or date.today())
-    _number(groups, lookups)
-    report.operations = list(groups.values())
-    report.valid = sum(len(op.rows) for op in report.operations)
-    report.errors.sort(key=lambda f: f.row)
-    report.warnings.sort(key=lambda f: f.row)
+    rows = _rows_to_read(grid.cells, header.row, report, cancelled)
+    _Reader(report, lookups, columns, f"{Path(path).name}, feuille « {grid.name} »",
+            today or date.today()).read(rows, cancelled)
     return report
 
 
-def _organisation(text: Any, column: str, number: int, lookups: Lookups,
-                  new_orgs: dict[str, str], warnings: list[Finding]) -> uuid.UUID | str | None:
-    """The id of a known organisation, or its name when the import will create it."""
-    if text is None:
-        return None
-    name = str(text).strip()
-    found = lookups.organisations.get(normalize(name))
-    if found:
+def _rows_to_read(cells: list[list[Any]], header_row: int, report: ImportReport,
+                  cancelled: Callable[[], bool] | None) -> list[tuple[int, list[Any]]]:
+    """The rows worth reading, with their spreadsheet numbers; blank rows, total rows and
+    exact duplicates are set aside in the report."""
+    rows = []
+    seen: set[tuple] = set()
+    first = header_row + 2  # the spreadsheet's own number of the first row under the header
+    for offset, row in enumerate(cells[header_row + 1:]):
+        if cancelled and offset % CHECK_EVERY == 0 and cancelled():
+            raise ImportCancelled()
+        number = first + offset
+        if row.count(None) == len(row):
+            report.skipped.append({"row": number, "reason": "ligne vide"})
+            continue
+        report.rows_read += 1
+        first_text = next((c for c in row if isinstance(c, str)), "")
+        if TOTAL_ROW.match(first_text.strip()):
+            report.skipped.append({"row": number, "reason": "ligne de total"})
+            continue
+        key = tuple(row)
+        if key in seen:
+            report.duplicates.append(number)
+            continue
+        seen.add(key)
+        rows.append((number, row))
+    return rows
+
+
+class _Reader:
+    """Turns the rows of a sheet into planned operations and findings."""
+
+    def __init__(self, report: ImportReport, lookups: Lookups, columns: dict[str, int],
+                 source: str, today: date) -> None:
+        self.report = report
+        self.today = today
+        self.lookups = lookups
+        self.columns = columns
+        self.source = source
+        self.amount = Remembered(read_amount)
+        self.date = Remembered(read_date)
+        self.year = Remembered(read_year)
+        self.rate = Remembered(read_rate)
+        self.organisations: dict[str, tuple[uuid.UUID, str, bool]] = {}
+        self.new: dict[uuid.UUID, OrganisationData] = {}
+        self.epcis: dict[str, str | None] = {}
+        self.contracts: dict[str, uuid.UUID | None] = {}
+        self.schemes: dict[str, str | None] = {}
+        self.commune_cells: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def organisation(self, cell: Any) -> uuid.UUID | None:
+        """The id of a known organisation, or the id it will have once the import
+        creates it."""
+        if cell is None:
+            return None
+        name = str(cell).strip()
+        found = self.organisations.get(name)
+        if found is None:
+            known = self.lookups.organisations.get(normalize(name))
+            if known is not None:
+                found = (known[0], known[1], False)
+            else:
+                kind = guess_kind(name, self.lookups)
+                new_id = uuid.uuid4()
+                self.new[new_id] = OrganisationData(name, kind)
+                found = (new_id, kind.value, True)
+                # Same name written otherwise further down: the same organisation.
+                self.lookups.organisations[normalize(name)] = (new_id, kind.value)
+            self.organisations[name] = found
         return found[0]
-    kind = guess_kind(name, lookups)
-    new_orgs[normalize(name)] = kind.value
-    warnings.append(Finding(number, column, f"« {name} » n'est pas encore une organisation : "
-                                            f"elle sera créée ({kind.label})"))
-    return name
 
+    def communes(self, cell: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The codes of the communes a cell names (``;`` or ``/`` between them), and the
+        problems found."""
+        text = str(cell)
+        found = self.commune_cells.get(text)
+        if found is None:
+            codes: list[str] = []
+            problems: list[str] = []
+            for part in re.split(r"[;/]", text):
+                if part.strip():
+                    code, problem = self.lookups.commune(part)
+                    if problem:
+                        problems.append(problem)
+                    elif code not in codes:
+                        codes.append(code)
+            found = self.commune_cells[text] = (tuple(codes), tuple(problems))
+        return found
 
-def _check_rules(report: ImportReport, groups: dict[str, PlannedOperation], lookups: Lookups,
-                 today: date) -> None:
-    kinds = {org_id: kind for org_id, kind in lookups.organisations.values()}
-    for group, planned in list(groups.items()):
-        data = planned.data
-        if any(line.status is FundingStatus.GRANTED for line in data.funding_lines):
-            data.status = OperationStatus.PROGRAMMED
+    def read(self, rows: list[tuple[int, list[Any]]],
+             cancelled: Callable[[], bool] | None) -> None:
+        report, lookups, label = self.report, self.lookups, LABELS
+        index = self.columns
+        groups: dict[str, PlannedOperation] = {}
+        group_errors: dict[str, list[int]] = {}
+
+        readers = [(name, index[name], reader) for name, reader in (
+            ("cost_ht", self.amount), ("cost_ttc", self.amount), ("requested", self.amount),
+            ("granted", self.amount), ("decision_date", self.date),
+            ("deposit_date", self.date), ("year", self.year), ("rate", self.rate))
+            if name in index]
+        nothing = dict.fromkeys(("cost_ht", "cost_ttc", "requested", "granted",
+                                 "decision_date", "deposit_date", "year", "rate"))
+        width = max((len(cells) for _, cells in rows), default=0)
+        if any(column >= width for column in index.values()):
+            rows = [(n, cells + [None] * (max(index.values()) + 1 - len(cells)))
+                    for n, cells in rows]
+
+        def column(name: str) -> int | None:
+            return index.get(name)
+
+        at_title, at_reference, at_commune = column("title"), column("reference"), \
+            column("commune")
+        at_epci, at_contract, at_scheme = column("epci"), column("contract"), column("scheme")
+        at_owner, at_financer = column("owner"), column("financer")
+
+        for position, (number, cells) in enumerate(rows):
+            if cancelled and position % CHECK_EVERY == 0 and cancelled():
+                raise ImportCancelled()
+            errors: list[Finding] = []
+            warnings: list[Finding] = []
+            parsed = nothing.copy()
+            for name, at, reader in readers:
+                raw = cells[at]
+                if raw is None:
+                    continue
+                value, problem = reader(raw)
+                if problem:
+                    errors.append(Finding(number, label[name], problem))
+                elif value.__class__ is Decimal and value < 0 and name in AMOUNT_FIELDS:
+                    errors.append(Finding(number, label[name], f"montant négatif : {value}"))
+                    value = None
+                parsed[name] = value
+            rate = parsed["rate"]
+            if rate is not None and parsed["requested"] is None:
+                if parsed["cost_ht"] is None:
+                    warnings.append(Finding(number, label["rate"], "taux sans coût HT : "
+                                                                   "montant sollicité non "
+                                                                   "calculé"))
+                else:  # the amount a rate stands for, on the HT cost, half-up to the cent
+                    parsed["requested"] = round_cents(parsed["cost_ht"] * rate)
+            title = str(cells[at_title] or "").strip() if at_title is not None else ""
+            reference = str(cells[at_reference] or "").strip() \
+                if at_reference is not None else ""
+            if not title and not reference:
+                errors.append(Finding(number, label["title"], "intitulé manquant"))
+            if len(title) > 500:
+                errors.append(Finding(number, label["title"], f"intitulé de {len(title)} "
+                                                              "caractères (500 au plus)"))
+            if len(reference) > 80:
+                errors.append(Finding(number, label["reference"], f"référence de "
+                                      f"{len(reference)} caractères (80 au plus)"))
+            commune_codes: list[str] = []
+            communes = cells[at_commune] if at_commune is not None else None
+            if communes is not None:
+                codes, problems = self.communes(communes)
+                commune_codes = list(codes)
+                errors += [Finding(number, label["commune"], problem) for problem in problems]
+            epci_name = None
+            epci = cells[at_epci] if at_epci is not None else None
+            if epci is not None:
+                text = str(epci).strip()
+                if text not in self.epcis:
+                    code = text if text in lookups.epci_codes else \
+                        lookups.epcis.get(normalize(text))
+                    self.epcis[text] = lookups.epci_names[code] if code else None
+                epci_name = self.epcis[text]
+                if epci_name is None:
+                    errors.append(Finding(number, label["epci"],
+                                          f"EPCI inconnu : « {text} » (nom exact ou SIREN)"))
+            contract_link = None
+            contract = cells[at_contract] if at_contract is not None else None
+            if contract is not None:
+                text = str(contract)
+                if text not in self.contracts:
+                    self.contracts[text] = lookups.contracts.get(normalize(text))
+                if self.contracts[text] is None:
+                    warnings.append(Finding(number, label["contract"],
+                                            f"contrat inconnu : « {text} » (l'opération "
+                                            "ne lui sera pas rattachée)"))
+                else:
+                    contract_link = LinkData(self.contracts[text])
+            scheme = None
+            scheme_cell = cells[at_scheme] if at_scheme is not None else None
+            if scheme_cell is not None:
+                text = str(scheme_cell)
+                if text not in self.schemes:
+                    self.schemes[text] = lookups.schemes.get(normalize(text))
+                scheme = self.schemes[text]
+                if scheme is None:
+                    warnings.append(Finding(number, label["scheme"],
+                                            f"dispositif inconnu : « {text} » (laissé vide)"))
+            group = reference or f"{normalize(title)}|{','.join(commune_codes)}"
+            if errors:
+                report.errors += errors
+                group_errors.setdefault(group, []).append(number)
+                continue
+
+            # Without a named owner, the EPCI of the row is taken as the owner.
+            owner = self.organisation((cells[at_owner] if at_owner is not None else None)
+                                      or epci_name)
+            financer = self.organisation(cells[at_financer] if at_financer is not None
+                                         else None)
+            requested, granted = parsed["requested"], parsed["granted"]
+            planned = groups.get(group)
+            if planned is None:
+                data = OperationData(
+                    reference=reference, title=title or reference, owner_id=owner,
+                    status=OperationStatus.FILED, cost_ht=parsed["cost_ht"],
+                    cost_ttc=parsed["cost_ttc"], deposit_date=parsed["deposit_date"],
+                    commune_codes=commune_codes, links=[contract_link] if contract_link else [],
+                    origin=ORIGIN, source=f"{self.source}, ligne {number}")
+                planned = groups[group] = PlannedOperation([number], data)
+            else:
+                planned.rows.append(number)
+                cost = planned.data.cost_ht
+                if parsed["cost_ht"] is not None and cost is not None and \
+                        parsed["cost_ht"] != cost:
+                    warnings.append(Finding(number, label["cost_ht"],
+                                            "coût différent de la première ligne de "
+                                            "l'opération (celui de la première ligne est "
+                                            "gardé)"))
+            if requested is not None or granted is not None or financer is not None or \
+                    scheme is not None:
+                planned.data.funding_lines.append(FundingLineData(
+                    financer_id=financer, scheme_code=scheme, amount_requested=requested,
+                    amount_granted=granted,
+                    status=FundingStatus.GRANTED if granted is not None
+                    else FundingStatus.REQUESTED,
+                    decision_date=parsed["decision_date"], budget_year=parsed["year"]))
+            report.warnings += warnings
+
+        # An operation with a row in error is not imported at all (never half of one).
+        for group, error_rows in group_errors.items():
+            planned = groups.pop(group, None)
+            if planned is not None:
+                for row in planned.rows:
+                    report.errors.append(Finding(
+                        row, "ligne", "non importée : une autre ligne de la même opération "
+                                      f"(ligne {error_rows[0]}) est en erreur"))
+        for group, planned in list(groups.items()):
+            if planned.data.reference and planned.data.reference in lookups.references:
+                groups.pop(group)
+                for row in planned.rows:
+                    report.errors.append(Finding(row, label["reference"],
+                                                 f"la référence « {planned.data.reference} » "
+                                                 "existe déjà dans la base"))
+        self.check_rules(groups)
+        _number(groups, lookups)
+        report.operations = list(groups.values())
+        self.announce_new_organisations()
+        report.valid = sum(len(op.rows) for op in report.operations)
+        report.errors.sort(key=lambda f: f.row)
+        report.warnings.sort(key=lambda f: f.row)
+
+    def check_rules(self, groups: dict[str, PlannedOperation]) -> None:
+        """The editor's rules on every plan; organisations the import will create count
+        with the kind they will have."""
+        report, lookups = self.report, self.lookups
+        kinds = {org_id: kind for org_id, kind in lookups.organisations.values()}
         context = PlanContext(kinds, lookups.scheme_objects)
-        findings = evaluate_operation(plan_input(data, context), today)
-        refused = blocking(findings, data.status in COMMITTED_OPERATION_STATUSES)
-        if refused and not any(f.strict for f in refused):
-            data.status = OperationStatus.FILED  # kept as a request the agent will review
-            refused = blocking(findings, False)
-            for finding in findings:
-                if finding.is_error:
-                    report.warnings.append(Finding(planned.rows[0], "plan de financement",
-                                                   f"{finding.message} (importée au statut "
-                                                   "« Déposé »)"))
-        if refused:
-            groups.pop(group)
-            for row in planned.rows:
-                report.errors.append(Finding(row, "plan de financement",
-                                             "; ".join(f.message for f in refused)))
+        today = self.today
+        for group, planned in list(groups.items()):
+            data = planned.data
+            if any(line.status is FundingStatus.GRANTED for line in data.funding_lines):
+                data.status = OperationStatus.PROGRAMMED
+            findings = evaluate_operation(plan_input(data, context), today)
+            refused = blocking(findings, data.status in COMMITTED_OPERATION_STATUSES)
+            if refused and not any(f.strict for f in refused):
+                data.status = OperationStatus.FILED  # kept as a request the agent will review
+                refused = blocking(findings, False)
+                for finding in findings:
+                    if finding.is_error:
+                        report.warnings.append(Finding(planned.rows[0], "plan de financement",
+                                                       f"{finding.message} (importée au "
+                                                       "statut « Déposé »)"))
+            if refused:
+                groups.pop(group)
+                for row in planned.rows:
+                    report.errors.append(Finding(row, "plan de financement",
+                                                 "; ".join(f.message for f in refused)))
+
+    def announce_new_organisations(self) -> None:
+        """Organisations to create: those the imported operations name, each announced
+        once, on the first row that names it."""
+        first_row: dict[uuid.UUID, tuple[int, str]] = {}
+        for planned in self.report.operations:
+            data = planned.data
+            named = [(data.owner_id, LABELS["owner"])] + [
+                (line.financer_id, LABELS["financer"]) for line in data.funding_lines]
+            for org_id, column in named:
+                if org_id in self.new and org_id not in first_row:
+                    first_row[org_id] = (planned.rows[0], column)
+        for org_id, (row, column) in first_row.items():
+            organisation = self.new[org_id]
+            self.report.warnings.append(Finding(
+                row, column, f"« {organisation.name} » n'est pas encore une organisation : "
+                             f"elle sera créée ({organisation.kind.label})"))
+            self.report.new_organisations[org_id] = organisation
 
 
 def _number(groups: dict[str, PlannedOperation], lookups: Lookups) -> None:
@@ -537,44 +523,44 @@ def apply(db: Database, report: ImportReport,
     """Write every valid operation of *report* in one transaction, as one audited batch;
     cancelling rolls the whole transaction back."""
     batch = uuid.uuid4()
-    with db.write(batch_id=batch) as session, session.no_autoflush:
-        existing = set(session.scalars(select(Operation.reference).where(
-            Operation.reference.in_([op.data.reference for op in report.operations]))))
-        if existing:
-            raise InvalidInput("Import refusé : ces références existent déjà dans la base : "
-                               f"{', '.join(sorted(existing)[:10])}. Rien n'a été importé.")
-        created: dict[str, uuid.UUID] = {}  # organisations made by this import, by name
-
-        def organisation(name: str, kind: str) -> uuid.UUID:
-            key = normalize(name)
-            if key not in created:
-                created[key] = save_organisation_in(
-                    session, OrganisationData(name, OrganisationKind(kind))).id
-            return created[key]
-
-        for position, planned in enumerate(report.operations):
-            if cancelled and position % CHECK_EVERY == 0 and cancelled():
-                raise ImportCancelled()
-            data = planned.data
-            if data.new_owner is not None:
-                data.owner_id = organisation(data.new_owner.name, data.new_owner.kind)
-                data.new_owner = None
-            for line in data.funding_lines:
-                if line.financer_id is None and line.notes and \
-                        normalize(line.notes) in planned.new_organisations:
-                    line.financer_id = organisation(
-                        line.notes, planned.new_organisations[normalize(line.notes)])
-                    line.notes = None
-            save_operation_in(session, data)
-        # The import itself, so that it can be listed and undone as a whole.
-        session.add(AuditEntry(at=datetime.now(UTC), login=current_login(),
-                               action="insert", entity="import",
-                               entity_id=Path(report.file).name[:80],
-                               changes={"file": report.file, "sheet": report.sheet,
-                                        "operations": report.imported_operations},
-                               batch_id=batch))
+    references = [op.data.reference for op in report.operations]
+    names = [o.name for o in report.new_organisations.values()]
+    try:
+        with db.write(batch_id=batch) as session:
+            existing = _existing(session, Operation.reference, references)
+            if existing:
+                raise InvalidInput("Import refusé : ces références existent déjà dans la base : "
+                                   f"{', '.join(sorted(existing)[:10])}. Rien n'a été importé.")
+            created = _existing(session, Organisation.name, names)
+            if created:
+                raise InvalidInput(
+                    f"Import refusé : {', '.join(sorted(created)[:5])} existe(nt) dans la base "
+                    "depuis l'analyse du fichier ; relancez l'analyse. Rien n'a été importé.")
+            create_operations(session, [op.data for op in report.operations],
+                              new_organisations=report.new_organisations, cancelled=cancelled)
+            # The import itself, so that it can be listed and undone as a whole.
+            session.add(AuditEntry(at=datetime.now(UTC), login=current_login(),
+                                   action="insert", entity="import",
+                                   entity_id=Path(report.file).name[:80],
+                                   changes={"file": report.file, "sheet": report.sheet,
+                                            "operations": report.imported_operations},
+                                   batch_id=batch))
+    except BulkCancelled as error:
+        raise ImportCancelled() from error
+    except IntegrityError as error:
+        raise InvalidInput("Import refusé par la base de données : une donnée a changé "
+                           "depuis l'analyse (organisation, contrat ou référence). Relancez "
+                           "l'analyse. Rien n'a été importé.") from error
     report.batch_id = str(batch)
     return batch
+
+
+def _existing(session: Session, column: Any, values: list[Any]) -> set[Any]:
+    found: set[Any] = set()
+    for start in range(0, len(values), 900):
+        found.update(session.scalars(select(column).where(
+            column.in_(values[start:start + 900]))))
+    return found
 
 
 def batches(db: Database) -> list[tuple[str, datetime, str, int]]:
@@ -588,31 +574,19 @@ def batches(db: Database) -> list[tuple[str, datetime, str, int]]:
 
 
 def undo(db: Database, batch_id: str) -> int:
-    """Remove, in one transaction, the operations an import created, provided nobody
-    has changed them since (otherwise nothing is removed)."""
+    """Remove, in one transaction, what an import created, provided nobody has changed
+    it since (otherwise nothing is removed)."""
     batch = uuid.UUID(batch_id)
     with db.write() as session:
-        ids = [uuid.UUID(entity_id) for entity_id in session.scalars(
-            select(AuditEntry.entity_id).where(AuditEntry.batch_id == batch,
-                                               AuditEntry.entity == "operation",
-                                               AuditEntry.action == "insert"))]
-        if not ids:
-            raise NotFoundError(f"Aucun import {batch_id} à annuler.")
-        operations = session.scalars(select(Operation).where(Operation.id.in_(ids))).all()
-        changed = [o.reference for o in operations if o.version > 1]
-        paid = session.scalars(select(Operation.reference).join(Operation.funding_lines)
-                               .join(Payment).where(Operation.id.in_(ids))).all()
-        if changed or paid:
+        try:
+            return delete_created(session, batch)
+        except NothingToDelete as error:
+            raise NotFoundError(f"Aucun import {batch_id} à annuler.") from error
+        except ChangedSince as error:
             raise DeleteRefused(
                 "Import non annulé : des opérations ont été modifiées ou ont reçu des "
-                f"versements depuis ({', '.join(sorted(set(changed + paid))[:10])}). "
-                "Rien n'a été supprimé.")
-        for operation in operations:
-            session.delete(operation)
-        for entry in session.scalars(select(AuditEntry).where(
-                AuditEntry.batch_id == batch, AuditEntry.entity == "import")):
-            entry.entity = "import_annule"  # listed no more; the trail stays
-    return len(operations)
+                f"versements depuis ({', '.join(error.references[:10])}). "
+                "Rien n'a été supprimé.") from error
 
 
 # --- Saved column mappings ------------------------------------------------------------------
