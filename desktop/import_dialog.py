@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,8 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,13 +29,78 @@ from PySide6.QtWidgets import (
 from db.database import Database
 from db.errors import UserError
 from db.formatting import euros
+from db.formatting import number as french_number
 from db.money import from_cents
 from db.spreadsheets import importer
-from desktop.tasks import run_with_progress
+from desktop.tasks import ProgressRelay, run_with_progress
 
 NOT_USED = -1
 COLOURS = {"erreur": "#ce0500", "avertissement": "#b34000", "doublon": "#6b6b6b",
            "ignorée": "#6b6b6b", "valide": "#18753c"}
+SHOWN = [("Toutes les lignes", None), ("Erreurs", {"erreur"}),
+         ("Avertissements", {"avertissement"}), ("Doublons et lignes ignorées",
+                                                 {"doublon", "ignorée"}),
+         ("Valides", {"valide"})]
+
+
+def number(value: int) -> str:
+    # Qt's text layout breaks lines at the narrow no-break space that French uses
+    # between thousands ("39 / 993"); the no-break space keeps a number whole.
+    return french_number(value).replace("\u202f", "\u00a0")
+
+
+class ReportRows(QAbstractTableModel):
+    """The fate of every row of the sheet. A model rather than a table of items: a
+    100 000-row sheet is shown at once, only the visible rows being drawn."""
+
+    HEADERS = ("Ligne", "État", "Colonne", "Motif")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[tuple[int, str, str, str]] = []
+        self.shown: list[tuple[int, str, str, str]] = []
+        self.states: set[str] | None = None
+        self.colours = {state: QBrush(QColor(colour)) for state, colour in COLOURS.items()}
+
+    def set_entries(self, entries: list[tuple[int, str, str, str]]) -> None:
+        self.beginResetModel()
+        self.entries = entries
+        self._filter()
+        self.endResetModel()
+
+    def show_only(self, states: set[str] | None) -> None:
+        self.beginResetModel()
+        self.states = states
+        self._filter()
+        self.endResetModel()
+
+    def _filter(self) -> None:
+        self.shown = self.entries if self.states is None else [
+            e for e in self.entries if e[1] in self.states]
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.shown)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else 4
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        entry = self.shown[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return str(entry[index.column()])
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 1:
+            return self.colours[entry[1]]
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3 and entry[3]:
+            return entry[3]  # long reasons are cut in the column
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
 
 
 class ImportDialog(QDialog):
@@ -56,6 +122,9 @@ class ImportDialog(QDialog):
         for name, (label, _) in importer.FIELDS.items():
             box = QComboBox()
             box.setAccessibleName(f"Colonne pour « {label} »")
+            box.setMinimumContentsLength(22)
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             self.columns[name] = box
             form.addRow(label, box)
         self.reanalyse_button = QPushButton("&Réanalyser avec ces colonnes")
@@ -65,9 +134,19 @@ class ImportDialog(QDialog):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setAccessibleName("Résumé de l'analyse")
-        self.rows = QTableWidget(0, 4)
-        self.rows.setHorizontalHeaderLabels(["Ligne", "État", "Colonne", "Motif"])
+        self.shown = QComboBox()
+        self.shown.setAccessibleName("Lignes à afficher")
+        for label, states in SHOWN:
+            self.shown.addItem(label, states)
+        self.shown.currentIndexChanged.connect(self.show_only)
+        self.shown_count = QLabel()
+        self.fates = ReportRows()
+        self.rows = QTableView()
+        self.rows.setModel(self.fates)
         self.rows.setAccessibleName("Lignes du tableur et leur sort")
+        self.rows.setWordWrap(False)
+        self.rows.setAlternatingRowColors(True)
+        self.rows.verticalHeader().setDefaultSectionSize(22)
         self.rows.verticalHeader().setVisible(False)
         self.rows.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.rows.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
@@ -85,6 +164,12 @@ class ImportDialog(QDialog):
             button.setAutoDefault(False)
         right = QVBoxLayout()
         right.addWidget(self.summary)
+        shown = QHBoxLayout()
+        shown.addWidget(QLabel("Afficher :"))
+        shown.addWidget(self.shown)
+        shown.addWidget(self.shown_count)
+        shown.addStretch(1)
+        right.addLayout(shown)
         right.addWidget(self.rows, 1)
         layout = QHBoxLayout()
         layout.addWidget(mapping_box)
@@ -102,13 +187,21 @@ class ImportDialog(QDialog):
         if use_columns:
             mapping = {name: box.currentData() for name, box in self.columns.items()
                        if box.currentData() not in (None, NOT_USED)}
+        # The previous report goes first: two reports of a large sheet in memory would
+        # double the pause of the final garbage collection (see db.bulk).
+        self.report = None
+        self.fates.set_entries([])
+        self.import_button.setEnabled(False)
         stop = threading.Event()
+        relay = ProgressRelay()
         try:
             report = run_with_progress(
                 self, f"Analyse de {self.path.name}…",
                 lambda: importer.analyse(self.db, self.path, sheet=sheet, mapping=mapping,
-                                         cancelled=stop.is_set), cancel=stop)
+                                         cancelled=stop.is_set, progress=relay.report),
+                cancel=stop, relay=relay)
         except UserError as error:
+            self.summary.setText(f"Analyse impossible : {error.message}")
             QMessageBox.warning(self, "Import impossible", error.message)
             return False
         self.show_report(report)
@@ -138,24 +231,29 @@ class ImportDialog(QDialog):
         entries += [(row, "valide", "", "") for op in report.operations for row in op.rows
                     if row not in shown]
         entries.sort(key=lambda e: (e[0], e[1]))
-        self.rows.setRowCount(len(entries))
-        for r, (row, state, column, message) in enumerate(entries):
-            for c, value in enumerate((str(row), state, column, message)):
-                item = QTableWidgetItem(value)
-                if c == 1:
-                    item.setForeground(QBrush(QColor(COLOURS[state])))
-                self.rows.setItem(r, c, item)
+        self.fates.set_entries(entries)
+        self.count_shown()
         totals = report.totals()
+        in_error = len({f.row for f in report.errors})
         self.summary.setText(
             f"Feuille « {report.sheet} », en-tête en ligne {report.header_row} : "
-            f"{report.rows_read} ligne(s) lue(s), <b>{report.valid} valide(s)</b>, "
-            f"{len(report.errors)} erreur(s), {len(report.duplicates)} doublon(s), "
-            f"{len(report.skipped)} ignorée(s). <b>{report.imported_operations} opération(s)"
-            f"</b> à importer : coût {euros(from_cents(totals['cost_cents']))}, accordé "
+            f"{number(report.rows_read)} ligne(s) lue(s), <b>{number(report.valid)} "
+            f"valide(s)</b>, {number(in_error)} en erreur, {number(len(report.duplicates))} "
+            f"doublon(s), {number(len(report.skipped))} ignorée(s). "
+            f"<b>{number(report.imported_operations)} opération(s)</b> à importer : coût "
+            f"{euros(from_cents(totals['cost_cents']))}, accordé "
             f"{euros(from_cents(totals['granted_cents']))}. Rien n'est écrit avant "
             "« Importer ».")
         self.import_button.setEnabled(report.imported_operations > 0)
-        self.import_button.setText(f"&Importer {report.imported_operations} opération(s)")
+        self.import_button.setText(
+            f"&Importer {number(report.imported_operations)} opération(s)")
+
+    def show_only(self, index: int) -> None:
+        self.fates.show_only(self.shown.itemData(index))
+        self.count_shown()
+
+    def count_shown(self) -> None:
+        self.shown_count.setText(f"{number(self.fates.rowCount())} ligne(s)")
 
     # --- import ----------------------------------------------------------------------------
 
@@ -164,10 +262,12 @@ class ImportDialog(QDialog):
             return
         report = self.report
         stop = threading.Event()
+        relay = ProgressRelay()
         try:
-            batch = run_with_progress(self, "Import en cours…",
-                                      lambda: importer.apply(self.db, report, stop.is_set),
-                                      cancel=stop)
+            batch = run_with_progress(
+                self, "Import en cours…",
+                lambda: importer.apply(self.db, report, stop.is_set, relay.report),
+                cancel=stop, relay=relay)
         except UserError as error:
             QMessageBox.warning(self, "Import refusé", error.message)
             return

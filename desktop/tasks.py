@@ -7,6 +7,7 @@ comes back on the GUI thread.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,26 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 class _Signals(QObject):
     finished = Signal(object)
     failed = Signal(object)
+
+
+class ProgressRelay(QObject):
+    """Hands the work's progress (what it does, how far out of how much) to the dialog.
+
+    :meth:`report` is a plain function the work calls from its thread; the signal
+    reaches the dialog on the GUI thread."""
+
+    advanced = Signal(str, int, int)
+    EVERY = 0.1  # seconds: more often would keep the GUI thread busy taking the GIL
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last = (None, 0.0)
+
+    def report(self, step: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if step != self.last[0] or now - self.last[1] >= self.EVERY:
+            self.last = (step, now)
+            self.advanced.emit(step, done, total)
 
 
 class _Job(QRunnable):
@@ -35,10 +56,12 @@ class _Job(QRunnable):
 
 
 def run_with_progress(parent: QWidget | None, label: str, work: Callable[[], Any],
-                      cancel: threading.Event | None = None) -> Any:
+                      cancel: threading.Event | None = None,
+                      relay: ProgressRelay | None = None) -> Any:
     """Run *work* in a worker thread while a busy dialog shows; return its result
     or raise its exception, on the GUI thread. With *cancel*, the dialog has an
-    "Annuler" button that sets the event; the work checks it and stops."""
+    "Annuler" button that sets the event; the work checks it and stops. With
+    *relay*, what the work reports through it shows as the dialog's text and bar."""
     dialog = QProgressDialog(label, "Annuler" if cancel else "", 0, 0, parent)
     dialog.setWindowTitle("Veuillez patienter")
     if cancel is None:
@@ -47,6 +70,15 @@ def run_with_progress(parent: QWidget | None, label: str, work: Callable[[], Any
         dialog.canceled.connect(cancel.set)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.setMinimumDuration(300)
+    if relay is not None:
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+
+        def advance(step: str, done: int, total: int) -> None:
+            dialog.setLabelText(f"{label}\n{step}")
+            dialog.setMaximum(max(total, 1))
+            dialog.setValue(min(done, total))
+        relay.advanced.connect(advance)
     loop = QEventLoop()
     # A busy dialog gets no progress value, which is what would show it: show it
     # ourselves once the work has lasted a little (quick work shows nothing).

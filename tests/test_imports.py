@@ -234,11 +234,19 @@ def test_import_from_the_gui_with_preview_mapping_and_undo(qtbot, demo_db, monke
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
                         staticmethod(lambda *a, **k: (str(path), "")))
     dialog = window.import_sheet()
-    table = dialog.rows
-    fates = {(table.item(r, 0).text(), table.item(r, 1).text()) for r in range(table.rowCount())}
+    model = dialog.rows.model()
+
+    def fates() -> list[tuple[str, str]]:
+        return [(model.index(r, 0).data(), model.index(r, 1).data())
+                for r in range(model.rowCount())]
     assert {("10", "erreur"), ("11", "erreur"), ("9", "doublon"), ("13", "ignorée"),
-            ("6", "valide")} <= fates
+            ("6", "valide")} <= set(fates())
     assert "3 valide(s)" in dialog.summary.text()
+    # The agent shows only the errors: rows 10 and 11, and nothing else.
+    dialog.shown.setCurrentIndex(dialog.shown.findText("Erreurs"))
+    assert {row for row, _ in fates()} == {"10", "11"}
+    assert {state for _, state in fates()} == {"erreur"}
+    dialog.shown.setCurrentIndex(0)
 
     # The agent decides the commune column is not to be used: row 11 becomes importable.
     communes = dialog.columns["commune"]
@@ -282,6 +290,54 @@ def test_rates_become_requested_amounts(demo_db, tmp_path):
     amounts = sorted(op.data.funding_lines[0].amount_requested for op in report.operations)
     assert amounts == [Decimal("12500.00"), Decimal("32000.00")]
     assert [(e.row, e.column) for e in report.errors] == [(4, "Taux sollicité")]
+
+
+def test_an_owner_the_import_creates_counts_in_the_rules(demo_db, tmp_path):
+    """A new commune owner must keep 20 % of public funding (L1111-10): the preview says
+    so and files the operation as a request, and writing it then goes through."""
+    path = tmp_path / "regle.csv"
+    path.write_text("Référence;Intitulé;Maître d'ouvrage;Commune;Coût HT;Financeur;"
+                    "Dispositif;Montant accordé\n"
+                    "R-1;Réfection de la mairie;Commune de Villeneuve-Fictive;59392;100 000;"
+                    "État;DSIL;90 000\n", encoding="utf-8")
+    report = importer.analyse(demo_db, path)
+    assert report.imported_operations == 1
+    assert any("L1111-10" in w.message and "Déposé" in w.message for w in report.warnings)
+    importer.apply(demo_db, report)
+    with demo_db.read() as session:
+        operation = session.scalar(select(Operation).where(Operation.reference == "R-1"))
+        assert operation.status == "depose"
+        assert operation.owner.kind == "commune"
+
+
+def test_each_new_organisation_is_announced_once(demo_db, tmp_path):
+    path = tmp_path / "nouveaux.csv"
+    rows = "".join(f"R-{n};Projet {n};Commune de Maubeuge;59392;10 000;Fonds Sambre Avenir;"
+                   "2 000\n" for n in range(1, 6))
+    path.write_text("Référence;Intitulé;Maître d'ouvrage;Commune;Coût HT;Financeur;"
+                    f"Montant sollicité\n{rows}", encoding="utf-8")
+    report = importer.analyse(demo_db, path)
+    announced = [w for w in report.warnings if "Fonds Sambre Avenir" in w.message]
+    assert [(w.row, w.column) for w in announced] == [(2, "Financeur")]
+    assert [o.name for o in report.new_organisations.values()] == ["Fonds Sambre Avenir"]
+    importer.apply(demo_db, report)
+    with demo_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Organisation).where(
+            Organisation.name == "Fonds Sambre Avenir")) == 1
+
+
+def test_a_shared_commune_name_is_taken_in_the_arrondissement_then_the_departement(
+        demo_db, tmp_path):
+    path = tmp_path / "homonymes.csv"
+    path.write_text("Intitulé;Commune;Coût HT\n"
+                    "Voirie;Saint-Aubin;10 000\n"  # several in France, one in 591
+                    "Église;Naves;20 000\n"  # several in France, one in the Nord (592)
+                    "Pont;Beaulieu;30 000\n", encoding="utf-8")  # none in the Nord
+    report = importer.analyse(demo_db, path)
+    codes = {op.data.title: op.data.commune_codes for op in report.operations}
+    assert codes == {"Voirie": ["59529"], "Église": ["59422"]}
+    assert [(e.row, e.column) for e in report.errors] == [(4, "Commune")]
+    assert "ambiguë" in report.errors[0].message
 
 
 def test_cancelling_writes_nothing(demo_db, tmp_path):

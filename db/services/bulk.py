@@ -59,11 +59,14 @@ def _chunks(count: int) -> Iterable[slice]:
 
 
 def _insert(session: Session, model: Any, columns: dict[str, list], constants: dict[str, Any],
-            cancelled: Callable[[], bool] | None) -> None:
+            cancelled: Callable[[], bool] | None,
+            progress: Callable[[str, int, int], None] | None = None, step: str = "") -> None:
     count = len(next(iter(columns.values()))) if columns else 0
     for part in _chunks(count):
         if cancelled is not None and cancelled():
             raise Cancelled()
+        if progress is not None:
+            progress(step, part.start, count)
         insert_rows(session.connection(), model,
                     {key: values[part] for key, values in columns.items()}, constants)
 
@@ -129,7 +132,9 @@ def _names(session: Session, operations: list[OperationData]) -> tuple[dict, dic
 
 def create_operations(session: Session, operations: list[OperationData], *,
                       new_organisations: dict[uuid.UUID, OrganisationData] | None = None,
-                      cancelled: Callable[[], bool] | None = None) -> list[uuid.UUID]:
+                      cancelled: Callable[[], bool] | None = None,
+                      progress: Callable[[str, int, int], None] | None = None
+                      ) -> list[uuid.UUID]:
     """Insert *operations* (new, already checked) with their communes, contract links and
     funding lines, and the organisations they name that do not exist yet (keyed by the
     ids the data already uses). Raises :class:`Cancelled` when *cancelled* answers True."""
@@ -157,7 +162,12 @@ def create_operations(session: Session, operations: list[OperationData], *,
     link_rows: tuple[list, list, list] = ([], [], [])
     line_ids = iter(new_ids(sum(len(d.funding_lines) for d in operations)))
 
-    for operation_id, data in zip(ids, operations, strict=True):
+    for position, (operation_id, data) in enumerate(zip(ids, operations, strict=True)):
+        if position % CHUNK == 0:
+            if cancelled is not None and cancelled():
+                raise Cancelled()
+            if progress is not None:
+                progress("Préparation des opérations", position, len(operations))
         lines = data.funding_lines
         granted = [line.amount_granted for line in lines
                    if line.status == FundingStatus.GRANTED and line.amount_granted is not None]
@@ -212,16 +222,18 @@ def create_operations(session: Session, operations: list[OperationData], *,
     tracked = stamp.tracked()
     with bulk_indexing(session.connection(), "operation"):
         _insert(session, Operation, op_columns, {**tracked, "paid_total": ZERO},
-                cancelled)
+                cancelled, progress, "Écriture des opérations")
     _insert(session, operation_commune, {"operation_id": place_rows[0],
                                          "commune_code": place_rows[1]}, {}, cancelled)
     _insert(session, OperationLink, {"operation_id": link_rows[0],
                                      "contract_id": link_rows[1],
                                      "axis_id": link_rows[2]}, {}, cancelled)
     _insert(session, FundingLine, line_columns, {**tracked, "paid_total": ZERO},
-            cancelled)
+            cancelled, progress, "Écriture des financements")
     if cancelled is not None and cancelled():
         raise Cancelled()
+    if progress is not None:
+        progress("Écriture de l'historique", 0, 1)
     _audit(session, stamp, "operation", [str(i) for i in ids], op_changes)
     _audit(session, stamp, "operation_contract",
            [f"{o}/{c}" for o, c in zip(link_rows[0], link_rows[1], strict=True)],

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.audit import current_login
+from db.bulk import collector_paused
 from db.database import Database
 from db.errors import DeleteRefused, InvalidInput, NotFoundError, UserError
 from db.models import AuditEntry, Operation, Organisation
@@ -85,6 +86,8 @@ AMOUNT_FIELDS = ("cost_ht", "cost_ttc", "requested", "granted")
 TOTAL_ROW = re.compile(r"^(sous[\s-]?)?total", re.IGNORECASE)
 LABELS = {name: label for name, (label, _) in FIELDS.items()}
 CHECK_EVERY = 200  # rows between two looks at the cancel request
+# What long work tells the waiting agent: the step, how far it is, out of how much.
+Progress = Callable[[str, int, int], None]
 
 
 class ImportCancelled(UserError):
@@ -182,9 +185,20 @@ class ImportReport:
 
 def analyse(db: Database, path: Path, *, sheet: str | None = None,
             mapping: dict[str, int] | None = None, today: date | None = None,
-            cancelled: Callable[[], bool] | None = None) -> ImportReport:
+            cancelled: Callable[[], bool] | None = None,
+            progress: Progress | None = None) -> ImportReport:
     """What importing *path* would do, row by row; writes nothing. *cancelled* is
-    asked now and then; when it answers True, :class:`ImportCancelled` is raised."""
+    asked now and then; when it answers True, :class:`ImportCancelled` is raised.
+    *progress* is told now and then what is being done and how far it is."""
+    with collector_paused(keeps_results=True):
+        return _analyse(db, path, sheet, mapping, today, cancelled, progress)
+
+
+def _analyse(db: Database, path: Path, sheet: str | None, mapping: dict[str, int] | None,
+             today: date | None, cancelled: Callable[[], bool] | None,
+             progress: Progress | None) -> ImportReport:
+    if progress:
+        progress("Lecture du fichier", 0, 1)
     grid = read_sheet(path, sheet)
     if not any(cell is not None for row in grid.cells for cell in row):
         raise InvalidInput(f"La feuille « {grid.name} » de {path.name} est vide.")
@@ -198,7 +212,7 @@ def analyse(db: Database, path: Path, *, sheet: str | None = None,
     lookups = Lookups(db)
     rows = _rows_to_read(grid.cells, header.row, report, cancelled)
     _Reader(report, lookups, columns, f"{Path(path).name}, feuille « {grid.name} »",
-            today or date.today()).read(rows, cancelled)
+            today or date.today()).read(rows, cancelled, progress)
     return report
 
 
@@ -290,8 +304,8 @@ class _Reader:
             found = self.commune_cells[text] = (tuple(codes), tuple(problems))
         return found
 
-    def read(self, rows: list[tuple[int, list[Any]]],
-             cancelled: Callable[[], bool] | None) -> None:
+    def read(self, rows: list[tuple[int, list[Any]]], cancelled: Callable[[], bool] | None,
+             progress: Progress | None = None) -> None:
         report, lookups, label = self.report, self.lookups, LABELS
         index = self.columns
         groups: dict[str, PlannedOperation] = {}
@@ -318,8 +332,11 @@ class _Reader:
         at_owner, at_financer = column("owner"), column("financer")
 
         for position, (number, cells) in enumerate(rows):
-            if cancelled and position % CHECK_EVERY == 0 and cancelled():
-                raise ImportCancelled()
+            if position % CHECK_EVERY == 0:
+                if cancelled and cancelled():
+                    raise ImportCancelled()
+                if progress:
+                    progress("Contrôle des lignes", position, len(rows))
             errors: list[Finding] = []
             warnings: list[Finding] = []
             parsed = nothing.copy()
@@ -448,7 +465,7 @@ class _Reader:
                     report.errors.append(Finding(row, label["reference"],
                                                  f"la référence « {planned.data.reference} » "
                                                  "existe déjà dans la base"))
-        self.check_rules(groups)
+        self.check_rules(groups, cancelled, progress)
         _number(groups, lookups)
         report.operations = list(groups.values())
         self.announce_new_organisations()
@@ -456,14 +473,21 @@ class _Reader:
         report.errors.sort(key=lambda f: f.row)
         report.warnings.sort(key=lambda f: f.row)
 
-    def check_rules(self, groups: dict[str, PlannedOperation]) -> None:
+    def check_rules(self, groups: dict[str, PlannedOperation],
+                    cancelled: Callable[[], bool] | None = None,
+                    progress: Progress | None = None) -> None:
         """The editor's rules on every plan; organisations the import will create count
         with the kind they will have."""
         report, lookups = self.report, self.lookups
         kinds = {org_id: kind for org_id, kind in lookups.organisations.values()}
         context = PlanContext(kinds, lookups.scheme_objects)
         today = self.today
-        for group, planned in list(groups.items()):
+        for position, (group, planned) in enumerate(list(groups.items())):
+            if position % CHECK_EVERY == 0:
+                if cancelled and cancelled():
+                    raise ImportCancelled()
+                if progress:
+                    progress("Règles de financement", position, len(groups))
             data = planned.data
             if any(line.status is FundingStatus.GRANTED for line in data.funding_lines):
                 data.status = OperationStatus.PROGRAMMED
@@ -519,14 +543,15 @@ def _number(groups: dict[str, PlannedOperation], lookups: Lookups) -> None:
 # --- Apply and undo -------------------------------------------------------------------------
 
 def apply(db: Database, report: ImportReport,
-          cancelled: Callable[[], bool] | None = None) -> uuid.UUID:
+          cancelled: Callable[[], bool] | None = None,
+          progress: Progress | None = None) -> uuid.UUID:
     """Write every valid operation of *report* in one transaction, as one audited batch;
     cancelling rolls the whole transaction back."""
     batch = uuid.uuid4()
     references = [op.data.reference for op in report.operations]
     names = [o.name for o in report.new_organisations.values()]
     try:
-        with db.write(batch_id=batch) as session:
+        with collector_paused(keeps_results=False), db.write(batch_id=batch) as session:
             existing = _existing(session, Operation.reference, references)
             if existing:
                 raise InvalidInput("Import refusé : ces références existent déjà dans la base : "
@@ -537,7 +562,8 @@ def apply(db: Database, report: ImportReport,
                     f"Import refusé : {', '.join(sorted(created)[:5])} existe(nt) dans la base "
                     "depuis l'analyse du fichier ; relancez l'analyse. Rien n'a été importé.")
             create_operations(session, [op.data for op in report.operations],
-                              new_organisations=report.new_organisations, cancelled=cancelled)
+                              new_organisations=report.new_organisations, cancelled=cancelled,
+                              progress=progress)
             # The import itself, so that it can be listed and undone as a whole.
             session.add(AuditEntry(at=datetime.now(UTC), login=current_login(),
                                    action="insert", entity="import",
