@@ -289,12 +289,13 @@ def undo_last_import(db: Database, parent: QWidget) -> int | None:
     batch, at, login, count = found[-1]
     answer = QMessageBox.question(
         parent, "Annuler un import",
-        f"Retirer les {count} opération(s) importée(s) par {login} le "
+        f"Retirer les {number(count)} opération(s) importée(s) par {login} le "
         f"{at:%d/%m/%Y à %H:%M} ? Elles ne doivent pas avoir été modifiées depuis.")
     if answer != QMessageBox.StandardButton.Yes:
         return None
     try:
-        removed = importer.undo(db, batch)
+        removed = run_with_progress(parent, f"Retrait des {number(count)} opération(s) "
+                                            "importées…", lambda: importer.undo(db, batch))
     except UserError as error:
         QMessageBox.warning(parent, "Annulation refusée", error.message)
         return None

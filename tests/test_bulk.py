@@ -13,7 +13,14 @@ from sqlalchemy import func, inspect, select
 
 from db.bulk import new_ids
 from db.lists import OPERATIONS, Criteria
-from db.models import AuditEntry, FundingLine, Operation, OperationLink, Organisation
+from db.models import (
+    AuditEntry,
+    FundingLine,
+    Operation,
+    OperationLink,
+    Organisation,
+    raw_cents,
+)
 from db.search import document
 from db.services.bulk import create_operations, delete_created
 from db.services.contracts import save_contract
@@ -129,3 +136,57 @@ def test_normalize_examples():
         "avesnes sur helpe"
     assert normalize("Cœur de l’Avesnois — École") == "coeur de l'avesnois ecole"
     assert document(["Saint-Rémy-du-Nord", None, "59535"]) == "saint remy du nord 59535"
+
+
+def test_a_100000_row_sheet_is_imported_whole_and_undone(db, tmp_path):
+    """The sheet of the benchmark, through analysis, import and undo: every good operation
+    and every cent, the 30 wrong rows and the other rows of their operations refused."""
+    import re
+    from collections import defaultdict
+
+    from db.services.settings import set_setting
+    from db.spreadsheets import importer
+    from tests.bench import tracking_sheet
+
+    set_setting(db, "arrondissement", "591")
+    communes = tracking_sheet.nord_communes(db)
+    rows = tracking_sheet.rows(100_000, communes)
+    path = tmp_path / "suivi.xlsx"
+    tracking_sheet.write(path, 100_000, communes)
+
+    def cents(value) -> int | None:  # the generator writes numbers or "1 234,56 €"
+        if value is None:
+            return None
+        return round(value * 100) if isinstance(value, float) else int(re.sub(r"\D", "", value))
+
+    by_reference = defaultdict(list)
+    for row in rows:
+        by_reference[row[0]].append(row)
+    good = {ref: lines for ref, lines in by_reference.items()
+            if not any(r[3] == "Commune inconnue" or r[7] == "12,345" for r in lines)}
+    expected_cost = sum(cents(lines[0][4]) for lines in good.values())
+    expected_granted = sum(cents(r[8]) or 0 for lines in good.values() for r in lines)
+
+    report = importer.analyse(db, path)
+    assert report.rows_read == 100_001  # and the totals row, set aside
+    assert report.skipped == [{"row": 100_005, "reason": "ligne de total"}]
+    assert report.imported_operations == len(good)
+    assert report.valid == sum(len(lines) for lines in good.values())
+    assert len({f.row for f in report.errors}) == 100_000 - report.valid
+    assert report.totals() == {"cost_cents": expected_cost, "granted_cents": expected_granted}
+
+    batch = importer.apply(db, report)
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Operation)) == len(good)
+        assert session.scalar(select(func.sum(raw_cents(Operation.cost_ht)))) == expected_cost
+        assert session.scalar(select(func.sum(raw_cents(Operation.granted_total)))) == \
+            expected_granted
+        assert session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.batch_id == batch)) == (len(good) + report.valid
+                                              + len(report.new_organisations) + 1)
+    assert OPERATIONS.count(db, Criteria(search="DOS-2019")) > 0
+
+    assert importer.undo(db, str(batch)) == len(good)
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Operation)) == 0
+        assert session.scalar(select(func.count()).select_from(Organisation)) == 0

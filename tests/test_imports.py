@@ -188,14 +188,15 @@ def test_saved_mapping_follows_the_labels(demo_db, tmp_path):
     assert mapping == report.mapping
 
 
-def test_round_trip_export_then_import_gives_back_the_operations(demo_db, db, tmp_path):
+@pytest.mark.parametrize("kind", ["xlsx", "ods", "csv"])
+def test_round_trip_export_then_import_gives_back_the_operations(demo_db, db, tmp_path, kind):
     """A list exported from one database and imported into another: same operations."""
     from db.demo import build_demo
     from db.lists import OPERATIONS, Criteria
     from db.spreadsheets.export import export_list
 
     criteria = Criteria(arrondissement="591", search="fictif")
-    path = tmp_path / "aller.xlsx"
+    path = tmp_path / f"aller.{kind}"
     export_list(demo_db, OPERATIONS, criteria, path)
     exported = {r["reference"]: r for r in OPERATIONS.page(demo_db, criteria, limit=None)}
 

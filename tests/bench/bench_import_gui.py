@@ -11,6 +11,7 @@ between two ticks is how long the window could not answer the agent.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import tempfile
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             dialog.shown.setCurrentIndex(0)
             print(f"  changement du filtre « Afficher » : médiane "
                   f"{statistics.median(switch) * 1000:.0f} ms")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"mémoire maximale du processus : {peak:.0f} Mo")
     return 0
 
 

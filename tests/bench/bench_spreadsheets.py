@@ -15,6 +15,7 @@ Medians of ``--runs`` runs; compare the ratios, the machine is shared.
 from __future__ import annotations
 
 import argparse
+import gc
 import resource
 import shutil
 import statistics
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
     from sqlalchemy import func, select
 
+    from db.bulk import DRIVER_SECONDS
     from db.database import open_database
     from db.lists import FUNDING_LINES, Criteria
     from db.models import AuditEntry, FundingLine, Operation
@@ -60,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Feuille de {args.rows} lignes : {sheet.stat().st_size / 1e6:.1f} Mo")
 
     baseline, reading, analysis, writing = [], [], [], []
+    report = None
     for run in range(args.runs):
+        report = None  # as the import dialog does: one report in memory at a time
+        gc.collect()
         baseline.append(timed(lambda: pd.read_excel(sheet, engine="calamine", header=None))[0])
         reading.append(timed(lambda: read_sheet(sheet))[0])
         copy = folder / f"import-{run}.sqlite"
@@ -86,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{stored} opérations, {lines} financements, {audited} entrées d'historique")
     print(f"read_excel (calamine), référence : {median(baseline):.2f} s")
     print(f"  dont lecture de la feuille par l'import : {median(reading):.2f} s")
+    print(f"  dont écriture par SQLite (executemany, hors validation finale) : "
+          f"{DRIVER_SECONDS[0] / args.runs:.2f} s par import")
     print(f"import : analyse {median(analysis):.2f} s + écriture {median(writing):.2f} s "
           f"= {total:.2f} s, soit {total / median(baseline):.2f}× la référence")
 
