@@ -603,7 +603,7 @@ def undo(db: Database, batch_id: str) -> int:
     """Remove, in one transaction, what an import created, provided nobody has changed
     it since (otherwise nothing is removed)."""
     batch = uuid.UUID(batch_id)
-    with db.write() as session:
+    with collector_paused(keeps_results=False), db.write() as session:
         try:
             return delete_created(session, batch)
         except NothingToDelete as error:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     from db.database import open_database
     from db.services.settings import set_setting
     from desktop.app import make_application
-    from desktop.import_dialog import ImportDialog
+    from desktop.import_dialog import ImportDialog, undo_last_import
     from tests.bench import tracking_sheet
 
     app = make_application()
@@ -63,8 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     db = open_database(folder / "bench.sqlite")
     set_setting(db, "arrondissement", "591")
     sheet = folder / "suivi.xlsx"
-    tracking_sheet.write(sheet, args.rows, tracking_sheet.nord_communes(db))
+    # Made in another process, so that the peak memory below is the application's.
+    subprocess.run([sys.executable, tracking_sheet.__file__, "--rows", str(args.rows),
+                    "-o", str(sheet)], check=True)
     QMessageBox.information = staticmethod(lambda *a, **k: None)  # the "done" message
+    QMessageBox.question = staticmethod(  # "remove the last import?"
+        lambda *a, **k: QMessageBox.StandardButton.Yes)
 
     dialog = ImportDialog(db, sheet)
     dialog.show()
@@ -72,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     ticks = Ticks()
     for label, work in (("analyse (bouton Réanalyser)", dialog.analyse),
                         ("analyse, deuxième fois", dialog.analyse),
-                        ("import (bouton Importer)", dialog.import_rows)):
+                        ("import (bouton Importer)", dialog.import_rows),
+                        ("retrait (Fichier › Annuler le dernier import)",
+                         lambda: undo_last_import(db, dialog))):
         seconds, longest, p99, long_gaps = ticks.during(work)
         print(f"{label} : {seconds:.1f} s ; fenêtre sans réponse au plus {longest * 1000:.0f} ms "
               f"(99e centile {p99 * 1000:.0f} ms, {long_gaps} attentes > 100 ms)")

@@ -61,6 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     db.close()
     print(f"Feuille de {args.rows} lignes : {sheet.stat().st_size / 1e6:.1f} Mo")
 
+    # Time spent in the rules of each plan, measured inside the analysis.
+    rules_seconds = [0.0]
+    check_rules = importer._Reader.check_rules
+
+    def timed_rules(self, *args, **kwargs):
+        started = time.perf_counter()
+        check_rules(self, *args, **kwargs)
+        rules_seconds[0] += time.perf_counter() - started
+    importer._Reader.check_rules = timed_rules
+
     baseline, reading, analysis, writing = [], [], [], []
     report = None
     for run in range(args.runs):
@@ -91,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{stored} opérations, {lines} financements, {audited} entrées d'historique")
     print(f"read_excel (calamine), référence : {median(baseline):.2f} s")
     print(f"  dont lecture de la feuille par l'import : {median(reading):.2f} s")
+    print(f"  dont règles de financement de chaque opération : "
+          f"{rules_seconds[0] / args.runs:.2f} s par analyse")
     print(f"  dont écriture par SQLite (executemany, hors validation finale) : "
           f"{DRIVER_SECONDS[0] / args.runs:.2f} s par import")
     print(f"import : analyse {median(analysis):.2f} s + écriture {median(writing):.2f} s "
