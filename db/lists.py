@@ -120,7 +120,9 @@ class ListQuery:
         if limit is not None:
             query = query.limit(limit)
         with db.read() as session:
-            rows = [dict(row._mapping) for row in session.execute(query)]
+            # Core, not ORM, execution: these are plain columns, and the ORM's result
+            # machinery doubled the time of reading 100 000 rows (exports).
+            rows = [dict(row._mapping) for row in session.connection().execute(query)]
         if self.post:
             for row in rows:
                 self.post(row)

@@ -17,18 +17,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from db.audit import current_login
 from db.bulk import insert_audit, insert_rows, new_ids, snapshot
 from db.models import (
+    AuditEntry,
     Commune,
     Contract,
     FundingLine,
     Operation,
     OperationLink,
     Organisation,
+    Payment,
+    Signatory,
     operation_commune,
 )
 from db.money import ZERO
@@ -38,6 +41,10 @@ from db.services.organisations import OrganisationData
 from db.vocabulary import FundingStatus
 
 CHUNK = 5000  # rows of a table written between two looks at the cancel request
+
+
+class Cancelled(Exception):
+    """The caller asked to stop; its transaction is to be rolled back."""
 
 
 @dataclass
@@ -77,10 +84,6 @@ def _audit(session: Session, stamp: Stamp, entity: str, ids: list[str],
         insert_audit(session.connection(), at=stamp.at, login=stamp.login,
                      batch_id=stamp.batch_id, entity=entity, entity_ids=ids[part],
                      changes=changes[part], action=action)
-
-
-class Cancelled(Exception):
-    """The caller asked to stop; its transaction is to be rolled back."""
 
 
 def create_organisations(session: Session, organisations: dict[uuid.UUID, OrganisationData],
@@ -273,10 +276,6 @@ def delete_created(session: Session, batch: uuid.UUID) -> int:
     that *batch* created, provided none was changed, paid or, for an organisation, used
     elsewhere since; each deletion is audited with the record's last values, which are
     the values it was created with. Returns the number of operations removed."""
-    from sqlalchemy import delete, func
-
-    from db.models import AuditEntry, Payment, Signatory
-
     created = session.execute(
         select(AuditEntry.entity, AuditEntry.entity_id, AuditEntry.changes)
         .where(AuditEntry.batch_id == batch, AuditEntry.action == "insert")).all()
