@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from db.formatting import euros, long_date
+from db.formatting import euros, long_date, percent
 from db.money import MoneyError, from_cents, to_cents, to_decimal, total
 
 cents = st.integers(min_value=-10**13, max_value=10**13)
@@ -53,3 +53,16 @@ def test_fast_euro_formatting_is_babel_s(cents):
 
     amount = Decimal(cents) / 100
     assert euros(amount) == format_currency(amount, "EUR", locale="fr_FR")
+
+
+@given(st.decimals(min_value=-100, max_value=100, places=6, allow_nan=False))
+def test_fast_percent_formatting_is_babel_s(ratio):
+    from babel.numbers import format_decimal
+
+    assert percent(ratio) == f"{format_decimal(ratio * 100, format='#,##0.##', locale='fr_FR')} %"
+
+
+def test_percent_examples():
+    assert percent(Decimal("0.125")) == "12,5 %"
+    assert percent(Decimal("0.2")) == "20 %"
+    assert percent(Decimal("12.3456")) == "1\u202f234,56 %"
