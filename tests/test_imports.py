@@ -341,6 +341,28 @@ def test_a_shared_commune_name_is_taken_in_the_arrondissement_then_the_departeme
     assert "ambiguë" in report.errors[0].message
 
 
+def test_epci_contract_and_scheme_are_matched_or_reported(demo_db, tmp_path):
+    path = tmp_path / "rattachements.csv"
+    path.write_text(
+        "Intitulé;Commune;EPCI;Contrat;Coût HT;Financeur;Dispositif;Montant sollicité\n"
+        "Halle;59392;200043396;fictif-crte-591;10 000;État;detr;2 000\n"
+        "Piscine;59392;Communauté imaginaire;;10 000;État;DETR;2 000\n"
+        "Stade;59392;200043396;CONTRAT-INCONNU;10 000;État;FONDS-X;2 000\n",
+        encoding="utf-8")
+    report = importer.analyse(demo_db, path)
+    found = {op.data.title: op for op in report.operations}
+    assert set(found) == {"Halle", "Stade"}
+    assert found["Halle"].data.links and found["Halle"].data.funding_lines[0].scheme_code == \
+        "DETR"
+    assert not found["Stade"].data.links
+    assert found["Stade"].data.funding_lines[0].scheme_code is None
+    assert [(e.row, e.column) for e in report.errors] == [(3, "EPCI")]
+    assert "EPCI inconnu : « Communauté imaginaire »" in report.errors[0].message
+    warned = {(w.row, w.column): w.message for w in report.warnings}
+    assert "contrat inconnu : « CONTRAT-INCONNU »" in warned[(4, "Contrat")]
+    assert "dispositif inconnu : « FONDS-X »" in warned[(4, "Dispositif")]
+
+
 def test_cancelling_writes_nothing(demo_db, tmp_path):
     path = messy_workbook(tmp_path / "suivi.xlsx")
     with pytest.raises(importer.ImportCancelled, match="rien n'a été écrit"):

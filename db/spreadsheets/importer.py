@@ -260,9 +260,28 @@ class _Reader:
         self.rate = Remembered(read_rate)
         self.organisations: dict[str, tuple[uuid.UUID, str, bool]] = {}
         self.new: dict[uuid.UUID, OrganisationData] = {}
-        self.epcis: dict[str, str | None] = {}
-        self.contracts: dict[str, uuid.UUID | None] = {}
-        self.schemes: dict[str, str | None] = {}
+
+        def epci(cell: Any) -> str:
+            text = str(cell).strip()
+            code = text if text in lookups.epci_codes else lookups.epcis.get(normalize(text))
+            if code is None:
+                raise ValueError(f"EPCI inconnu : « {text} » (nom exact ou SIREN)")
+            return lookups.epci_names[code]
+
+        def contract(cell: Any) -> uuid.UUID:
+            found = lookups.contracts.get(normalize(str(cell)))
+            if found is None:
+                raise ValueError(f"contrat inconnu : « {cell} » (l'opération ne lui sera pas "
+                                 "rattachée)")
+            return found
+
+        def scheme(cell: Any) -> str:
+            found = lookups.schemes.get(normalize(str(cell)))
+            if found is None:
+                raise ValueError(f"dispositif inconnu : « {cell} » (laissé vide)")
+            return found
+
+        self.epci, self.contract, self.scheme = map(Remembered, (epci, contract, scheme))
         self.commune_cells: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
     def organisation(self, cell: Any) -> uuid.UUID | None:
@@ -377,39 +396,17 @@ class _Reader:
                 commune_codes = list(codes)
                 errors += [Finding(number, label["commune"], problem) for problem in problems]
             epci_name = None
-            epci = cells[at_epci] if at_epci is not None else None
-            if epci is not None:
-                text = str(epci).strip()
-                if text not in self.epcis:
-                    code = text if text in lookups.epci_codes else \
-                        lookups.epcis.get(normalize(text))
-                    self.epcis[text] = lookups.epci_names[code] if code else None
-                epci_name = self.epcis[text]
-                if epci_name is None:
-                    errors.append(Finding(number, label["epci"],
-                                          f"EPCI inconnu : « {text} » (nom exact ou SIREN)"))
-            contract_link = None
-            contract = cells[at_contract] if at_contract is not None else None
-            if contract is not None:
-                text = str(contract)
-                if text not in self.contracts:
-                    self.contracts[text] = lookups.contracts.get(normalize(text))
-                if self.contracts[text] is None:
-                    warnings.append(Finding(number, label["contract"],
-                                            f"contrat inconnu : « {text} » (l'opération "
-                                            "ne lui sera pas rattachée)"))
-                else:
-                    contract_link = LinkData(self.contracts[text])
-            scheme = None
-            scheme_cell = cells[at_scheme] if at_scheme is not None else None
-            if scheme_cell is not None:
-                text = str(scheme_cell)
-                if text not in self.schemes:
-                    self.schemes[text] = lookups.schemes.get(normalize(text))
-                scheme = self.schemes[text]
-                if scheme is None:
-                    warnings.append(Finding(number, label["scheme"],
-                                            f"dispositif inconnu : « {text} » (laissé vide)"))
+            epci_name, problem = self.epci(cells[at_epci] if at_epci is not None else None)
+            if problem:
+                errors.append(Finding(number, label["epci"], problem))
+            contract_id, problem = self.contract(
+                cells[at_contract] if at_contract is not None else None)
+            if problem:
+                warnings.append(Finding(number, label["contract"], problem))
+            contract_link = LinkData(contract_id) if contract_id else None
+            scheme, problem = self.scheme(cells[at_scheme] if at_scheme is not None else None)
+            if problem:
+                warnings.append(Finding(number, label["scheme"], problem))
             group = reference or f"{normalize(title)}|{','.join(commune_codes)}"
             if errors:
                 report.errors += errors
