@@ -111,13 +111,21 @@ def insert_rows(connection: Connection, target: type[Base] | Table,
             raise ValueError(f"{table.name}.{key}: {len(values)} values for {count} rows")
         converted.append(list(map(processor, values)) if processor else values)
     quote = dialect.identifier_preparer
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {quote.format_table(table)} "
-           f"({', '.join(quote.quote(name) for name in names)}) "
-           f"VALUES ({', '.join([marker] * len(names))})")
-    rows = list(zip(*converted, strict=True))
+    target_sql = (f"{quote.format_table(table)} "
+                  f"({', '.join(quote.quote(name) for name in names)})")
+    rows = zip(*converted, strict=True)
     started = time.perf_counter()
-    connection.exec_driver_sql(sql, rows)
+    if dialect.name == "postgresql":
+        # COPY, PostgreSQL's own bulk load: several times faster than executemany.
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor, cursor.copy(f"COPY {target_sql} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        connection.exec_driver_sql(
+            f"INSERT INTO {target_sql} VALUES ({', '.join([marker] * len(names))})",
+            list(rows))
     DRIVER_SECONDS[0] += time.perf_counter() - started
     return count
 
