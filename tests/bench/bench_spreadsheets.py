@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--postgresql", metavar="URL", help="import into new databases of "
+                        "this server instead of SQLite, e.g. postgresql://postgres@127.0.0.1")
     args = parser.parse_args(argv)
 
     import pandas as pd
@@ -78,9 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         gc.collect()
         baseline.append(timed(lambda: pd.read_excel(sheet, engine="calamine", header=None))[0])
         reading.append(timed(lambda: read_sheet(sheet))[0])
-        copy = folder / f"import-{run}.sqlite"
-        shutil.copy(template, copy)
-        target = open_database(copy)
+        target = fresh_database(folder, template, run, args.postgresql)
         seconds, report = timed(importer.analyse, target, sheet)
         analysis.append(seconds)
         writing.append(timed(importer.apply, target, report)[0])
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  dont lecture de la feuille par l'import : {median(reading):.2f} s")
     print(f"  dont règles de financement de chaque opération : "
           f"{rules_seconds[0] / args.runs:.2f} s par analyse")
-    print(f"  dont écriture par SQLite (executemany, hors validation finale) : "
+    print(f"  dont écriture par la base (executemany ou COPY, hors validation finale) : "
           f"{DRIVER_SECONDS[0] / args.runs:.2f} s par import")
     print(f"import : analyse {median(analysis):.2f} s + écriture {median(writing):.2f} s "
           f"= {total:.2f} s, soit {total / median(baseline):.2f}× la référence")
@@ -125,7 +125,37 @@ def main(argv: list[str] | None = None) -> int:
     print(f"mémoire maximale du processus : {peak:.0f} Mo")
     target.close()
     shutil.rmtree(folder)
+    if args.postgresql:
+        for run in range(args.runs):
+            _admin(args.postgresql, f"DROP DATABASE IF EXISTS bench_import_{run}")
     return 0
+
+
+def _admin(server: str, statement: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"{server.replace('postgresql://', 'postgresql+psycopg://')}"
+                           "/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(statement)
+    engine.dispose()
+
+
+def fresh_database(folder: Path, template: Path, run: int, server: str | None):
+    """A new database with the geography and arrondissement 591 (made outside the timing)."""
+    from db.database import open_database
+    from db.services.settings import set_setting
+
+    if server is None:
+        copy = folder / f"import-{run}.sqlite"
+        shutil.copy(template, copy)
+        return open_database(copy)
+    name = f"bench_import_{run}"
+    _admin(server, f"DROP DATABASE IF EXISTS {name}")
+    _admin(server, f"CREATE DATABASE {name}")
+    db = open_database(f"{server}/{name}")
+    set_setting(db, "arrondissement", "591")
+    return db
 
 
 if __name__ == "__main__":
