@@ -2,10 +2,11 @@
 
 The ORM writes a record in tens of microseconds, which is right for an editor
 and too slow for 100 000 rows; SQLAlchemy Core's executemany still converts
-every value of every row through Python. Here a table's rows go to the driver's
-``executemany`` in one call, each column converted once by the column type's
-own bind processor (so UUIDs, money in cents and dates are stored exactly as
-the ORM stores them), constant columns converted once for all rows.
+every value of every row through Python. Here a table's rows go to the driver
+in one call (``executemany`` on SQLite, ``COPY`` on PostgreSQL), each column
+converted by the column type's own bind processor (so UUIDs, money in cents and
+dates are stored exactly as the ORM stores them), constant columns once for all
+rows.
 
 Audit entries are written the same way, with the same content as
 :mod:`db.audit` gives the ORM's writes, so that history and the future merge of
@@ -31,8 +32,8 @@ from sqlalchemy.orm import ColumnProperty
 from db.audit import SKIPPED, plain
 from db.models import AuditEntry, Base
 
-# Seconds spent inside the driver's executemany since the process started: what the
-# database itself costs, for the benchmark (tests/bench/bench_spreadsheets.py).
+# Seconds spent inside the driver (executemany or COPY) since the process started:
+# what the database itself costs, for the benchmark (tests/bench/bench_spreadsheets.py).
 DRIVER_SECONDS = [0.0]
 
 

@@ -104,11 +104,13 @@ def bulk_indexing(connection, table: str) -> Iterator[None]:
     fts = FTS_TABLES[table]
     last = connection.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {table}").scalar()
     connection.exec_driver_sql(f"DROP TRIGGER {fts}_ai")
-    yield
-    connection.exec_driver_sql(
-        f"INSERT INTO {fts}(rowid, search_document) "
-        f"SELECT rowid, search_document FROM {table} WHERE rowid > ?", (last,))
-    connection.exec_driver_sql(sqlite_fts_ddl(table)[1])
+    try:
+        yield
+        connection.exec_driver_sql(
+            f"INSERT INTO {fts}(rowid, search_document) "
+            f"SELECT rowid, search_document FROM {table} WHERE rowid > ?", (last,))
+    finally:  # whatever the caller then does with its transaction
+        connection.exec_driver_sql(sqlite_fts_ddl(table)[1])
 
 
 def pg_index_ddl(table: str) -> str:

@@ -370,9 +370,19 @@ def test_cancelling_writes_nothing(demo_db, tmp_path):
     report = importer.analyse(demo_db, path)
     with pytest.raises(importer.ImportCancelled):
         importer.apply(demo_db, report, cancelled=lambda: True)
+    asked = []
+
+    def later() -> bool:  # "Annuler" pressed while the operations are being written
+        asked.append(1)
+        return len(asked) > 1
+    with pytest.raises(importer.ImportCancelled):
+        importer.apply(demo_db, report, cancelled=later)
     with demo_db.read() as session:
         assert session.scalar(select(func.count()).select_from(Operation).where(
             Operation.origin == "import")) == 0
+        # The search trigger the bulk write sets aside is there again.
+        assert session.connection().exec_driver_sql(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'operation_fts_ai'").scalar() == 1
 
 
 def test_the_progress_dialog_cancel_button_stops_the_work(qtbot):
