@@ -116,6 +116,10 @@ SCHEMES = {
 SCHEME_BY_ACTOR = {"region-hdf": "REGION", "dep-pdc": "DEPARTEMENT", "anah": "ANAH",
                    "cnds": "CNDS"}
 
+# The seed's reading of each contract's status (resources/seed/PROVENANCE.md).
+SEED_STATUSES = {"signé": ContractStatus.SIGNED, "en préparation": ContractStatus.PREPARATION,
+                 "en exécution": ContractStatus.RUNNING, "clos": ContractStatus.CLOSED}
+
 # Contracts of the seed whose territory is the arrondissement of Avesnes-sur-Helpe.
 SEED_ARRONDISSEMENTS = {"pacte-sat": "591", "ctes-sambre-avesnois": "591",
                         "cottri-sambre-avesnois": "591", "pat-pnr-avesnois": "591"}
@@ -137,6 +141,15 @@ def load_seed(path: Path | None = None) -> dict:
         raise DemoError(f"Fichier du jeu de démonstration introuvable : {path}.") from exc
     except (OSError, ValueError) as exc:
         raise DemoError(f"Fichier du jeu de démonstration illisible : {path} ({exc}).") from exc
+
+
+def _evidence(what: str, evidence: dict | None) -> str | None:
+    """The source's own words for a status or a decision, with their lines."""
+    if not evidence:
+        return None
+    lines = evidence.get("lines") or []
+    where = f" (l. {lines[0]}-{lines[-1]})" if lines else ""
+    return f"{what} selon la source{where} : « {evidence['quote']} »"
 
 
 def _source(lines: list[int] | None) -> str:
@@ -279,6 +292,10 @@ def _load_seed(session: Session, seed: dict, resolver: Resolver) -> dict[str, in
             notes.append(f"Signature : {entry['signature_date_text']}.")
         if entry["signature_place"]:
             notes.append(f"Lieu de signature : {entry['signature_place']}.")
+        status = SEED_STATUSES[entry.get("status", "signé")]
+        said = _evidence(f"Statut « {status.label.lower()} »", entry.get("status_evidence"))
+        if said:
+            notes.append(said)
         for other in entry["other_amounts"]:
             amount = (f"{other['amount_eur']} €" if other.get("amount_eur") is not None
                       else "montant non communiqué")
@@ -291,7 +308,7 @@ def _load_seed(session: Session, seed: dict, resolver: Resolver) -> dict[str, in
                     commune_codes.append(commune.code)
         data = ContractData(
             reference=entry["key"], title=entry["title"], type_code=entry["type_code"],
-            status=ContractStatus.SIGNED, signature_date=signed, start_date=signed, end_date=end,
+            status=status, signature_date=signed, start_date=signed, end_date=end,
             arrondissement_code=SEED_ARRONDISSEMENTS.get(entry["key"]),
             territory=entry["territory"],
             envelope_total=_euros(entry["total_amount_eur"]),
@@ -368,9 +385,17 @@ def _save_seed_operation(session: Session, op: dict, resolver: Resolver,
         if not funding["financer"]:
             line_notes.append("Financeur non précisé par la source.")
         amount = _euros(funding["amount_eur"])
+        # An amount the text announces ("sera pris en charge") is requested, not granted.
+        decided = funding.get("decided", True)
+        said = _evidence("Accordé" if decided else "Annoncé, non décidé",
+                         funding.get("decided_evidence"))
+        if said:
+            line_notes.append(said)
         lines.append(FundingLineData(
-            financer_id=financer, scheme_code=scheme, amount_granted=amount,
-            amount_requested=None, status=FundingStatus.GRANTED,
+            financer_id=financer, scheme_code=scheme,
+            amount_granted=amount if decided else None,
+            amount_requested=None if decided else amount,
+            status=FundingStatus.GRANTED if decided else FundingStatus.REQUESTED,
             notes=" ".join(line_notes) or None))
     links = []
     if op["contract_key"]:
@@ -436,12 +461,12 @@ PROJECTS = [
 def _fictive_owners(session: Session) -> tuple[list[Commune], list[Epci]]:
     communes = list(session.scalars(
         select(Commune).where(Commune.arrondissement_code == DEMO_ARRONDISSEMENT)
-        .order_by(Commune.population.desc())))
+        .order_by(Commune.population.desc().nulls_last(), Commune.code)))
     epcis = list(session.scalars(
         select(Epci).join(epci_member, epci_member.c.epci_code == Epci.code)
         .join(Commune, Commune.code == epci_member.c.commune_code)
         .where(Commune.arrondissement_code == DEMO_ARRONDISSEMENT)
-        .group_by(Epci.code).order_by(func.count().desc())))
+        .group_by(Epci.code).order_by(func.count().desc(), Epci.code)))
     return communes, epcis
 
 
@@ -490,6 +515,9 @@ def _load_fictive(session: Session, resolver: Resolver) -> dict[str, int]:
             place = [c.code for c in communes if c.code in {m.code for m in epci.communes}][:1]
         else:
             commune = communes[(index * 7) % len(communes)]
+            if scheme == "DETR" and (commune.population or 0) > 20000:
+                # DETR only goes to communes of 20 000 inhabitants at most (L2334-33).
+                commune = communes[(index * 7 + 1) % len(communes)]
             if commune.code not in owner_ids:
                 owner_ids[commune.code] = save_organisation_in(session, OrganisationData(
                     name=commune_organisation_name(commune.name), kind=OrganisationKind.COMMUNE,
@@ -502,7 +530,12 @@ def _load_fictive(session: Session, resolver: Resolver) -> dict[str, int]:
                                        if index % 2 == 0 else None)
         count += 1
     # A protected monument: the owner's share is below 20 % under a recorded exception.
-    church_owner = owner_ids[communes[0].code]
+    town = next(c for c in communes if (c.population or 0) <= 20000)
+    if town.code not in owner_ids:
+        owner_ids[town.code] = save_organisation_in(session, OrganisationData(
+            name=commune_organisation_name(town.name), kind=OrganisationKind.COMMUNE,
+            commune_code=town.code, siren=town.siren)).id
+    church_owner = owner_ids[town.code]
     save_operation_in(session, OperationData(
         reference="FICTIF-DETR-2025-099",
         title="Restauration de l'église Saint-Pierre (monument inscrit) — exemple fictif",
@@ -513,14 +546,16 @@ def _load_fictive(session: Session, resolver: Resolver) -> dict[str, int]:
         own_share_exception=OwnShareException.HISTORIC_MONUMENT,
         own_share_exception_ref="Église inscrite au titre des monuments historiques "
                                 "(arrêté fictif du 3 mars 1998).",
-        notes=FICTIVE_NOTE, origin=ORIGIN_FICTIVE, commune_codes=[communes[0].code],
+        notes=FICTIVE_NOTE, origin=ORIGIN_FICTIVE, commune_codes=[town.code],
         funding_lines=[
             FundingLineData(state, "DETR", Decimal("192000.00"), Decimal("192000.00"),
                             FundingStatus.GRANTED, "Arrêté DETR 2025-099 (fictif)",
-                            date(2025, 5, 12), date(2025, 3, 18), 2025),
+                            date(2025, 5, 12), date(2025, 3, 18), 2025,
+                            notification_date=date(2025, 5, 19)),
             FundingLineData(state, "DROIT_COMMUN", Decimal("120000.00"), Decimal("120000.00"),
                             FundingStatus.GRANTED, "Crédits DRAC (fictif)", date(2025, 6, 2),
-                            None, 2025, "Crédits monuments historiques (DRAC)."),
+                            None, 2025, "Crédits monuments historiques (DRAC).",
+                            notification_date=date(2025, 6, 9)),
             FundingLineData(departement, "DEPARTEMENT", Decimal("96000.00"),
                             Decimal("96000.00"), FundingStatus.GRANTED, None, date(2025, 6, 20),
                             None, 2025)]))
@@ -546,7 +581,8 @@ def _fictive_operation(session: Session, rng: random.Random, index: int, title: 
     lines = [FundingLineData(
         state, scheme, granted_state, granted_state, FundingStatus.GRANTED,
         f"Arrêté {scheme} 2025-{index + 1:03d} (fictif)", decision,
-        date(2025, 3, 18) if scheme == "DETR" and granted_state > 100000 else None, 2025)]
+        date(2025, 3, 18) if scheme == "DETR" and granted_state > 100000 else None, 2025,
+        notification_date=notification)]
     if index % 3 == 0:
         amount = _amount(cost_ht, rng.choice([0.1, 0.15, 0.2]))
         lines.append(FundingLineData(departement, "DEPARTEMENT", amount, amount,

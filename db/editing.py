@@ -34,6 +34,7 @@ from db.services.operations import (
     OperationData,  # noqa: F401  (re-exported for editors)
     PlanContext,
     load_operation_data,
+    plan_context_for,
 )
 from db.vocabulary import ContractStatus, FundingStatus
 
@@ -41,7 +42,7 @@ from db.vocabulary import ContractStatus, FundingStatus
 @dataclass
 class Choices:
     organisations: list[tuple[uuid.UUID, str, str]]  # id, name, kind
-    schemes: list[tuple[str, str]]
+    schemes: list[tuple[str, str, str]]  # code, name shown, full label
     contracts: list[tuple[uuid.UUID, str, str]]  # id, reference, title
     axes: dict[uuid.UUID, list[tuple[uuid.UUID, str]]]  # contract -> (axis id, label)
     communes: list[tuple[str, str]]  # code, "Name (59)"
@@ -72,10 +73,12 @@ def choices(db: Database) -> Choices:
         types = [tuple(r) for r in session.execute(
             select(ContractType.code, ContractType.label, ContractType.default_duration_years)
             .order_by(ContractType.label))]
+        context = plan_context_for(session, None)
         session.expunge_all()
-    return Choices(organisations, [(c, s.label) for c, s in sorted(schemes.items())],
-                   contracts, axes, communes, epcis, types,
-                   PlanContext({i: k for i, _, k in organisations}, schemes))
+    return Choices(organisations, sorted(((c, s.short_label or s.label, s.label)
+                                          for c, s in schemes.items()),
+                                         key=lambda item: item[1].lower()),
+                   contracts, axes, communes, epcis, types, context)
 
 
 def operation_for_edit(db: Database, operation_id: uuid.UUID) -> OperationData:

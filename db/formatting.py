@@ -43,18 +43,39 @@ def number(value: int) -> str:
     return format_decimal(value, locale=LOCALE)
 
 
-def percent(ratio: Decimal | None) -> str:
-    """``12,5 %`` for 0.125: what Babel writes with the pattern ``#,##0.##`` (half-even
-    to the hundredth, no trailing zeros), with the signs read from Babel once — the
-    rules word thousands of findings with rates when a large sheet is imported."""
+def percent(ratio: Decimal | None, rounding: str = ROUND_HALF_EVEN) -> str:
+    """``12,50 %`` for 0.125: every rate the application prints has two decimals (what
+    Babel writes with the pattern ``#,##0.00``, half-even to the hundredth), with the
+    signs read from Babel once — the rules word thousands of findings with rates when a
+    large sheet is imported. A rule that finds a rate under a minimum prints it rounded
+    down (ROUND_FLOOR), over a maximum rounded up: 19,999 % is "19,99 %", never "20,00 %"
+    beside "below 20 %"."""
     if ratio is None:
         return ""
-    value = (Decimal(ratio) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    value = (Decimal(ratio) * 100).quantize(Decimal("0.01"), rounding=rounding)
     units, hundredths = divmod(abs(int(value * 100)), 100)
     digits = f"{units:,}".replace(",", _GROUP)
-    fraction = f"{hundredths:02d}".rstrip("0")
-    sign = _MINUS if value.is_signed() else ""  # Babel too writes "-0 %" for -0.001 %
-    return f"{sign}{digits}{_DECIMAL + fraction if fraction else ''} %"
+    sign = _MINUS if value.is_signed() else ""  # Babel too writes "-0,00 %" for -0,001 %
+    return f"{sign}{digits}{_DECIMAL}{hundredths:02d} %"
+
+
+def rounded_shares(amounts: list[Decimal], base: Decimal | None) -> list[Decimal | None]:
+    """The rates of *amounts* on *base*, as printed (to the hundredth of a percent).
+
+    When the amounts make up the base exactly, the rounded rates are adjusted by the
+    largest-remainder method so that the printed column adds up to 100,00 % as the
+    amounts add up to the base; otherwise each rate is rounded on its own."""
+    if base is None or base <= 0:
+        return [None] * len(amounts)
+    exact = [amount * 10000 / base for amount in amounts]  # in hundredths of a percent
+    if sum(amounts) != base or any(amount < 0 for amount in amounts):
+        return [(e.quantize(Decimal(1), rounding=ROUND_HALF_EVEN)) / 10000 for e in exact]
+    floors = [int(e) for e in exact]
+    missing = 10000 - sum(floors)
+    by_remainder = sorted(range(len(amounts)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for index in by_remainder[:missing]:
+        floors[index] += 1
+    return [Decimal(units) / 10000 for units in floors]
 
 
 def short_date(value: date | None) -> str:

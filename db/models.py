@@ -180,6 +180,11 @@ class Organisation(Tracked, Base):
     region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
     aliases: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
+    # The person the office deals with (printed among the contacts of a fiche synthèse).
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_role: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
     search_document: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
@@ -203,6 +208,8 @@ class FundingScheme(Base):
     __tablename__ = "funding_scheme"
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     label: Mapped[str] = mapped_column(String(200))
+    # What tables and documents print ("DETR", "Fonds vert", "Droit commun"): never the code.
+    short_label: Mapped[str | None] = mapped_column(String(60))
     # DETR, DSIL, DPV, DSID: together capped at 80 % of the subsidisable expense.
     state_investment_grant: Mapped[bool] = mapped_column(Boolean, default=False)
     # Other State investment subsidies under décret 2018-514.
@@ -278,6 +285,10 @@ class Signatory(Tracked, Base):
     role: Mapped[str | None] = mapped_column(String(300))
     signing_date: Mapped[date | None] = mapped_column(Date)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The person who signs (or follows the contract) for the organisation, and how to reach them.
+    person_name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
 
     contract: Mapped[Contract] = relationship(back_populates="signatories")
     organisation: Mapped[Organisation] = relationship()
@@ -339,6 +350,8 @@ class Operation(Tracked, Base):
     # Dépense subventionnable (HT) for State dotations; the HT cost when empty.
     eligible_cost: Mapped[Decimal | None] = mapped_column("eligible_cost_cents", Money)
     deposit_date: Mapped[date | None] = mapped_column(Date)
+    # The prefect's authorisation to start the works before the file is complete.
+    early_start_date: Mapped[date | None] = mapped_column(Date)
     decision_date: Mapped[date | None] = mapped_column(Date)
     notification_date: Mapped[date | None] = mapped_column(Date)
     start_date: Mapped[date | None] = mapped_column(Date)
@@ -367,6 +380,32 @@ class Operation(Tracked, Base):
     funding_lines: Mapped[list[FundingLine]] = relationship(
         back_populates="operation", cascade="all, delete-orphan",
         order_by="FundingLine.position")
+    expense_items: Mapped[list[ExpenseItem]] = relationship(
+        back_populates="operation", cascade="all, delete-orphan",
+        order_by="ExpenseItem.position")
+
+
+class ExpenseItem(Tracked, Base):
+    """A line of the expense side of the plan (poste de dépense); optional, but once
+    recorded their sums must equal the operation's costs."""
+
+    __tablename__ = "expense_item"
+    __table_args__ = (
+        CheckConstraint("amount_ht_cents >= 0", name="ht_positive"),
+        CheckConstraint("amount_ttc_cents IS NULL OR amount_ttc_cents >= 0",
+                        name="ttc_positive"),
+    )
+
+    operation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("operation.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(300))
+    amount_ht: Mapped[Decimal] = mapped_column("amount_ht_cents", Money)
+    amount_ttc: Mapped[Decimal | None] = mapped_column("amount_ttc_cents", Money)
+    # Counted in the dépense subventionnable of the State dotations.
+    eligible: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    operation: Mapped[Operation] = relationship(back_populates="expense_items")
 
 
 class OperationLink(Base):
@@ -406,6 +445,10 @@ class FundingLine(Tracked, Base):
                                         default=FundingStatus.REQUESTED)
     decision_reference: Mapped[str | None] = mapped_column(String(120))
     decision_date: Mapped[date | None] = mapped_column(Date)
+    # Caducité of a State subsidy runs from its notification (R2334-28, décret 2018-514).
+    notification_date: Mapped[date | None] = mapped_column(Date)
+    # Décret 2018-514: the completion date the decision sets (its art. 8, 4°).
+    planned_completion_date: Mapped[date | None] = mapped_column(Date)
     commission_opinion_date: Mapped[date | None] = mapped_column(Date)
     budget_year: Mapped[int | None] = mapped_column(Integer, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)

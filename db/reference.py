@@ -150,6 +150,17 @@ FUNDING_SCHEMES = [
     ("DROIT_COMMUN", "Crédits de droit commun / autres", False, False),
 ]
 
+# What documents and tables print for each scheme (migration 0004): the name agents use.
+SCHEME_SHORT_LABELS = {
+    "DETR": "DETR", "DSIL": "DSIL", "DPV": "DPV", "DSID": "DSID", "FNADT": "FNADT",
+    "FONDS_VERT": "Fonds vert", "FRED": "FRED", "FEDER": "FEDER", "FSE": "FSE",
+    "FEADER": "FEADER", "CNDS": "CNDS / ANS", "FISAC": "FISAC", "ANAH": "Anah", "ANRU": "ANRU",
+    "ADEME": "ADEME", "PIA": "PIA", "ECOCITE": "Ville de demain (PIA)", "IAE": "IAE",
+    "POLITIQUE_VILLE": "Politique de la ville", "CPER": "CPER",
+    "CONTRAT": "Crédits contractualisés", "REGION": "Région (droit commun)",
+    "DEPARTEMENT": "Département (droit commun)", "DROIT_COMMUN": "Droit commun",
+}
+
 
 def catalogue_id(code: str) -> uuid.UUID:
     return uuid.uuid5(CATALOGUE_NAMESPACE, f"contract_type:{code}")

@@ -9,7 +9,9 @@ from enum import StrEnum
 class Labelled(StrEnum):
     @property
     def label(self) -> str:
-        return LABELS[self]
+        # Keyed by class and code: "solde" is both a payment (Solde) and a status (Soldé),
+        # and StrEnum members with the same code are equal keys of a plain dict.
+        return _LABELS_BY_CLASS[(type(self), self.value)]
 
 
 class ContractStatus(Labelled):
@@ -70,6 +72,7 @@ class OwnShareException(Labelled):
     CALAMITY = "calamite"
     URBAN_RENEWAL = "renouvellement_urbain"
     EU_COOPERATION = "cooperation_territoriale_europeenne"
+    # Since migration 0004: the school energy renovation derogation (loi 2024-279).
     PREFECT_DEROGATION = "derogation_prefet"
 
 
@@ -90,47 +93,61 @@ COMMITTED_CONTRACT_STATUSES = frozenset({
     ContractStatus.SIGNED, ContractStatus.RUNNING, ContractStatus.CLOSED,
 })
 
-LABELS: dict[StrEnum, str] = {
-    ContractStatus.PREPARATION: "En préparation",
-    ContractStatus.SIGNED: "Signé",
-    ContractStatus.RUNNING: "En exécution",
-    ContractStatus.CLOSED: "Clos",
-    ContractStatus.TERMINATED: "Résilié",
-    OperationStatus.PROJECT: "Projet",
-    OperationStatus.FILED: "Déposé",
-    OperationStatus.PROGRAMMED: "Programmé",
-    OperationStatus.COMMITTED: "Engagé",
-    OperationStatus.IN_PROGRESS: "En cours",
-    OperationStatus.COMPLETED: "Achevé",
-    OperationStatus.SETTLED: "Soldé",
-    OperationStatus.ABANDONED: "Abandonné",
-    FundingStatus.REQUESTED: "Sollicité",
-    FundingStatus.GRANTED: "Accordé",
-    FundingStatus.REFUSED: "Refusé",
-    PaymentKind.ADVANCE: "Avance",
-    PaymentKind.INSTALMENT: "Acompte",
-    PaymentKind.BALANCE: "Solde",
-    BaseKind.HT: "HT",
-    BaseKind.TTC: "TTC",
-    OrganisationKind.STATE: "État (service)",
-    OrganisationKind.STATE_OPERATOR: "Opérateur de l'État",
-    OrganisationKind.PUBLIC_BODY: "Établissement public",
-    OrganisationKind.REGION: "Région",
-    OrganisationKind.DEPARTEMENT: "Département",
-    OrganisationKind.EPCI: "EPCI",
-    OrganisationKind.COMMUNE: "Commune",
-    OrganisationKind.LOCAL_GROUPING: "Groupement de collectivités",
-    OrganisationKind.EU: "Union européenne",
-    OrganisationKind.ASSOCIATION: "Association",
-    OrganisationKind.COMPANY: "Entreprise",
-    OrganisationKind.OTHER: "Autre",
-    OwnShareException.HISTORIC_MONUMENT: "Monument historique classé ou inscrit (L1111-10 III)",
-    OwnShareException.CALAMITY:
-        "Réparation de dégâts causés par une calamité publique (L1111-10 III)",
-    OwnShareException.URBAN_RENEWAL: "Renouvellement urbain / ANRU (L1111-10 III)",
-    OwnShareException.EU_COOPERATION: "Coopération territoriale européenne (L1111-10 III)",
-    OwnShareException.PREFECT_DEROGATION: "Dérogation du préfet (L1111-10 III, loi 2019-1461)",
-}
+LABEL_PAIRS: list[tuple[StrEnum, str]] = [
+    (ContractStatus.PREPARATION, "En préparation"),
+    (ContractStatus.SIGNED, "Signé"),
+    (ContractStatus.RUNNING, "En exécution"),
+    (ContractStatus.CLOSED, "Clos"),
+    (ContractStatus.TERMINATED, "Résilié"),
+    (OperationStatus.PROJECT, "Projet"),
+    (OperationStatus.FILED, "Déposé"),
+    (OperationStatus.PROGRAMMED, "Programmé"),
+    (OperationStatus.COMMITTED, "Engagé"),
+    (OperationStatus.IN_PROGRESS, "En cours"),
+    (OperationStatus.COMPLETED, "Achevé"),
+    (OperationStatus.SETTLED, "Soldé"),
+    (OperationStatus.ABANDONED, "Abandonné"),
+    (FundingStatus.REQUESTED, "Sollicité"),
+    (FundingStatus.GRANTED, "Accordé"),
+    (FundingStatus.REFUSED, "Refusé"),
+    (PaymentKind.ADVANCE, "Avance"),
+    (PaymentKind.INSTALMENT, "Acompte"),
+    (PaymentKind.BALANCE, "Solde"),
+    (BaseKind.HT, "HT"),
+    (BaseKind.TTC, "TTC"),
+    (OrganisationKind.STATE, "État (service)"),
+    (OrganisationKind.STATE_OPERATOR, "Opérateur de l'État"),
+    (OrganisationKind.PUBLIC_BODY, "Établissement public"),
+    (OrganisationKind.REGION, "Région"),
+    (OrganisationKind.DEPARTEMENT, "Département"),
+    (OrganisationKind.EPCI, "EPCI"),
+    (OrganisationKind.COMMUNE, "Commune"),
+    (OrganisationKind.LOCAL_GROUPING, "Groupement de collectivités"),
+    (OrganisationKind.EU, "Union européenne"),
+    (OrganisationKind.ASSOCIATION, "Association"),
+    (OrganisationKind.COMPANY, "Entreprise"),
+    (OrganisationKind.OTHER, "Autre"),
+    (OwnShareException.HISTORIC_MONUMENT,
+     "Patrimoine, monument protégé ou non : dérogation du préfet (L1111-10 III, "
+     "loi 2019-1461)"),
+    (OwnShareException.CALAMITY,
+     "Réparation de dégâts causés par une calamité publique : dérogation du préfet "
+     "(L1111-10 III)"),
+    (OwnShareException.URBAN_RENEWAL, "Rénovation urbaine, loi 2003-710 art. 9 (L1111-10 III)"),
+    (OwnShareException.EU_COOPERATION,
+     "Programme de coopération territoriale européenne (FEDER) (L1111-10 III)"),
+    (OwnShareException.PREFECT_DEROGATION,
+     "Rénovation énergétique de bâtiments scolaires : minimum de 10 % fixé par le préfet "
+     "(L1111-10 III, loi 2024-279)"),
+]
+
+
+
+def _by_class(pairs: list) -> dict:
+    return {(type(member), member.value): label for member, label in pairs}
+
+
+_LABELS_BY_CLASS = _by_class(LABEL_PAIRS)
 
 
 CODE_KINDS: dict[str, tuple[type[Labelled], ...]] = {

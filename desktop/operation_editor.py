@@ -63,11 +63,27 @@ from desktop.choice_models import NONE, ChoiceModels
 from desktop.combos import combo, known_choice, searchable_combo, select
 from desktop.combos import data as chosen
 from desktop.editor_base import EditorDialog
+from desktop.expense_tab import ExpenseTab
 from desktop.fields import ERROR_STYLE, WARNING_STYLE, AmountField, DateField
 
 LINE_COLUMNS = ["Financeur", "Dispositif", "Sollicité", "Accordé", "Statut", "Taux",
-                "Réf. décision", "Date de décision", "Avis commission", "Exercice"]
+                "Réf. décision", "Date de décision", "Notifiée le", "Achèvement prévu",
+                "Avis commission", "Exercice"]
+# Columns of the plan table (their order in LINE_COLUMNS).
+(FINANCER, SCHEME, REQUESTED, GRANTED, STATUS, RATE, REFERENCE, DECISION, NOTIFIED,
+ PLANNED_END, COMMISSION, YEAR) = range(len(LINE_COLUMNS))
 PAYMENT_COLUMNS = ["Nature", "Date", "Montant", "Référence"]
+DATE_TIPS = {
+    "deposit_date": "Date de réception de la demande de subvention : l'exécution ne peut "
+                    "commencer avant (CGCT art. R2334-24, décret n° 2018-514 art. 5)",
+    "early_start_date": "Notification par laquelle le préfet admet que l'exécution commencée "
+                        "avant la demande n'entraîne pas le rejet de la dotation "
+                        "(CGCT art. R2334-24, II)",
+    "start_date": "Premier acte juridique passé pour l'opération (marché, devis accepté, "
+                  "ordre de service) ; les études et acquisitions de terrains préalables "
+                  "n'en sont pas",
+    "end_date": "Achèvement déclaré de l'opération",
+}
 
 
 class OperationEditor(EditorDialog):
@@ -77,6 +93,8 @@ class OperationEditor(EditorDialog):
         "status": "Statut", "cost_ht": "Coût HT", "cost_ttc": "Coût TTC",
         "base_kind": "Base financée", "eligible_cost": "Dépense subventionnable",
         "deposit_date": "Date de dépôt", "decision_date": "Date de décision",
+        "early_start_date": "Autorisation de commencement anticipé",
+        "expense_items": "Postes de dépense",
         "notification_date": "Date de notification", "start_date": "Début des travaux",
         "end_date": "Fin des travaux", "commune_codes": "Communes", "links": "Contrats",
         "funding_lines": "Plan de financement", "notes": "Notes",
@@ -131,6 +149,10 @@ class OperationEditor(EditorDialog):
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self._identity_tab(), "&Identification et dates")
+        self.expenses = ExpenseTab()
+        self.expenses.changed.connect(self.changed)
+        self.expenses.refused.connect(self._refused)
+        self.tabs.addTab(self.expenses, "&Dépenses")
         self.tabs.addTab(self._plan_tab(), "&Plan de financement et versements")
 
         self.findings = QListWidget()
@@ -204,13 +226,16 @@ class OperationEditor(EditorDialog):
 
         self.dates = {}
         date_form = QFormLayout()
-        for key, label in (("deposit_date", "Dépôt du dossier"),
+        for key, label in (("deposit_date", "Dépôt (réception de la demande)"),
+                           ("early_start_date", "Dérogation du préfet (commencement avant la "
+                                                "demande) notifiée le"),
                            ("decision_date", "Décision / arrêté"),
                            ("notification_date", "Notification"),
-                           ("start_date", "Début des travaux"),
+                           ("start_date", "Commencement d'exécution"),
                            ("end_date", "Fin des travaux")):
             field = DateField()
             field.setAccessibleName(label)
+            field.setToolTip(DATE_TIPS.get(key, label))
             self.dates[key] = field
             date_form.addRow(label, field)
         self.start_extension = QSpinBox()
@@ -318,7 +343,8 @@ class OperationEditor(EditorDialog):
         self.lines.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.lines.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.lines.setObjectName("plan")
-        for column, width in enumerate((185, 95, 115, 115, 95, 62, 140, 122, 122, 62)):
+        for column, width in enumerate((185, 95, 115, 115, 95, 62, 140, 122, 122, 122, 122,
+                                        62)):
             self.lines.setColumnWidth(column, width)
         self.lines.verticalHeader().setDefaultSectionSize(30)
         self.add_line_button = QPushButton("Ajouter un &financement")
@@ -446,9 +472,9 @@ class OperationEditor(EditorDialog):
         self.line_state.append({"id": line.id, "payments": list(line.payments)})
         financer = searchable_combo(self.models.financers, f"Ligne {row + 1} : financeur")
         select(financer, str(line.financer_id) if line.financer_id else None)
-        scheme = combo([("—", NONE)] + [(code, code) for code, _ in self.choices.schemes],
+        scheme = combo([("—", NONE)] + [(name, code) for code, name, _ in self.choices.schemes],
                         f"Ligne {row + 1} : dispositif")
-        for index, (_code, label) in enumerate(self.choices.schemes, start=1):
+        for index, (_code, _name, label) in enumerate(self.choices.schemes, start=1):
             scheme.setItemData(index, label, Qt.ItemDataRole.ToolTipRole)
         select(scheme, line.scheme_code)
         requested, granted = AmountField(), AmountField()
@@ -463,18 +489,29 @@ class OperationEditor(EditorDialog):
         rate.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         reference = QLineEdit(line.decision_reference or "")
         reference.setAccessibleName(f"Ligne {row + 1} : référence de la décision")
-        decision, commission = DateField(), DateField()
+        decision, notified, commission = DateField(), DateField(), DateField()
+        planned_end = DateField()
+        planned_end.setAccessibleName(f"Ligne {row + 1} : achèvement prévu par la décision")
+        planned_end.setToolTip("Date d'achèvement fixée par la décision attributive : le délai "
+                               "d'achèvement d'une subvention du décret n° 2018-514 (Fonds "
+                               "vert, FNADT…)")
+        planned_end.setValue(line.planned_completion_date)
         decision.setAccessibleName(f"Ligne {row + 1} : date de décision")
+        notified.setAccessibleName(f"Ligne {row + 1} : date de notification")
+        notified.setToolTip("Date de notification de la décision : le délai de caducité "
+                            "d'une subvention de l'État court à partir d'elle")
         commission.setAccessibleName(f"Ligne {row + 1} : date d'avis de la commission DETR")
         decision.setValue(line.decision_date)
+        notified.setValue(line.notification_date)
         commission.setValue(line.commission_opinion_date)
         year = QLineEdit(str(line.budget_year) if line.budget_year else "")
         year.setAccessibleName(f"Ligne {row + 1} : exercice")
         year.setInputMask("0000;_")
         for column, widget in enumerate((financer, scheme, requested, granted, status, rate,
-                                         reference, decision, commission, year)):
+                                         reference, decision, notified, planned_end, commission,
+                                         year)):
             self.lines.setCellWidget(row, column, widget)
-        for field in (requested, granted, decision, commission):
+        for field in (requested, granted, decision, notified, planned_end, commission):
             field.changed.connect(self.changed)
             field.refused.connect(self._refused)
         for box in (scheme, status):
@@ -498,13 +535,17 @@ class OperationEditor(EditorDialog):
 
     def _line(self, row: int) -> FundingLineData:
         cell = self.lines.cellWidget
-        year_text = cell(row, 9).text().strip().rstrip("_")
+        year_text = cell(row, YEAR).text().strip().rstrip("_")
         return FundingLineData(
-            financer_id=self._uuid(known_choice(cell(row, 0))),
-            scheme_code=chosen(cell(row, 1)), amount_requested=cell(row, 2).value(),
-            amount_granted=cell(row, 3).value(), status=FundingStatus(chosen(cell(row, 4))),
-            decision_reference=cell(row, 6).text().strip() or None,
-            decision_date=cell(row, 7).value(), commission_opinion_date=cell(row, 8).value(),
+            financer_id=self._uuid(known_choice(cell(row, FINANCER))),
+            scheme_code=chosen(cell(row, SCHEME)), amount_requested=cell(row, REQUESTED).value(),
+            amount_granted=cell(row, GRANTED).value(),
+            status=FundingStatus(chosen(cell(row, STATUS))),
+            decision_reference=cell(row, REFERENCE).text().strip() or None,
+            decision_date=cell(row, DECISION).value(),
+            notification_date=cell(row, NOTIFIED).value(),
+            planned_completion_date=cell(row, PLANNED_END).value(),
+            commission_opinion_date=cell(row, COMMISSION).value(),
             budget_year=int(year_text) if year_text.isdigit() else None,
             payments=list(self.line_state[row]["payments"]), id=self.line_state[row]["id"])
 
@@ -637,6 +678,7 @@ class OperationEditor(EditorDialog):
         self.links.setRowCount(0)
         for link in data.links:
             self._add_link(link)
+        self.expenses.load(data.expense_items)
         self.lines.setRowCount(0)
         self.line_state = []
         for line in data.funding_lines:
@@ -674,7 +716,8 @@ class OperationEditor(EditorDialog):
             origin=self.extra["origin"], source=self.extra["source"],
             description=self.extra["description"],
             commune_codes=self._commune_codes(), links=links,
-            funding_lines=[self._line(row) for row in range(self.lines.rowCount())])
+            funding_lines=[self._line(row) for row in range(self.lines.rowCount())],
+            expense_items=self.expenses.items())
 
     def reload_from_database(self) -> OperationData:
         return operation_for_edit(self.db, self.record_id)
@@ -747,7 +790,10 @@ class OperationEditor(EditorDialog):
         findings = evaluate_operation(plan, self.today)
         committed = data.status in COMMITTED_OPERATION_STATUSES
         self.findings.clear()
-        if not findings:
+        self.expenses.show_totals(data.cost_ht, data.cost_ttc)
+        if plan.is_empty:
+            pass  # nothing entered yet: nothing to say
+        elif not findings:
             item = QListWidgetItem("✔ Aucune anomalie : le plan respecte les règles.")
             item.setForeground(QBrush(QColor("#18753c")))
             self.findings.addItem(item)
@@ -771,17 +817,26 @@ class OperationEditor(EditorDialog):
         for row, line in enumerate(plan.lines):
             rate = ratio(line.plan_amount, plan.subsidisable if line.state_investment_grant
                          else base)
-            self.lines.cellWidget(row, 5).setText(percent(rate))
+            self.lines.cellWidget(row, RATE).setText(percent(rate))
+            self.lines.cellWidget(row, RATE).setToolTip(
+                "Taux sur la dépense subventionnable HT" if line.state_investment_grant
+                else f"Taux sur le coût {plan.base_kind.value}")
         limits = deadlines(plan)
-        if limits is None:
+        if plan.is_empty:
+            self.deadline_label.setText("")
+        elif not limits:
             self.deadline_label.setText("Pas de subvention d'investissement de l'État : "
                                         "pas de délai de caducité.")
         else:
-            start = short_date(limits.start_deadline) or "à calculer (date de notification)"
-            end = short_date(limits.completion_deadline) or "à calculer (date de début)"
-            self.deadline_label.setText(
-                f"Commencement des travaux avant le : <b>{start}</b> ({limits.start_article})"
-                f"<br>Achèvement avant le : <b>{end}</b> ({limits.completion_article})")
+            parts = []
+            for limit in limits:
+                start = (short_date(limit.start_deadline)
+                         or "date de notification de la subvention à saisir")
+                end = short_date(limit.completion_deadline) or "dès le début des travaux déclaré"
+                parts.append(f"<b>{limit.label}</b><br>Commencement au plus tard le : "
+                             f"<b>{start}</b> ({limit.start_article})<br>Achèvement au plus "
+                             f"tard le : <b>{end}</b> ({limit.completion_article})")
+            self.deadline_label.setText("<br>".join(parts))
         self._update_payment_summary()
         self.save_button.setToolTip("Enregistrer (Ctrl+S)")
 
@@ -797,7 +852,9 @@ class OperationEditor(EditorDialog):
             if finding.field.startswith("funding_lines["):
                 row = int(finding.field.split("[")[1].split("]")[0])
                 if row < self.lines.rowCount():
-                    column = 3 if ".amount" in finding.field else 0
+                    column = (GRANTED if ".amount" in finding.field
+                              else NOTIFIED if ".notification_date" in finding.field
+                              else COMMISSION if ".commission" in finding.field else FINANCER)
                     target = self.lines.cellWidget(row, column)
             elif finding.field == "funding_lines":
                 target = self.plan_summary
@@ -806,5 +863,5 @@ class OperationEditor(EditorDialog):
                 target.setToolTip(finding.message)
         for widget in [*widgets.values(), self.plan_summary,
                        *(self.lines.cellWidget(r, c) for r in range(self.lines.rowCount())
-                         for c in (0, 3))]:
+                         for c in (FINANCER, GRANTED, NOTIFIED, COMMISSION))]:
             widget.setStyleSheet(styles.get(widget, ""))

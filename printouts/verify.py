@@ -24,4 +24,5 @@ def read_provenance(path: Path) -> Provenance:
                         "pas d'empreinte à vérifier.")
     content = json.loads(str(keywords)[len(KEYWORDS_PREFIX):])
     return Provenance(content["kind"], content["subject"],
-                      [RecordVersion(**r) for r in content["records"]], content["fingerprint"])
+                      [RecordVersion(**r) for r in content["records"]], content["fingerprint"],
+                      options=content.get("options", {}))

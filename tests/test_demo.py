@@ -31,7 +31,8 @@ def seed_totals() -> dict[str, int]:
         "cost_cents": sum(cents(o["total_cost_eur"]) for o in SEED["operations"]
                           if o["total_cost_eur"] is not None),
         "granted_cents": sum(cents(f["amount_eur"]) for o in SEED["operations"]
-                             for f in o["financing"] if f["amount_eur"] is not None),
+                             for f in o["financing"]
+                             if f["amount_eur"] is not None and f["decided"]),
         "paid_cents": 0,
     }
 
@@ -70,8 +71,8 @@ def test_amounts_the_source_does_not_give_stay_unknown(demo_db):
         assert session.scalar(select(func.count()).select_from(Operation).where(
             Operation.origin == "demo_seed", Operation.cost_ht.is_(None))) == unknown_costs
         assert session.scalar(select(func.count()).select_from(FundingLine).join(Operation).where(
-            Operation.origin == "demo_seed", FundingLine.amount_granted.is_(None))) \
-            == unknown_lines
+            Operation.origin == "demo_seed", FundingLine.amount_granted.is_(None),
+            FundingLine.amount_requested.is_(None))) == unknown_lines
         nausicaa = session.scalars(select(Operation).where(
             Operation.reference == "ue-nausicaa-extension")).one()
         assert nausicaa.cost_ht == Decimal("50000000.00")
@@ -112,3 +113,27 @@ def test_demo_on_postgresql_has_the_same_totals(db, demo_db):
     assert on_server.healthy
     assert on_server.by_origin == on_file.by_origin
     assert on_server.totals_cents == on_file.totals_cents
+
+
+def test_the_demo_says_what_the_source_says(demo_db):
+    """An amount the text announces in the future is requested, a contract it calls to
+    be signed is not "signé", and each keeps the source's words and lines."""
+    with demo_db.read() as session:
+        police = session.scalar(select(Operation).where(
+            Operation.reference == "cdt-amienois-hotel-de-police"))
+        by_amount = {line.amount_requested or line.amount_granted: line
+                     for line in police.funding_lines}
+        announced = by_amount[Decimal("30000000.00")]
+        assert announced.status == "sollicite" and announced.amount_granted is None
+        assert "sera intégralement pris en charge" in announced.notes
+        assert by_amount[Decimal("150000.00")].status == "accorde"
+        charter = session.scalar(select(Contract).where(
+            Contract.reference == "charte-agriculture-urbanisme-nord"))
+        assert charter.status == "en_preparation" and charter.signature_date is None
+        assert "cette charte sera signée" in charter.notes and "l. 626" in charter.notes
+        assert "l. " in charter.source
+        undecided = [f for o in SEED["operations"] for f in o["financing"] if not f["decided"]]
+        assert len(undecided) >= 4
+        requested = session.scalar(select(func.count()).select_from(FundingLine).where(
+            FundingLine.status == "sollicite", FundingLine.notes.like("%non décidé%")))
+        assert requested == len(undecided)

@@ -143,12 +143,14 @@ def test_operation_with_three_lines_and_two_payments_and_live_rules(qtbot, windo
 
     type_into(qtbot, editor.reference, "OP-TEST-001")
     type_into(qtbot, editor.title, "Rénovation de la mairie")
-    choose(qtbot, editor.owner, "Commune de Maubeuge")
+    choose(qtbot, editor.owner, "Ville de Maubeuge")
     type_into(qtbot, editor.cost_ht, "200 000")
     assert editor.cost_ht.text().replace("\u202f", " ").replace("\xa0", " ") == "200 000,00 €"
     editor.status.setCurrentIndex(editor.status.findData("programme"))
 
-    editor.tabs.setCurrentIndex(1)
+    type_into(qtbot, editor.dates["start_date"].line, "20/05/2026")
+
+    editor.tabs.setCurrentIndex(2)
     plan = [("État", "DETR", "170 000"), ("Département du Nord (Conseil départemental)",
                                           "DEPARTEMENT", "20 000"),
             ("Région Hauts-de-France (Conseil régional)", "REGION", "10 000")]
@@ -161,6 +163,11 @@ def test_operation_with_three_lines_and_two_payments_and_live_rules(qtbot, windo
 
     def findings() -> str:
         return "\n".join(editor.findings.item(i).text() for i in range(editor.findings.count()))
+
+    # Maubeuge has more than 20 000 inhabitants: no DETR for it (L2334-33); the DSIL then
+    assert "L2334-33" in findings() and "20 000 habitants" in findings()
+    editor.lines.cellWidget(0, 1).setCurrentIndex(editor.lines.cellWidget(0, 1).findData("DSIL"))
+    assert "L2334-33" not in findings()
 
     # DETR at 85 % of the expense: the cap and the owner's share are flagged as typed
     assert "R2334-27" in findings() and "L1111-10" in findings()
@@ -193,9 +200,9 @@ def test_operation_with_three_lines_and_two_payments_and_live_rules(qtbot, windo
         operation = session.scalars(select(Operation).where(
             Operation.reference == "OP-TEST-001")).one()
         assert operation.cost_ht == Decimal("200000.00")
-        assert operation.owner.name == "Commune de Maubeuge"
+        assert operation.owner.name == "Ville de Maubeuge"
         assert [(x.scheme_code, x.amount_requested) for x in operation.funding_lines] == [
-            ("DETR", Decimal("60000.00")), ("DEPARTEMENT", Decimal("20000.00")),
+            ("DSIL", Decimal("60000.00")), ("DEPARTEMENT", Decimal("20000.00")),
             ("REGION", Decimal("10000.00"))]
         assert sorted(p.amount for p in operation.funding_lines[0].payments) == [
             Decimal("18000.00"), Decimal("24000.00")]
@@ -312,7 +319,8 @@ def test_new_owner_is_created_with_the_operation(qtbot, window):
 def test_editor_choices_cover_the_database(demo_db):
     found = choices(demo_db)
     assert len(found.communes) == 34969
-    assert any(code == "DETR" for code, _ in found.schemes)
+    assert any(code == "DETR" for code, _, _ in found.schemes)
+    assert ("DEPARTEMENT", "Département (droit commun)") in [s[:2] for s in found.schemes]
     with demo_db.read() as session:
         assert len(found.contracts) == len(session.scalars(select(Contract.id)).all())
         assert session.scalars(select(FundingLine.id)).first() is not None

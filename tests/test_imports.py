@@ -23,9 +23,9 @@ HEADER_1 = ["N° dossier", "Intitulé de l'opération", "Maître d'ouvrage", "Co
 HEADER_2 = [None, None, None, None, None, "Financeur", "Montant sollicité", "Montant accordé",
             None, None]
 ROWS = [  # spreadsheet rows 6 to 13
-    ["D-001", "Rénovation de l'école", "Commune de Maubeuge", "MAUBEUGE", 250000, "État",
-     "100 000,00 €", 75000, "DETR", datetime(2025, 4, 14)],
-    ["D-001", "Rénovation de l'école", "Commune de Maubeuge", "MAUBEUGE", 250000,
+    ["D-001", "Rénovation de l'école", "Ville de Maubeuge", "MAUBEUGE", 250000, "État",
+     "100 000,00 €", 75000, "DSIL", datetime(2025, 4, 14)],
+    ["D-001", "Rénovation de l'école", "Ville de Maubeuge", "MAUBEUGE", 250000,
      "Département du Nord (Conseil départemental)", "25\u202f000", None, "DEPARTEMENT", None],
     ["D-002", "Mise en accessibilité de la mairie", "Commune d'Avesnes-sur-Helpe",
      "AVESNES SUR HELPE", "1 234 567,89 €", "État", "300 000", None, "DSIL", None],
@@ -101,8 +101,8 @@ def test_import_is_one_batch_that_can_be_undone(demo_db, tmp_path):
         assert first.cost_ht == Decimal("250000.00")
         assert [c.code for c in first.communes] == ["59392"]
         lines = {line.scheme_code: line for line in first.funding_lines}
-        assert lines["DETR"].amount_granted == Decimal("75000.00")
-        assert lines["DETR"].decision_date.isoformat() == "2025-04-14"
+        assert lines["DSIL"].amount_granted == Decimal("75000.00")
+        assert lines["DSIL"].decision_date.isoformat() == "2025-04-14"
         assert lines["DEPARTEMENT"].amount_requested == Decimal("25000.00")
         assert [c.code for c in imported["D-002"].communes] == ["59036"]
         assert imported["D-002"].owner.name == "Commune d'Avesnes-sur-Helpe"
@@ -313,7 +313,7 @@ def test_an_owner_the_import_creates_counts_in_the_rules(demo_db, tmp_path):
 
 def test_each_new_organisation_is_announced_once(demo_db, tmp_path):
     path = tmp_path / "nouveaux.csv"
-    rows = "".join(f"R-{n};Projet {n};Commune de Maubeuge;59392;10 000;Fonds Sambre Avenir;"
+    rows = "".join(f"R-{n};Projet {n};Ville de Maubeuge;59392;10 000;Fonds Sambre Avenir;"
                    "2 000\n" for n in range(1, 6))
     path.write_text("Référence;Intitulé;Maître d'ouvrage;Commune;Coût HT;Financeur;"
                     f"Montant sollicité\n{rows}", encoding="utf-8")

@@ -59,10 +59,10 @@ def test_fast_euro_formatting_is_babel_s(cents):
 def test_fast_percent_formatting_is_babel_s(ratio):
     from babel.numbers import format_decimal
 
-    assert percent(ratio) == f"{format_decimal(ratio * 100, format='#,##0.##', locale='fr_FR')} %"
+    assert percent(ratio) == f"{format_decimal(ratio * 100, format='#,##0.00', locale='fr_FR')} %"
 
 
 def test_percent_examples():
-    assert percent(Decimal("0.125")) == "12,5 %"
-    assert percent(Decimal("0.2")) == "20 %"
+    assert percent(Decimal("0.125")) == "12,50 %"
+    assert percent(Decimal("0.2")) == "20,00 %"
     assert percent(Decimal("12.3456")) == "1\u202f234,56 %"

@@ -43,9 +43,9 @@ def test_print_the_plan_from_the_operation_editor(qtbot, window, monkeypatch, tm
     qtbot.mouseClick(editor.print_button, Qt.MouseButton.LeftButton)
     preview = editor.last_preview
     assert isinstance(preview, PrintPreview)
-    assert preview.document.pageCount() == 1
     target = tmp_path / "plan.pdf"
     save_preview(qtbot, monkeypatch, preview, target)
+    assert preview.document.pageCount() == len(PdfReader(str(target)).pages) >= 1
     content = flat(pdf_text(target))
     assert "Plan de financement" in content and "FICTIF-DETR-2025-099" in content
     assert flat(euros(__import__("decimal").Decimal("192000"))) in content
@@ -60,10 +60,24 @@ def test_print_the_filtered_list_from_the_main_window(qtbot, window, monkeypatch
     target = tmp_path / "etat.pdf"
     save_preview(qtbot, monkeypatch, preview, target)
     content = flat(pdf_text(target))
-    assert f"Total ({expected} opérations)" in content
     assert "dispositif : DSIL" in content
-    totals = page._totals
-    assert flat(euros(totals["granted"])) in content
+    assert "financements DSIL uniquement" in content
+    # the amounts are the DSIL lines' own, computed here from the database
+    from sqlalchemy import func, select
+
+    from db.models import FundingLine, Operation
+    with window.db.read() as session:
+        granted = session.scalar(
+            select(func.sum(FundingLine.amount_granted)).join(Operation)
+            .where(FundingLine.scheme_code == "DSIL", FundingLine.status == "accorde",
+                   Operation.status != "abandonne", Operation.id.in_(
+                       select(FundingLine.operation_id).where(FundingLine.scheme_code == "DSIL"))))
+        listed = session.scalar(select(func.count(func.distinct(FundingLine.operation_id)))
+                                .join(Operation).where(FundingLine.scheme_code == "DSIL",
+                                                       Operation.status != "abandonne"))
+    assert expected == listed  # the demo has no abandoned DSIL operation
+    assert f"Total ({listed} opérations)" in content
+    assert flat(euros(granted)) in content
 
 
 def test_contract_editor_prints_annex_and_summary_and_the_printer_gets_every_page(

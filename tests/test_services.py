@@ -55,7 +55,7 @@ from db.vocabulary import (
 def actors(db):
     state = save_organisation(db, OrganisationData("État", OrganisationKind.STATE)).id
     commune = save_organisation(db, OrganisationData(
-        "Commune de Maubeuge", OrganisationKind.COMMUNE, commune_code="59392")).id
+        "Commune d'Assevent", OrganisationKind.COMMUNE, commune_code="59021")).id
     departement = save_organisation(db, OrganisationData(
         "Département du Nord", OrganisationKind.DEPARTEMENT)).id
     return {"state": state, "commune": commune, "departement": departement}
@@ -65,7 +65,7 @@ def new_contract(actors, **kw) -> ContractData:
     values = dict(reference="CRTE-591", title="CRTE de Sambre-Avesnois", type_code="CRTE",
                   status=ContractStatus.SIGNED, signature_date=date(2022, 6, 30),
                   start_date=date(2022, 6, 30), end_date=date(2026, 12, 31),
-                  commune_codes=["59392"], epci_codes=["200043396"],
+                  commune_codes=["59021"], epci_codes=["200043396"],
                   axes=[AxisData("Transition écologique", "1"), AxisData("Cohésion", "2")],
                   signatories=[SignatoryData(actors["state"], "le sous-préfet",
                                              date(2022, 6, 30))])
@@ -77,8 +77,9 @@ def new_operation(actors, **kw) -> OperationData:
     values = dict(
         reference="OP-2025-001", title="Rénovation de l'école", owner_id=actors["commune"],
         status=OperationStatus.PROGRAMMED, cost_ht=D("100000.00"), cost_ttc=D("120000.00"),
-        commune_codes=["59392"], deposit_date=date(2025, 1, 10),
+        commune_codes=["59021"], deposit_date=date(2025, 1, 10),
         decision_date=date(2025, 4, 1), notification_date=date(2025, 4, 8),
+        start_date=date(2025, 4, 28),
         funding_lines=[
             FundingLineData(actors["state"], "DETR", D("30000.00"), D("30000.00"),
                             FundingStatus.GRANTED, "Arrêté 2025-1", date(2025, 4, 1)),
@@ -103,13 +104,13 @@ def test_contract_with_children_is_saved_and_audited(db, actors):
         assert [a.label for a in contract.axes] == ["Transition écologique", "Cohésion"]
         assert contract.signatories[0].organisation_id == actors["state"]
         assert contract.amendments[0].envelope_change == D("1500000.00")
-        assert [c.code for c in contract.communes] == ["59392"]
+        assert [c.code for c in contract.communes] == ["59021"]
         assert contract.created_by and contract.updated_by
         entries = session.scalars(select(AuditEntry).where(
             AuditEntry.entity == "contract", AuditEntry.entity_id == str(result.id))).all()
     assert [e.action for e in entries] == ["insert"]
     assert entries[0].changes["title"] == "CRTE de Sambre-Avesnois"
-    assert entries[0].changes["communes"] == ["59392"]
+    assert entries[0].changes["communes"] == ["59021"]
     assert count(db, AuditEntry, AuditEntry.entity == "axis") == 2
 
 

@@ -147,19 +147,22 @@ def create_operations(session: Session, operations: list[OperationData], *,
     create_organisations(session, new_organisations or {}, stamp)
     org_names, commune_names, contract_refs = _names(session, operations)
 
+    if any(data.expense_items for data in operations):
+        raise ValueError("L'écriture en masse ne porte pas de postes de dépense.")
     ids = new_ids(len(operations))
     op_columns: dict[str, list] = {key: [] for key in (
         "id", "reference", "title", "description", "owner_id", "status", "cost_ht",
         "cost_ttc", "base_kind", "eligible_cost", "deposit_date", "decision_date",
-        "notification_date", "start_date", "end_date", "start_extension_months",
-        "completion_extension_months", "chef_de_file", "own_share_exception",
-        "own_share_exception_ref", "notes", "origin", "source", "search_document",
-        "granted_total")}
+        "notification_date", "start_date", "end_date", "early_start_date",
+        "start_extension_months", "completion_extension_months", "chef_de_file",
+        "own_share_exception", "own_share_exception_ref", "notes", "origin", "source",
+        "search_document", "granted_total")}
     op_changes: list[dict[str, Any]] = []
     line_columns: dict[str, list] = {key: [] for key in (
         "id", "operation_id", "financer_id", "scheme_code", "amount_requested",
         "amount_granted", "status", "decision_reference", "decision_date",
-        "commission_opinion_date", "budget_year", "position", "notes")}
+        "notification_date", "planned_completion_date", "commission_opinion_date",
+        "budget_year", "position", "notes")}
     line_changes: list[dict[str, Any]] = []
     place_rows: tuple[list, list] = ([], [])
     link_rows: tuple[list, list, list] = ([], [], [])
@@ -181,7 +184,8 @@ def create_operations(session: Session, operations: list[OperationData], *,
             "base_kind": data.base_kind.value, "eligible_cost": data.eligible_cost,
             "deposit_date": data.deposit_date, "decision_date": data.decision_date,
             "notification_date": data.notification_date, "start_date": data.start_date,
-            "end_date": data.end_date, "start_extension_months": data.start_extension_months,
+            "end_date": data.end_date, "early_start_date": data.early_start_date,
+            "start_extension_months": data.start_extension_months,
             "completion_extension_months": data.completion_extension_months,
             "chef_de_file": data.chef_de_file,
             "own_share_exception": (data.own_share_exception.value
@@ -215,6 +219,8 @@ def create_operations(session: Session, operations: list[OperationData], *,
                 "amount_granted": line.amount_granted, "status": line.status.value,
                 "decision_reference": line.decision_reference,
                 "decision_date": line.decision_date,
+                "notification_date": line.notification_date,
+                "planned_completion_date": line.planned_completion_date,
                 "commission_opinion_date": line.commission_opinion_date,
                 "budget_year": line.budget_year, "position": position, "notes": line.notes,
             }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -106,9 +107,37 @@ def required_text(value: str | None, label: str, max_length: int) -> str:
     return text
 
 
-def optional_text(value: str | None) -> str | None:
+def optional_text(value: str | None, label: str | None = None,
+                  size: int | None = None) -> str | None:
     text = (value or "").strip()
+    if text and size is not None and len(text) > size:
+        raise InvalidInput(f"{label} : {size} caractères au plus ({len(text)} saisis).")
     return text or None
+
+
+_PHONE = re.compile(r"^\+?[0-9 .()\-]{6,30}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def phone_number(value: str | None, label: str) -> str | None:
+    """A phone number as typed (``03 27 00 00 00``, ``+33 3 27…``), digits checked."""
+    text = optional_text(value)
+    if text is None:
+        return None
+    if not _PHONE.match(text) or sum(ch.isdigit() for ch in text) < 6:
+        raise InvalidInput(f"{label} : « {text} » n'est pas un numéro de téléphone "
+                           "(chiffres, espaces, points, tirets, + au début).")
+    return text
+
+
+def email_address(value: str | None, label: str) -> str | None:
+    text = optional_text(value)
+    if text is None:
+        return None
+    if len(text) > 200 or not _EMAIL.match(text):
+        raise InvalidInput(f"{label} : « {text} » n'est pas une adresse électronique "
+                           "(nom@domaine.fr).")
+    return text
 
 
 def communes(session: Session, codes: list[str], label: str) -> list[Commune]:

@@ -32,10 +32,12 @@ from db.services.common import (
     SaveResult,
     check_version,
     communes,
+    email_address,
     epcis,
     get,
     money,
     optional_text,
+    phone_number,
     record_to_save,
     required_text,
     set_if_changed,
@@ -58,6 +60,9 @@ class SignatoryData:
     role: str | None = None
     signing_date: date | None = None
     id: uuid.UUID | None = None
+    person_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
 
 
 @dataclass
@@ -138,6 +143,10 @@ def _validate(session: Session, data: ContractData) -> ContractType:
     for index, signatory in enumerate(data.signatories, start=1):
         if session.get(Organisation, signatory.organisation_id) is None:
             raise InvalidInput(f"Signataire {index} : organisation inconnue.")
+        signatory.person_name = optional_text(signatory.person_name,
+                                              f"Signataire {index} : nom", 200)
+        signatory.phone = phone_number(signatory.phone, f"Signataire {index} : téléphone")
+        signatory.email = email_address(signatory.email, f"Signataire {index} : courriel")
     return contract_type
 
 
@@ -176,10 +185,13 @@ def _apply(session: Session, contract: Contract, data: ContractData,
     signatories = sync_children(
         contract.signatories, data.signatories,
         make=lambda d: Signatory(organisation_id=d.organisation_id, role=optional_text(d.role),
-                                 signing_date=d.signing_date),
+                                 signing_date=d.signing_date, person_name=d.person_name,
+                                 phone=d.phone, email=d.email),
         update=lambda s, d: set_if_changed(s, organisation_id=d.organisation_id,
                                            role=optional_text(d.role),
-                                           signing_date=d.signing_date))
+                                           signing_date=d.signing_date,
+                                           person_name=d.person_name, phone=d.phone,
+                                           email=d.email))
     for position, signatory in enumerate(signatories):
         set_if_changed(signatory, position=position)
     contract.signatories = signatories

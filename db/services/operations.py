@@ -19,15 +19,27 @@ from db.database import Database
 from db.errors import DeleteRefused, InvalidInput, RuleViolation
 from db.models import (
     Axis,
+    Commune,
     Contract,
+    ExpenseItem,
     FundingLine,
     FundingScheme,
     Operation,
     OperationLink,
     Organisation,
     Payment,
+    epci_member,
 )
-from db.rules import Finding, LineInput, PaymentInput, PlanInput, blocking, evaluate_operation
+from db.rules import (
+    ContractPeriod,
+    ExpenseInput,
+    Finding,
+    LineInput,
+    PaymentInput,
+    PlanInput,
+    blocking,
+    evaluate_operation,
+)
 from db.services import caches
 from db.services.common import (
     SaveResult,
@@ -46,11 +58,11 @@ from db.services.common import (
 from db.services.organisations import OrganisationData, save_organisation_in
 from db.vocabulary import (
     COMMITTED_OPERATION_STATUSES,
-    LOCAL_AUTHORITY_KINDS,
     PUBLIC_KINDS,
     BaseKind,
     FundingStatus,
     OperationStatus,
+    OrganisationKind,
     OwnShareException,
     PaymentKind,
 )
@@ -79,6 +91,17 @@ class FundingLineData:
     notes: str | None = None
     payments: list[PaymentData] = field(default_factory=list)
     id: uuid.UUID | None = None
+    notification_date: date | None = None
+    planned_completion_date: date | None = None
+
+
+@dataclass
+class ExpenseItemData:
+    label: str
+    amount_ht: Decimal | None
+    amount_ttc: Decimal | None = None
+    eligible: bool = True
+    id: uuid.UUID | None = None
 
 
 @dataclass
@@ -103,6 +126,7 @@ class OperationData:
     notification_date: date | None = None
     start_date: date | None = None
     end_date: date | None = None
+    early_start_date: date | None = None
     start_extension_months: int = 0
     completion_extension_months: int = 0
     chef_de_file: bool = False
@@ -114,6 +138,7 @@ class OperationData:
     commune_codes: list[str] = field(default_factory=list)
     links: list[LinkData] = field(default_factory=list)
     funding_lines: list[FundingLineData] = field(default_factory=list)
+    expense_items: list[ExpenseItemData] = field(default_factory=list)
     id: uuid.UUID | None = None
     version: int | None = None
     # An owner typed in the editor that does not exist yet: created in the same
@@ -125,24 +150,86 @@ class OperationData:
 
 @dataclass(frozen=True)
 class PlanContext:
-    """What the rules need to know about the organisations and schemes involved."""
+    """What the rules need to know about the organisations, schemes and contracts."""
 
     organisation_kinds: dict[uuid.UUID, str]
     schemes: dict[str, FundingScheme]
+    contracts: dict[uuid.UUID, ContractPeriod] = field(default_factory=dict)
+    overseas: frozenset[uuid.UUID] = frozenset()  # organisations of overseas authorities
+    populations: dict[uuid.UUID, int] = field(default_factory=dict)  # of owner communes
 
 
 def plan_context(session: Session, data: OperationData) -> PlanContext:
-    ids = {line.financer_id for line in data.funding_lines if line.financer_id}
-    if data.owner_id:
-        ids.add(data.owner_id)
-    kinds = dict(session.execute(select(Organisation.id, Organisation.kind)
-                                 .where(Organisation.id.in_(ids))).all()) if ids else {}
+    return plan_context_for(session, [data])
+
+
+def plan_context_for(session: Session, datas: list[OperationData] | None) -> PlanContext:
+    """One context for many operations (a few queries, whatever their number); for every
+    organisation and contract when *datas* is None (an editor's choices)."""
+    ids = contract_ids = None
+    if datas is not None:
+        ids = list({line.financer_id for data in datas for line in data.funding_lines
+                    if line.financer_id} | {data.owner_id for data in datas if data.owner_id})
+        contract_ids = list({link.contract_id for data in datas for link in data.links
+                             if link.contract_id})
+    kinds: dict[uuid.UUID, str] = {}
+    overseas: set[uuid.UUID] = set()
+    populations: dict[uuid.UUID, int] = {}
+    query = (select(Organisation.id, Organisation.kind, Organisation.commune_code,
+                    Organisation.departement_code, Organisation.region_code,
+                    Commune.population,
+                    select(epci_member.c.commune_code)
+                    .where(epci_member.c.epci_code == Organisation.epci_code)
+                    .limit(1).scalar_subquery())
+             .outerjoin(Commune, Commune.code == Organisation.commune_code))
+    for chunk in _chunks(ids):
+        selected = query if chunk is None else query.where(Organisation.id.in_(chunk))
+        for org_id, kind, commune, departement, region, population, member in \
+                session.execute(selected):
+            kinds[org_id] = kind
+            if is_overseas(commune or member, departement, region):
+                overseas.add(org_id)
+            if population is not None:
+                populations[org_id] = population
     schemes = {s.code: s for s in session.scalars(select(FundingScheme))}
-    return PlanContext(kinds, schemes)
+    contracts = {}
+    periods = select(Contract.id, Contract.reference, Contract.end_date)
+    for chunk in _chunks(contract_ids):
+        selected = periods if chunk is None else periods.where(Contract.id.in_(chunk))
+        for contract_id, reference, end_date in session.execute(selected):
+            contracts[contract_id] = ContractPeriod(reference, end_date)
+    return PlanContext(kinds, schemes, contracts, frozenset(overseas), populations)
 
 
-def line_label(index: int, line: FundingLineData) -> str:
-    return f"Ligne {index + 1}" + (f" ({line.scheme_code})" if line.scheme_code else "")
+def _chunks(ids: list | None, size: int = 900) -> list:
+    """Pieces of an IN list small enough for every backend; [None]: no filter."""
+    if ids is None:
+        return [None]
+    return [ids[start:start + size] for start in range(0, len(ids), size)]
+
+
+OVERSEAS_REGIONS = {"01", "02", "03", "04", "06"}
+
+
+def is_overseas(commune: str | None, departement: str | None, region: str | None) -> bool:
+    """Guadeloupe, Martinique, Guyane, La Réunion, Mayotte and the overseas collectivities
+    (their codes begin with 97), which L1111-10 III leaves out of the minimum share."""
+    return bool((commune or "").startswith("97") or (departement or "").startswith("97")
+                or region in OVERSEAS_REGIONS)
+
+
+def scheme_name(code: str | None, schemes: dict[str, FundingScheme]) -> str | None:
+    """What messages and documents print for a scheme: its short label, never its code."""
+    if not code:
+        return None
+    scheme = schemes.get(code)
+    return (scheme.short_label or scheme.label) if scheme else code
+
+
+def line_label(index: int, line: FundingLineData,
+               schemes: dict[str, FundingScheme] | None = None) -> str:
+    name = scheme_name(line.scheme_code, schemes or {}) if schemes else line.scheme_code
+    return f"Ligne {index + 1}" + (f" ({name})" if name else "")
 
 
 def plan_input(data: OperationData, context: PlanContext) -> PlanInput:
@@ -151,29 +238,48 @@ def plan_input(data: OperationData, context: PlanContext) -> PlanInput:
         scheme = context.schemes.get(line.scheme_code or "")
         kind = context.organisation_kinds.get(line.financer_id) if line.financer_id else None
         lines.append(LineInput(
-            label=line_label(index, line), field=f"funding_lines[{index}]",
+            label=line_label(index, line, context.schemes), field=f"funding_lines[{index}]",
             status=FundingStatus(line.status), requested=line.amount_requested,
             granted=line.amount_granted, scheme=line.scheme_code,
+            scheme_label=scheme_name(line.scheme_code, context.schemes),
             public=kind is None or kind in PUBLIC_KINDS,
             state_investment_grant=bool(scheme and scheme.state_investment_grant),
             state_subsidy=bool(scheme and scheme.state_subsidy),
-            decision_date=line.decision_date,
+            decision_date=line.decision_date, notification_date=line.notification_date,
             commission_opinion_date=line.commission_opinion_date,
+            planned_completion_date=line.planned_completion_date,
             payments=tuple(PaymentInput(PaymentKind(p.kind), p.amount, p.payment_date)
                            for p in line.payments)))
     owner_kind = context.organisation_kinds.get(data.owner_id) if data.owner_id else None
+    if owner_kind is None and data.new_owner is not None:
+        owner_kind = data.new_owner.kind
     return PlanInput(
         cost_ht=data.cost_ht, cost_ttc=data.cost_ttc, base_kind=BaseKind(data.base_kind),
         eligible_cost=data.eligible_cost,
-        owner_local_authority=owner_kind in LOCAL_AUTHORITY_KINDS,
+        owner_kind=OrganisationKind(owner_kind) if owner_kind else None,
+        owner_overseas=data.owner_id in context.overseas,
+        owner_population=context.populations.get(data.owner_id) if data.owner_id else None,
         chef_de_file=data.chef_de_file,
         own_share_exception=(OwnShareException(data.own_share_exception)
                              if data.own_share_exception else None),
         own_share_exception_ref=data.own_share_exception_ref, lines=tuple(lines),
-        deposit_date=data.deposit_date, decision_date=data.decision_date,
+        expenses=tuple(ExpenseInput(item.label or "", item.amount_ht, item.amount_ttc,
+                                    item.eligible) for item in data.expense_items),
+        deposit_date=data.deposit_date, early_start_date=data.early_start_date,
+        decision_date=data.decision_date,
         notification_date=data.notification_date, start_date=data.start_date,
         end_date=data.end_date, start_extension_months=data.start_extension_months,
-        completion_extension_months=data.completion_extension_months)
+        completion_extension_months=data.completion_extension_months,
+        status=OperationStatus(data.status),
+        contracts=tuple(context.contracts[link.contract_id] for link in data.links
+                        if link.contract_id in context.contracts))
+
+
+def plan_inputs(session: Session, operations: list[Operation]) -> dict[uuid.UUID, PlanInput]:
+    """The rules' input of many loaded operations at once (documents of a contract)."""
+    datas = [load_operation_data(session, operation) for operation in operations]
+    context = plan_context_for(session, datas)
+    return {data.id: plan_input(data, context) for data in datas}
 
 
 def check_operation(session: Session, data: OperationData, today: date | None = None
@@ -222,6 +328,7 @@ def _validate(session: Session, data: OperationData) -> None:
             if axis is None or axis.contract_id != link.contract_id:
                 raise InvalidInput(f"Contrat « {contract.reference} » : l'axe choisi "
                                    "n'appartient pas à ce contrat.")
+    _validate_expenses(data)
     schemes = set(session.scalars(select(FundingScheme.code)))
     for index, line in enumerate(data.funding_lines):
         label = line_label(index, line)
@@ -238,6 +345,8 @@ def _validate(session: Session, data: OperationData) -> None:
             raise InvalidInput(f"{label} : dispositif inconnu ({line.scheme_code}).")
         if line.financer_id and session.get(Organisation, line.financer_id) is None:
             raise InvalidInput(f"{label} : financeur inconnu.")
+        line.decision_reference = optional_text(line.decision_reference,
+                                                f"{label} : référence de la décision", 120)
         for number, payment in enumerate(line.payments, start=1):
             where = f"{label}, versement {number}"
             try:
@@ -249,6 +358,19 @@ def _validate(session: Session, data: OperationData) -> None:
                 raise InvalidInput(f"{where} : le montant doit être positif.")
             if payment.payment_date is None:
                 raise InvalidInput(f"{where} : date obligatoire.")
+
+
+def _validate_expenses(data: OperationData) -> None:
+    for number, item in enumerate(data.expense_items, start=1):
+        where = f"Poste de dépense {number}"
+        item.label = required_text(item.label, f"{where} : intitulé", 300)
+        item.amount_ht = money(item.amount_ht, f"{where} : montant HT")
+        item.amount_ttc = money(item.amount_ttc, f"{where} : montant TTC")
+        if item.amount_ht is None:
+            raise InvalidInput(f"{where} : le montant HT est obligatoire.")
+        for value, what in ((item.amount_ht, "HT"), (item.amount_ttc, "TTC")):
+            if value is not None and value < 0:
+                raise InvalidInput(f"{where} : le montant {what} ne peut pas être négatif.")
 
 
 def _refuse_line_with_payments(line: FundingLine) -> None:
@@ -266,7 +388,8 @@ def _apply(session: Session, operation: Operation, data: OperationData) -> None:
         base_kind=data.base_kind.value, eligible_cost=data.eligible_cost,
         deposit_date=data.deposit_date, decision_date=data.decision_date,
         notification_date=data.notification_date, start_date=data.start_date,
-        end_date=data.end_date, start_extension_months=data.start_extension_months,
+        end_date=data.end_date, early_start_date=data.early_start_date,
+        start_extension_months=data.start_extension_months,
         completion_extension_months=data.completion_extension_months,
         chef_de_file=data.chef_de_file,
         own_share_exception=data.own_share_exception.value if data.own_share_exception else None,
@@ -299,7 +422,8 @@ def _apply(session: Session, operation: Operation, data: OperationData) -> None:
         return dict(financer_id=d.financer_id, scheme_code=d.scheme_code or None,
                     amount_requested=d.amount_requested, amount_granted=d.amount_granted,
                     status=d.status.value, decision_reference=optional_text(d.decision_reference),
-                    decision_date=d.decision_date,
+                    decision_date=d.decision_date, notification_date=d.notification_date,
+                    planned_completion_date=d.planned_completion_date,
                     commission_opinion_date=d.commission_opinion_date,
                     budget_year=d.budget_year, notes=optional_text(d.notes))
 
@@ -318,6 +442,17 @@ def _apply(session: Session, operation: Operation, data: OperationData) -> None:
     for position, line in enumerate(lines):
         set_if_changed(line, position=position)
     operation.funding_lines = lines
+
+    def item_values(d: ExpenseItemData) -> dict:
+        return dict(label=d.label, amount_ht=d.amount_ht, amount_ttc=d.amount_ttc,
+                    eligible=bool(d.eligible))
+
+    items = sync_children(operation.expense_items, data.expense_items,
+                          make=lambda d: ExpenseItem(**item_values(d)),
+                          update=lambda item, d: set_if_changed(item, **item_values(d)))
+    for position, item in enumerate(items):
+        set_if_changed(item, position=position)
+    operation.expense_items = items
 
 
 def save_operation(db: Database, data: OperationData, *, today: date | None = None
@@ -373,6 +508,7 @@ def load_operation_data(session: Session, operation: Operation) -> OperationData
         eligible_cost=operation.eligible_cost, deposit_date=operation.deposit_date,
         decision_date=operation.decision_date, notification_date=operation.notification_date,
         start_date=operation.start_date, end_date=operation.end_date,
+        early_start_date=operation.early_start_date,
         start_extension_months=operation.start_extension_months,
         completion_extension_months=operation.completion_extension_months,
         chef_de_file=operation.chef_de_file,
@@ -386,13 +522,17 @@ def load_operation_data(session: Session, operation: Operation) -> OperationData
             id=line.id, financer_id=line.financer_id, scheme_code=line.scheme_code,
             amount_requested=line.amount_requested, amount_granted=line.amount_granted,
             status=FundingStatus(line.status), decision_reference=line.decision_reference,
-            decision_date=line.decision_date,
+            decision_date=line.decision_date, notification_date=line.notification_date,
+            planned_completion_date=line.planned_completion_date,
             commission_opinion_date=line.commission_opinion_date, budget_year=line.budget_year,
             notes=line.notes,
             payments=[PaymentData(id=p.id, kind=PaymentKind(p.kind), payment_date=p.payment_date,
                                   amount=p.amount, reference=p.reference)
                       for p in line.payments])
-            for line in operation.funding_lines])
+            for line in operation.funding_lines],
+        expense_items=[ExpenseItemData(item.label, item.amount_ht, item.amount_ttc,
+                                       item.eligible, item.id)
+                       for item in operation.expense_items])
 
 
 def _edit_plan(db: Database, operation_id: uuid.UUID, version: int, edit, *,

@@ -15,8 +15,10 @@ from db.services import caches
 from db.services.common import (
     SaveResult,
     check_version,
+    email_address,
     get,
     optional_text,
+    phone_number,
     record_to_save,
     required_text,
     set_if_changed,
@@ -37,6 +39,10 @@ class OrganisationData:
     region_code: str | None = None
     aliases: str | None = None
     notes: str | None = None
+    contact_name: str | None = None
+    contact_role: str | None = None
+    phone: str | None = None
+    email: str | None = None
     id: uuid.UUID | None = None
     version: int | None = None
 
@@ -62,7 +68,11 @@ def save_organisation_in(session: Session, data: OrganisationData) -> SaveResult
         siren=optional_text(data.siren), commune_code=data.commune_code,
         epci_code=data.epci_code, departement_code=data.departement_code,
         region_code=data.region_code, aliases=optional_text(data.aliases),
-        notes=optional_text(data.notes))
+        notes=optional_text(data.notes),
+        contact_name=optional_text(data.contact_name, "Nom du contact", 200),
+        contact_role=optional_text(data.contact_role, "Fonction du contact", 200),
+        phone=phone_number(data.phone, "Téléphone de l'organisation"),
+        email=email_address(data.email, "Courriel de l'organisation"))
     caches.refresh_organisation(session, organisation)
     session.flush()
     if renamed:

@@ -1,0 +1,192 @@
+"""What every printed document shares: the office identity, the provenance and its
+fingerprint, and one way of adding amounts some of which are unknown."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.database import Database
+from db.errors import NotFoundError
+from db.formatting import euros
+from db.models import Arrondissement, Contract, Departement, FundingScheme, Setting
+from db.money import ZERO
+from db.reference import of_departement
+from db.text import elide
+from db.vocabulary import FundingStatus, OrganisationKind
+
+FINGERPRINT_LENGTH = 20
+STATE_KINDS = {OrganisationKind.STATE.value, OrganisationKind.STATE_OPERATOR.value}
+COMMUNES_SHOWN = 12  # beyond, a list of communes ends with "et N autres communes"
+UNKNOWN_SHORT = "n. c."
+
+
+@dataclass(frozen=True)
+class Office:
+    prefecture: str
+    sous_prefecture: str
+    place: str
+    republic: str = "RÉPUBLIQUE FRANÇAISE"
+
+
+@dataclass(frozen=True)
+class RecordVersion:
+    entity: str
+    id: str
+    version: int
+
+
+@dataclass
+class Provenance:
+    kind: str
+    subject: str  # reference of the contract or operation, or the list's criteria
+    records: list[RecordVersion]
+    fingerprint: str = ""
+    edited: date = field(default_factory=date.today)
+    options: dict[str, Any] = field(default_factory=dict)  # e.g. the avenant of an annex
+
+
+# --- Sums over amounts that may be unknown ----------------------------------------------
+
+@dataclass(frozen=True)
+class Total:
+    """A sum of amounts of which *missing* were unknown ("non communiqué") and are not
+    counted: a total says how many amounts it lacks, it never takes them for 0."""
+
+    value: Decimal = ZERO
+    missing: int = 0
+
+    def plus(self, amount: Decimal | None) -> Total:
+        if amount is None:
+            return Total(self.value, self.missing + 1)
+        return Total(self.value + amount, self.missing)
+
+    def __add__(self, other: Total) -> Total:
+        return Total(self.value + other.value, self.missing + other.missing)
+
+    @property
+    def known(self) -> bool:
+        return self.missing == 0
+
+    def printed(self) -> str:
+        """``1 234,00 €``, or ``1 234,00 €`` then ``+ 2 n. c.`` on a second line."""
+        text = euros(self.value)
+        return f"{text}\n+ {self.missing} {UNKNOWN_SHORT}" if self.missing else text
+
+
+def add_up(amounts: Iterable[Decimal | None]) -> Total:
+    result = Total()
+    for amount in amounts:
+        result = result.plus(amount)
+    return result
+
+
+def sum_totals(totals: Iterable[Total]) -> Total:
+    result = Total()
+    for item in totals:
+        result = result + item
+    return result
+
+
+# --- What a funding line brings --------------------------------------------------------
+
+def granted_amount(status: str, granted: Decimal | None) -> tuple[bool, Decimal | None]:
+    """(is granted, amount or None when unknown)."""
+    return status == FundingStatus.GRANTED.value, granted
+
+
+def pending_amount(status: str, requested: Decimal | None) -> tuple[bool, Decimal | None]:
+    """(still requested, amount or None when unknown): a request not yet decided."""
+    return status == FundingStatus.REQUESTED.value, requested
+
+
+def scheme_labels(session: Session) -> dict[str, str]:
+    """The name printed for each scheme code (never the code itself)."""
+    return {code: short or label for code, short, label in session.execute(
+        select(FundingScheme.code, FundingScheme.short_label, FundingScheme.label))}
+
+
+def commune_list(names: list[str], limit: int = COMMUNES_SHOWN) -> str:
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])} et {len(names) - limit} autres communes"
+
+
+# --- Office identity -----------------------------------------------------------------
+
+OFFICE_KEYS = ("office.prefecture", "office.sous_prefecture", "office.place")
+
+
+def office(db: Database) -> Office:
+    """From the settings, else derived from the arrondissement of the database."""
+    with db.read() as session:
+        values = {s.key: s.value for s in session.scalars(
+            select(Setting).where(Setting.key.in_([*OFFICE_KEYS, "arrondissement"])))}
+        arrondissement = session.get(Arrondissement, values.get("arrondissement", ""))
+        departement = (session.get(Departement, arrondissement.departement_code)
+                       if arrondissement else None)
+    place = arrondissement.name if arrondissement else ""
+    joined = of_departement(departement.code) if departement else None
+    default_prefecture = f"Préfecture {joined}" if joined else "Préfecture"
+    default_sp = f"Sous-préfecture {elide('de', place)}" if place else "Sous-préfecture"
+    return Office(values.get("office.prefecture") or default_prefecture,
+                  values.get("office.sous_prefecture") or default_sp,
+                  values.get("office.place") or place)
+
+
+# --- Fingerprint -------------------------------------------------------------------------
+
+def plain(value: Any) -> Any:
+    """Dataclasses, decimals, dates and UUIDs as JSON-ready values."""
+    if is_dataclass(value):
+        return plain(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, Decimal | date | uuid.UUID):
+        return str(value)
+    return value
+
+
+# Parts that depend on the day of edition, not on the data (rule warnings about
+# deadlines, deadlines still to come, days left): left out of the fingerprint.
+VOLATILE = ("checks", "deadlines_to_come", "days_to_end", "today")
+
+
+def fingerprint(document: Any) -> str:
+    """A short hash of what the document says and of the versions it was made from
+    (the date of edition is left out: reprinting the same data gives the same print)."""
+    content = plain(document)
+    content["provenance"].pop("fingerprint", None)
+    content["provenance"].pop("edited", None)
+    for key in VOLATILE:
+        content.pop(key, None)
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False)
+                            .encode("utf-8")).hexdigest()
+    return digest[:FINGERPRINT_LENGTH].upper()
+
+
+def seal(document: Any) -> Any:
+    document.provenance.fingerprint = fingerprint(document)
+    return document
+
+
+def version_of(record: Any) -> RecordVersion:
+    return RecordVersion(record.__tablename__, str(record.id), record.version)
+
+
+def contract_by_reference(session: Session, reference: str) -> Contract:
+    contract = session.scalar(select(Contract).where(Contract.reference == reference))
+    if contract is None:
+        raise NotFoundError(f"Contrat introuvable : « {reference} ».")
+    return contract
