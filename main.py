@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     printing.add_argument("-o", "--output", required=True, type=Path, help="fichier PDF")
     printing.add_argument("--contract", help="référence du contrat (annex, summary)")
     printing.add_argument("--operation", help="référence de l'opération (plan)")
+    printing.add_argument("--amendment", type=int, metavar="N",
+                          help="annexe financière de l'avenant n° N (datée de l'avenant)")
     for name, label in (("search", "recherche"), ("arrondissement", "code d'arrondissement"),
                         ("status", "statut"), ("scheme", "dispositif"),
                         ("commune", "code INSEE"), ("epci", "SIREN de l'EPCI"),
@@ -87,9 +89,16 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+COUNT_LABELS = {"contracts": "contrats", "operations": "opérations",
+                "funding_lines": "lignes de financement", "payments": "versements",
+                "organisations": "organisations", "communes": "communes",
+                "arrondissements": "arrondissements", "epci": "EPCI"}
+TOTAL_LABELS = {"cost": "coût des opérations", "granted": "accordé", "paid": "versé"}
+
+
 def _check(args: argparse.Namespace) -> int:
     from db.database import open_database
-    from db.formatting import euros
+    from db.formatting import euros, number
     from db.health import check
     from db.money import from_cents
 
@@ -106,9 +115,9 @@ def _check(args: argparse.Namespace) -> int:
         if report.integrity is not None:
             print(f"Intégrité SQLite : {report.integrity}")
         for name, count in report.counts.items():
-            print(f"  {name} : {count}")
+            print(f"  {COUNT_LABELS.get(name, name)} : {number(count)}")
         for name, cents in report.totals_cents.items():
-            print(f"  total {name} : {euros(from_cents(cents))}")
+            print(f"  {TOTAL_LABELS.get(name, name)} : {euros(from_cents(cents))}")
     for problem in report.problems:
         print(f"Problème : {problem}", file=sys.stderr)
     return 0 if report.healthy else 1
@@ -127,7 +136,7 @@ def _print(args: argparse.Namespace) -> int:
     database = open_database(args.db, create=False)
     try:
         if args.document == "annex":
-            document = documents.annex(database, args.contract)
+            document = documents.annex(database, args.contract, args.amendment)
         elif args.document == "summary":
             document = documents.summary(database, args.contract)
         elif args.document == "plan":
@@ -137,11 +146,7 @@ def _print(args: argparse.Namespace) -> int:
                                 status=args.status, scheme=args.scheme, commune=args.commune,
                                 epci=args.epci, contract_type=args.contract_type,
                                 year=args.year)
-            described = ", ".join(f"{k} = {v}" for k, v in vars(args).items()
-                                  if k in ("search", "arrondissement", "status", "scheme",
-                                           "commune", "epci", "contract_type", "year") and v)
-            document = documents.operations_list(database, criteria,
-                                                 described or "toutes les opérations")
+            document = documents.operations_list(database, criteria)
         save(document, args.output)
     finally:
         database.close()

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from db.database import Database
+from db.documents.common import Total
 from db.models import (
     Axis,
     Commune,
@@ -36,6 +37,7 @@ from db.services.operations import (
     load_operation_data,
     plan_context_for,
 )
+from db.services.organisations import OrganisationData
 from db.vocabulary import ContractStatus, FundingStatus
 
 
@@ -90,6 +92,25 @@ def operation_for_edit(db: Database, operation_id: uuid.UUID) -> OperationData:
         return load_operation_data(session, operation)
 
 
+def organisation_for_edit(db: Database, organisation_id: uuid.UUID) -> OrganisationData:
+    from db.errors import NotFoundError
+    from db.vocabulary import OrganisationKind
+
+    with db.read() as session:
+        organisation = session.get(Organisation, organisation_id)
+        if organisation is None:
+            raise NotFoundError("Organisation introuvable : elle a peut-être été supprimée.")
+        return OrganisationData(
+            name=organisation.name, kind=OrganisationKind(organisation.kind),
+            acronym=organisation.acronym, siren=organisation.siren,
+            commune_code=organisation.commune_code, epci_code=organisation.epci_code,
+            departement_code=organisation.departement_code,
+            region_code=organisation.region_code, aliases=organisation.aliases,
+            notes=organisation.notes, contact_name=organisation.contact_name,
+            contact_role=organisation.contact_role, phone=organisation.phone,
+            email=organisation.email, id=organisation.id, version=organisation.version)
+
+
 def contract_for_edit(db: Database, contract_id: uuid.UUID) -> ContractData:
     with db.read() as session:
         contract = session.get(Contract, contract_id)
@@ -107,7 +128,8 @@ def contract_for_edit(db: Database, contract_id: uuid.UUID) -> ContractData:
             commune_codes=[c.code for c in contract.communes],
             epci_codes=[e.code for e in contract.epcis],
             axes=[AxisData(a.label, a.number, a.id) for a in contract.axes],
-            signatories=[SignatoryData(s.organisation_id, s.role, s.signing_date, s.id)
+            signatories=[SignatoryData(s.organisation_id, s.role, s.signing_date, s.id,
+                                       s.person_name, s.phone, s.email)
                          for s in contract.signatories],
             amendments=[AmendmentData(a.number, a.subject, a.amendment_date, a.envelope_change,
                                       a.id) for a in contract.amendments],
@@ -117,11 +139,12 @@ def contract_for_edit(db: Database, contract_id: uuid.UUID) -> ContractData:
 
 @dataclass(frozen=True)
 class ContractSummary:
-    """The contract's operations with totals by axis and by financer."""
+    """The contract's operations with totals by axis and by financer; a total over
+    unknown amounts (Total) keeps their number, it never counts them as 0."""
 
     operations: list[dict]
-    by_axis: list[tuple[str, int, Decimal, Decimal]]  # axis, count, cost, granted
-    by_financer: list[tuple[str, Decimal, Decimal]]  # financer, granted, paid
+    by_axis: list[tuple[str, int, Total, Total]]  # axis, count, cost, granted
+    by_financer: list[tuple[str, Total, Decimal]]  # financer, granted, paid
 
 
 def contract_summary(db: Database, contract_id: uuid.UUID) -> ContractSummary:
@@ -132,31 +155,37 @@ def contract_summary(db: Database, contract_id: uuid.UUID) -> ContractSummary:
         links = dict(session.execute(
             select(OperationLink.operation_id, OperationLink.axis_id)
             .where(OperationLink.contract_id == contract_id)).all())
-        labels = dict(session.execute(select(Axis.id, Axis.label)
-                                      .where(Axis.contract_id == contract_id)).all())
+        axes = session.execute(select(Axis.id, Axis.label, Axis.number)
+                               .where(Axis.contract_id == contract_id)
+                               .order_by(Axis.position)).all()
         lines = session.execute(
             select(Organisation.name, FundingLine.amount_granted, FundingLine.paid_total,
-                   FundingLine.status)
+                   FundingLine.status, FundingLine.operation_id)
             .outerjoin(Organisation, Organisation.id == FundingLine.financer_id)
             .where(FundingLine.operation_id.in_(list(links)))).all()
-    by_axis: dict[str, list] = {}
+    labels = {axis_id: f"{number}. {label}" if number else label
+              for axis_id, label, number in axes}
+    granted_by_operation: dict[uuid.UUID, Total] = {}
+    by_financer: dict[str, list] = {}
+    for name, granted, paid, status, operation_id in lines:
+        entry = by_financer.setdefault(name or "Financeur non précisé", [Total(), ZERO])
+        if status == FundingStatus.GRANTED.value:
+            entry[0] = entry[0].plus(granted)
+            granted_by_operation[operation_id] = granted_by_operation.get(
+                operation_id, Total()).plus(granted)
+        entry[1] += paid or ZERO
+    by_axis: dict[str, list] = {label: [0, Total(), Total()] for label in labels.values()}
     for row in operations:
         axis = labels.get(links.get(row["id"]), "Sans axe")
-        entry = by_axis.setdefault(axis, [0, ZERO, ZERO])
+        entry = by_axis.setdefault(axis, [0, Total(), Total()])
         entry[0] += 1
-        entry[1] += row["cost"] or ZERO
-        entry[2] += row["granted"] or ZERO
-    by_financer: dict[str, list] = {}
-    for name, granted, paid, status in lines:
-        entry = by_financer.setdefault(name or "Financeur non précisé", [ZERO, ZERO])
-        if status == FundingStatus.GRANTED.value and granted is not None:
-            entry[0] += granted
-        entry[1] += paid or ZERO
+        entry[1] = entry[1].plus(row["cost"])
+        entry[2] = entry[2] + granted_by_operation.get(row["id"], Total())
     return ContractSummary(
         operations,
-        [(axis, *values) for axis, values in by_axis.items()],
+        [(axis, *values) for axis, values in by_axis.items() if values[0]],
         sorted(((name, *values) for name, values in by_financer.items()),
-               key=lambda item: -item[1]))
+               key=lambda item: (-item[1].value, item[0])))
 
 
 def departement_names(db: Database) -> dict[str, str]:

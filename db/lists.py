@@ -301,7 +301,7 @@ def _contracts_base(db: Database) -> Select:
 
     return (select(Contract.id.label("id"), Contract.version.label("version"),
                    Contract.reference.label("reference"), Contract.title.label("title"),
-                   ContractType.code.label("type"), Contract.status.label("status"),
+                   ContractType.label.label("type"), Contract.status.label("status"),
                    Contract.signature_date.label("signature_date"),
                    Contract.end_date.label("end_date"),
                    per_contract(func.count()).label("operations"),
@@ -390,7 +390,7 @@ CONTRACTS = ContractListQuery(
     columns=[
         ColumnSpec("reference", "Référence", sort=Contract.reference, width=190),
         ColumnSpec("title", "Intitulé", sort=Contract.title, width=240),
-        ColumnSpec("type", "Type", sort=ContractType.code, width=90,
+        ColumnSpec("type", "Type", sort=ContractType.label, width=200,
                    tooltip="Type de contrat"),
         ColumnSpec("status", "Statut", kind="status", sort=Contract.status, width=95),
         ColumnSpec("signature_date", "Signature", kind="date", sort=Contract.signature_date,
@@ -418,7 +418,7 @@ def _lines_base(db: Database) -> Select:
     return (select(FundingLine.id.label("id"), Operation.id.label("operation_id"),
                    Operation.version.label("version"),
                    Operation.reference.label("reference"), Operation.title.label("title"),
-                   financer.name.label("financer"), FundingLine.scheme_code.label("scheme"),
+                   financer.name.label("financer"), _scheme_name().label("scheme"),
                    FundingLine.status.label("status"),
                    FundingLine.budget_year.label("budget_year"),
                    FundingLine.decision_date.label("decision_date"),
@@ -428,6 +428,12 @@ def _lines_base(db: Database) -> Select:
                    _line_remaining().label("remaining"))
             .join(Operation, Operation.id == FundingLine.operation_id)
             .outerjoin(financer, financer.id == FundingLine.financer_id))
+
+
+def _scheme_name() -> ColumnElement:
+    """The dispositif as agents name it ("Fonds vert"), never its code."""
+    return (select(func.coalesce(FundingScheme.short_label, FundingScheme.label))
+            .where(FundingScheme.code == FundingLine.scheme_code).scalar_subquery())
 
 
 def _line_remaining() -> ColumnElement:
@@ -477,7 +483,7 @@ FUNDING_LINES = LineListQuery(
         ColumnSpec("financer", "Financeur", width=190,
                    sort=select(Organisation.name)
                    .where(Organisation.id == FundingLine.financer_id).scalar_subquery()),
-        ColumnSpec("scheme", "Dispositif", sort=FundingLine.scheme_code, width=95),
+        ColumnSpec("scheme", "Dispositif", sort=_scheme_name(), width=130),
         ColumnSpec("status", "Statut", kind="line_status", sort=FundingLine.status, width=85),
         ColumnSpec("budget_year", "Exercice", kind="int", sort=FundingLine.budget_year,
                    width=75),
@@ -690,8 +696,10 @@ def filter_choices(db: Database, arrondissement: str | None) -> dict[str, list[t
     with db.read() as session:
         types = session.execute(select(ContractType.label, ContractType.code)
                                 .order_by(ContractType.label)).all()
-        schemes = session.execute(select(FundingScheme.code, FundingScheme.code)
-                                  .order_by(FundingScheme.code)).all()
+        schemes = session.execute(
+            select(func.coalesce(FundingScheme.short_label, FundingScheme.label),
+                   FundingScheme.code)
+            .order_by(func.coalesce(FundingScheme.short_label, FundingScheme.label))).all()
         communes_query = select(Commune.name, Commune.code).order_by(Commune.name)
         epci_query = select(Epci.name, Epci.code).order_by(Epci.name)
         if arrondissement:

@@ -24,16 +24,17 @@ def to_decimal(value: object) -> Decimal:
     exact) and amounts finer than the cent (they would be silently rounded).
     """
     if isinstance(value, bool) or isinstance(value, float):
-        raise MoneyError(f"montant non exact refusé : {value!r}")
+        raise MoneyError(f"montant non exact refusé : « {value} »")
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
-        raise MoneyError(f"montant illisible : {value!r}") from exc
+        raise MoneyError(f"montant illisible : « {value} »") from exc
     if not amount.is_finite():
-        raise MoneyError(f"montant illisible : {value!r}")
+        raise MoneyError(f"montant illisible : « {value} »")
     quantized = amount.quantize(CENT)
     if quantized != amount:
-        raise MoneyError(f"montant plus précis que le centime : {value}")
+        shown = str(amount).replace(".", ",")
+        raise MoneyError(f"montant plus précis que le centime : « {shown} »")
     return quantized
 
 

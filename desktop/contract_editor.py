@@ -33,8 +33,9 @@ from PySide6.QtWidgets import (
 
 from db import documents
 from db.database import Database
+from db.documents.common import Total
 from db.editing import contract_for_edit, contract_summary
-from db.formatting import euros
+from db.formatting import euros, long_date
 from db.rules import evaluate_contract, proposed_end_date
 from db.services.contracts import (
     AmendmentData,
@@ -222,8 +223,9 @@ class ContractEditor(EditorDialog):
         perimeter_tab = QWidget()
         perimeter_tab.setLayout(perimeter)
 
-        self.signatories = self._table(["Organisation", "Qualité", "Date de signature"],
-                                       "Signataires", (360, 330, 150))
+        self.signatories = self._table(["Organisation", "Qualité", "Date de signature",
+                                        "Signataire (nom)", "Téléphone", "Courriel"],
+                                       "Signataires", (260, 220, 120, 170, 120, 200))
         self.amendments = self._table(["N°", "Date", "Objet", "Variation de l'enveloppe"],
                                       "Avenants", (60, 150, 470, 170))
         self.meetings = self._table(["Date", "Instance", "Décisions"], "Comités de pilotage",
@@ -413,10 +415,18 @@ class ContractEditor(EditorDialog):
         when.setAccessibleName(f"Signataire {row + 1} : date")
         when.setValue(signatory.signing_date)
         organisation.setProperty("record_id", str(signatory.id or ""))
-        for column, widget in enumerate((organisation, role, when)):
+        person = QLineEdit(signatory.person_name or "")
+        person.setAccessibleName(f"Signataire {row + 1} : nom de la personne")
+        person.setPlaceholderText("M. ou Mme Prénom Nom")
+        phone = QLineEdit(signatory.phone or "")
+        phone.setAccessibleName(f"Signataire {row + 1} : téléphone")
+        email = QLineEdit(signatory.email or "")
+        email.setAccessibleName(f"Signataire {row + 1} : courriel")
+        for column, widget in enumerate((organisation, role, when, person, phone, email)):
             self.signatories.setCellWidget(row, column, widget)
         organisation.currentTextChanged.connect(self.changed)
-        role.textChanged.connect(self.changed)
+        for field in (role, person, phone, email):
+            field.textChanged.connect(self.changed)
         when.changed.connect(self.changed)
         when.refused.connect(self._refused)
 
@@ -509,13 +519,23 @@ class ContractEditor(EditorDialog):
         summary = contract_summary(self.db, self.record_id)
         self.operation_ids = [o["id"] for o in summary.operations]
 
+        def shown(value: object) -> str:
+            if isinstance(value, str):
+                return value
+            if isinstance(value, Total):
+                if value.missing and not value.value:
+                    return "non communiqué"
+                return euros(value.value) + (f" (+ {value.missing} n. c.)"
+                                             if value.missing else "")
+            if isinstance(value, int):
+                return str(value)
+            return euros(value)
+
         def fill(table: QTableWidget, rows: list[tuple]) -> None:
             table.setRowCount(len(rows))
             for r, values in enumerate(rows):
                 for c, value in enumerate(values):
-                    item = QTableWidgetItem(value if isinstance(value, str) else (
-                        euros(value) if value is None or not isinstance(value, int)
-                        else str(value)))
+                    item = QTableWidgetItem(shown(value))
                     if not isinstance(value, str):
                         item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                               | Qt.AlignmentFlag.AlignVCenter)
@@ -535,7 +555,10 @@ class ContractEditor(EditorDialog):
             if organisation:
                 signatories.append(SignatoryData(
                     uuid.UUID(organisation), cell(row, 1).text().strip() or None,
-                    cell(row, 2).value(), self._record_id(cell(row, 0))))
+                    cell(row, 2).value(), self._record_id(cell(row, 0)),
+                    person_name=cell(row, 3).text().strip() or None,
+                    phone=cell(row, 4).text().strip() or None,
+                    email=cell(row, 5).text().strip() or None))
         amendments = [AmendmentData(
             self.amendments.cellWidget(r, 0).value(),
             self.amendments.cellWidget(r, 2).text().strip(),
@@ -586,12 +609,33 @@ class ContractEditor(EditorDialog):
     def print_document(self, kind: str) -> None:
         reference = self.original.reference if self.original else ""
         if kind == "annexe":
+            amendment = self._annex_for()
+            if amendment is False:
+                return
+            suffix = f"-avenant-{amendment}" if amendment else ""
             self.print_saved(f"Annexe financière {reference}",
-                             f"annexe-financiere-{reference}.pdf",
-                             lambda: documents.annex(self.db, reference))
+                             f"annexe-financiere-{reference}{suffix}.pdf",
+                             lambda: documents.annex(self.db, reference, amendment))
         else:
             self.print_saved(f"Fiche synthèse {reference}", f"fiche-synthese-{reference}.pdf",
                              lambda: documents.summary(self.db, reference))
+
+    def _annex_for(self) -> int | None | bool:
+        """Which document the annex goes with: the convention to be signed (signature
+        dates left blank) or one of its avenants (dated by it); False: cancelled."""
+        amendments = self.original.amendments if self.original else []
+        if not amendments:
+            return None
+        choices = ["La convention (dates de signature laissées en blanc)"] + [
+            f"L'avenant n° {a.number}" + (f" du {long_date(a.amendment_date)}"
+                                            if a.amendment_date else " (non daté)")
+            for a in amendments]
+        choice, accepted = QInputDialog.getItem(
+            self, "Annexe financière", "Annexe financière à joindre à :", choices, 0, False)
+        if not accepted:
+            return False
+        index = choices.index(choice)
+        return None if index == 0 else amendments[index - 1].number
 
     def window_title(self) -> str:
         return f"Contrat — {self.reference.text().strip() or 'nouveau contrat'}"

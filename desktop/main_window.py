@@ -218,6 +218,19 @@ class MainWindow(QMainWindow):
             self.open_operation(row["id"])
         elif page_key == "funding_lines":
             self.open_operation(row["operation_id"])
+        elif page_key == "organisations":
+            self.open_organisation(row["id"])
+
+    def open_organisation(self, organisation_id):
+        from desktop.organisation_editor import OrganisationEditor
+
+        for editor in self.editors:
+            if isinstance(editor, OrganisationEditor) and editor.record.id == organisation_id:
+                editor.raise_()
+                return editor
+        editor = OrganisationEditor(self.db, organisation_id, self)
+        self._show_editor(editor)
+        return editor
 
     def _show_editor(self, editor) -> None:
         self.editors.append(editor)

@@ -102,7 +102,7 @@ class ReportsPage(QWidget):
             for c, column in enumerate(columns):
                 value = row.get(column.key)
                 if column.kind == "money":
-                    shown = euros(value, unknown="—")
+                    shown = euros(value)  # an unknown sum reads "non communiqué", never 0
                 elif column.kind == "int" and value is not None:
                     shown = number(value)
                 else:

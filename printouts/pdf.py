@@ -37,7 +37,15 @@ from reportlab.platypus import (
 
 from db.documents import Provenance
 from db.formatting import long_date
-from printouts.layout import BLUE, GREY, LIGHT, STYLES, GridTable, register_fonts
+from printouts.layout import (
+    BLUE,
+    GREY,
+    LIGHT,
+    STYLES,
+    GridTable,
+    register_fonts,
+    wrap_text,
+)
 
 # User text may hold <img src=http…>: never fetch anything.
 rl_config.trustedHosts = []
@@ -208,9 +216,10 @@ class SignatureRow(Flowable):
         self.total_width = width
         self.column = width / per_row
         self.leading = 11.5
-        self.lines = [[piece for line in block
-                       for piece in (simpleSplit(line, "Doc", 8.5, self.column - 8 * mm)
-                                     or [""])] for block in self.blocks]
+        # Bold for the first heading line: measured in bold, so that it fits too.
+        self.lines = [[(number == 1, piece) for number, line in enumerate(block)
+                       for piece in wrap_text(line, "Doc-Bold" if number == 1 else "Doc", 8.5,
+                                              self.column - 8 * mm)] for block in self.blocks]
 
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
         text_height = max(len(lines) for lines in self.lines) * self.leading
@@ -222,8 +231,8 @@ class SignatureRow(Flowable):
         for index, lines in enumerate(self.lines):
             centre = self.column * index + self.column / 2
             y = self.height - 9
-            for number, line in enumerate(lines):
-                canvas.setFont("Doc-Bold" if number == 1 else "Doc", 8.5)
+            for bold, line in lines:
+                canvas.setFont("Doc-Bold" if bold else "Doc", 8.5)
                 canvas.setFillColor(colors.black)
                 canvas.drawCentredString(centre, y, line)
                 y -= self.leading

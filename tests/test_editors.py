@@ -325,3 +325,77 @@ def test_editor_choices_cover_the_database(demo_db):
         assert len(found.contracts) == len(session.scalars(select(Contract.id)).all())
         assert session.scalars(select(FundingLine.id)).first() is not None
         assert session.scalars(select(Payment.id)).first() is not None
+
+
+def test_contract_tab_totals_say_non_communique_not_zero(qtbot, window):
+    editor = window.open_contract(find_by_reference(window.db, "contract", "cte-arras"))
+    editor.tabs.setCurrentIndex(3)
+    cells = [editor.by_axis.item(r, c).text() for r in range(editor.by_axis.rowCount())
+             for c in (2, 3)]
+    assert cells and any("non communiqué" in cell or "n. c." in cell for cell in cells)
+    assert not any(cell.replace("\u202f", " ").replace("\xa0", " ") == "0,00 €"
+                   for cell in cells[1::2] if "n. c." in cell)
+    financers = [editor.by_financer.item(r, 1).text()
+                 for r in range(editor.by_financer.rowCount())]
+    assert "non communiqué" in financers
+
+
+def test_signatory_contacts_are_entered_and_printed(qtbot, window, tmp_path):
+    from db import documents
+
+    editor = window.open_contract(find_by_reference(window.db, "contract", "FICTIF-CRTE-591"))
+    activate(qtbot, editor)
+    editor.tabs.setCurrentIndex(2)
+    type_into(qtbot, editor.signatories.cellWidget(0, 3), "Mme Claire Dubois")
+    type_into(qtbot, editor.signatories.cellWidget(0, 4), "03 27 56 00 00")
+    type_into(qtbot, editor.signatories.cellWidget(0, 5), "claire.dubois@nord.gouv.fr")
+    qtbot.keySequence(editor, "Ctrl+S")
+    assert not editor.is_dirty()
+    summary = documents.summary(window.db, "FICTIF-CRTE-591")
+    state = summary.contacts[0]
+    assert (state.person, state.phone, state.email) == (
+        "Mme Claire Dubois", "03 27 56 00 00", "claire.dubois@nord.gouv.fr")
+    annex = documents.annex(window.db, "FICTIF-CRTE-591")
+    assert "Mme Claire Dubois" in annex.signatories[0].heading
+
+
+def test_contacts_are_checked_when_saved(demo_db):
+    from db.errors import InvalidInput
+    from db.editing import contract_for_edit
+    from db.services.contracts import save_contract
+
+    data = contract_for_edit(demo_db, find_by_reference(demo_db, "contract", "FICTIF-CRTE-591"))
+    data.signatories[0].email = "claire.dubois@"
+    with pytest.raises(InvalidInput, match="Signataire 1 : courriel : « claire.dubois@ »"):
+        save_contract(demo_db, data)
+    data.signatories[0].email = None
+    data.signatories[0].phone = "appeler le standard"
+    with pytest.raises(InvalidInput, match="n'est pas un numéro de téléphone"):
+        save_contract(demo_db, data)
+
+
+def test_an_organisation_s_contact_is_edited_from_the_actors_list(qtbot, window):
+    from db import documents
+    from desktop.organisation_editor import OrganisationEditor
+
+    window.show_view("organisations")
+    page = window.pages["organisations"]
+    type_into(qtbot, page.search, "CC du Pays de Mormal")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=3000)
+    page.table.setFocus()
+    page.table.selectRow(0)
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    editor = window.editors[-1]
+    assert isinstance(editor, OrganisationEditor)
+    activate(qtbot, editor)
+    type_into(qtbot, editor.contact_name, "M. Paul Lefebvre")
+    type_into(qtbot, editor.contact_role, "Directeur général des services")
+    type_into(qtbot, editor.phone, "03 27 77 00 00")
+    assert editor.windowTitle().endswith("*")
+    qtbot.keySequence(editor, "Ctrl+S")
+    assert not editor.is_dirty()
+    summary = documents.summary(window.db, "FICTIF-CRTE-591")
+    mormal = next(c for c in summary.contacts if c.organisation == "CC du Pays de Mormal")
+    # the signatory names no person: the organisation's contact stands for it
+    assert (mormal.person, mormal.phone) == ("M. Paul Lefebvre", "03 27 77 00 00")
+    assert mormal.role == "Le président"  # the signing role, recorded on the signatory

@@ -435,3 +435,24 @@ def test_password_protected_workbook(demo_db, tmp_path):
         importer.analyse(demo_db, path)
     with demo_db.read() as session:
         assert session.scalar(select(func.count()).select_from(Organisation)) == 84
+
+
+def test_a_number_cell_finer_than_the_cent_is_a_row_error(demo_db, tmp_path):
+    """The same text typed in the editor is refused: the sheet's cell is not rounded."""
+    path = tmp_path / "centimes.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    for column, label in enumerate(["Référence", "Intitulé", "Commune", "Coût HT",
+                                    "Financeur", "Dispositif", "Montant sollicité"]):
+        sheet.write(0, column, label)
+    sheet.write_row(1, 0, ["C-1", "Toiture", "59392", 1234.565, "État", "DSIL", 300])
+    sheet.write_row(2, 0, ["C-2", "Préau", "59392", 0.1 + 0.2, "État", "DSIL", -59280])
+    sheet.write_row(3, 0, ["C-3", "Cour", "59392", 1234.56, "État", "DSIL", 300])
+    book.close()
+    report = importer.analyse(demo_db, path)
+    errors = {(e.row, e.column): e.message for e in report.errors}
+    assert "« 1\u202f234,565 »" in errors[(2, "Coût HT")] and "centime" in errors[(2, "Coût HT")]
+    assert (3, "Coût HT") not in errors  # 0,1 + 0,2 shows as 0,3 in the sheet
+    negative = errors[(3, "Montant sollicité")]
+    assert "59\u202f280,00\xa0€" in negative and "59280.00" not in negative
+    assert not any(row == 4 for row, _ in errors)

@@ -57,7 +57,9 @@ def test_totals_sum_exactly_the_filtered_rows(demo):
     line_totals = FUNDING_LINES.totals(demo, Criteria(arrondissement="591", scheme="DETR"))
     assert line_totals["count"] == len(lines)
     assert line_totals["paid"] == sum(r["paid"] for r in lines)
-    assert all(r["scheme"] == "DETR" for r in lines)
+    assert all(r["scheme"] == "DETR" for r in lines)  # the short label of DETR is DETR
+    departement = FUNDING_LINES.page(demo, Criteria(scheme="DEPARTEMENT"), limit=None)
+    assert departement and {r["scheme"] for r in departement} == {"Département (droit commun)"}
 
 
 def test_sorting_is_by_value_not_by_text(demo):

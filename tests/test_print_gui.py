@@ -82,9 +82,30 @@ def test_print_the_filtered_list_from_the_main_window(qtbot, window, monkeypatch
 
 def test_contract_editor_prints_annex_and_summary_and_the_printer_gets_every_page(
         qtbot, window, tmp_path):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
     editor = window.open_contract(find_by_reference(window.db, "contract", "FICTIF-CRTE-591"))
+    asked = []
+
+    def choose_the_amendment():
+        dialog = QApplication.activeModalWidget()
+        try:
+            assert isinstance(dialog, QInputDialog)
+            asked.append(dialog.comboBoxItems())
+            dialog.setTextValue(dialog.comboBoxItems()[1])
+            dialog.accept()
+        finally:
+            if dialog is not None and dialog.isVisible():
+                dialog.reject()
+
+    QTimer.singleShot(150, choose_the_amendment)
     qtbot.mouseClick(editor.annex_button, Qt.MouseButton.LeftButton)
+    assert asked and asked[0][1] == "L'avenant n° 1 du 3 février 2025"
     annex = editor.last_preview
+    dated = tmp_path / "annexe-avenant.pdf"
+    dated.write_bytes(annex.pdf)
+    assert "Fait à Avesnes-sur-Helpe, le 3 février 2025" in flat(pdf_text(dated))
     pages = annex.document.pageCount()
     assert pages >= 2
     printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)

@@ -66,3 +66,24 @@ def test_reports_page_shows_and_exports(qtbot, demo_db, monkeypatch, tmp_path):
     frame = pd.read_excel(target, engine="calamine")
     assert list(frame.columns)[:2] == ["Contrat", "Axe"]
     assert len(frame) == page.table.rowCount()
+
+
+def test_unknown_amounts_are_never_summed_as_zero(demo_db):
+    """Lines granted without an amount (the source does not say it) read "non communiqué"
+    and are counted apart, in every report."""
+    from sqlalchemy import func, select
+
+    from db.models import FundingLine
+
+    with demo_db.read() as session:
+        unknown = session.scalar(select(func.count()).select_from(FundingLine).where(
+            FundingLine.status == "accorde", FundingLine.amount_granted.is_(None)))
+    assert unknown > 0
+    by_financer = reports.financer_by_year(demo_db)
+    assert by_financer.rows[-1]["missing"] == unknown
+    only_unknown = [r for r in by_financer.rows[:-1]
+                    if r["missing"] and r["granted_Total"] is None]
+    assert only_unknown  # a financer whose every granted amount is unknown: not 0 €
+    by_axis = reports.contract_by_axis(demo_db)
+    assert by_axis.rows[-1]["missing"] >= unknown
+    assert any(r["granted"] is None for r in by_axis.rows[:-1])

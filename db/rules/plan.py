@@ -220,7 +220,9 @@ def check_public_aid_cap(plan: PlanInput) -> list[Finding]:
     if not any(line.state_subsidy and line.status is not FundingStatus.REFUSED
                for line in plan.lines):
         return []
-    base = plan.subsidisable
+    # The décret's subsidisable expense is TTC for an owner who bears the VAT (a plan on
+    # the TTC cost), HT otherwise.
+    base = plan.base_cost if plan.base_kind is BaseKind.TTC else plan.subsidisable
     aid = plan.public_funding
     if base is None or aid <= base:
         return []

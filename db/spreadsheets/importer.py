@@ -28,6 +28,7 @@ from db.audit import current_login
 from db.bulk import collector_paused
 from db.database import Database
 from db.errors import DeleteRefused, InvalidInput, NotFoundError, UserError
+from db.formatting import euros
 from db.models import AuditEntry, Operation, Organisation
 from db.money import round_cents, to_cents, total
 from db.rules import blocking, evaluate_operation
@@ -367,7 +368,8 @@ class _Reader:
                 if problem:
                     errors.append(Finding(number, label[name], problem))
                 elif value.__class__ is Decimal and value < 0 and name in AMOUNT_FIELDS:
-                    errors.append(Finding(number, label[name], f"montant négatif : {value}"))
+                    errors.append(Finding(number, label[name],
+                                          f"montant négatif : {euros(value)}"))
                     value = None
                 parsed[name] = value
             rate = parsed["rate"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db.database import Database
 from db.lists import COMMUNES, EPCIS, Criteria, base_cost, operation_conditions
@@ -25,7 +25,7 @@ from db.models import (
 )
 from db.money import from_cents
 from db.spreadsheets.export import ExportColumn
-from db.vocabulary import FundingStatus
+from db.vocabulary import FundingStatus, OperationStatus
 
 
 @dataclass
@@ -33,6 +33,17 @@ class Report:
     title: str
     columns: list[ExportColumn]
     rows: list[dict[str, Any]]  # the last row holds the totals
+
+
+MISSING = ExportColumn("missing", "Montants non communiqués", "int", 14)
+
+
+def _amount(known_cents: int, known: int, missing: int) -> Decimal | None:
+    """A sum of amounts: None ("non communiqué") when every amount summed is unknown,
+    never 0 €; the row's count of missing amounts says what a partial sum lacks."""
+    if missing and not known:
+        return None
+    return from_cents(int(known_cents))
 
 
 def financer_by_year(db: Database, criteria: Criteria | None = None) -> Report:
@@ -51,23 +62,31 @@ def financer_by_year(db: Database, criteria: Criteria | None = None) -> Report:
                              columns=["financer", "year", "granted", "paid"])
     frame["financer"] = frame["financer"].fillna("Financeur non précisé")
     frame["year"] = frame["year"].fillna(0).astype(int)
+    frame["missing"] = frame["granted"].isna().astype("int64")
+    frame["known"] = 1 - frame["missing"]
     frame[["granted", "paid"]] = frame[["granted", "paid"]].fillna(0).astype("int64")
-    pivot = frame.pivot_table(index="financer", columns="year", values=["granted", "paid"],
+    pivot = frame.pivot_table(index="financer", columns="year",
+                              values=["granted", "paid", "missing", "known"],
                               aggfunc="sum", fill_value=0, margins=True, margins_name="Total")
     # Years with nothing granted nor paid (e.g. lines without a budget year) are left out.
     years = [y for y in pivot.columns.levels[1] if y != "Total"
-             and (pivot[("granted", y)].iloc[-1] or pivot[("paid", y)].iloc[-1])]
+             and (pivot[("granted", y)].iloc[-1] or pivot[("paid", y)].iloc[-1]
+                  or pivot[("missing", y)].iloc[-1])]
     columns = [ExportColumn("financer", "Financeur", width=40)]
     for year in [*years, "Total"]:
         shown = "Sans exercice" if year == 0 else str(year)
         columns += [ExportColumn(f"granted_{year}", f"Accordé {shown}", "money", 16),
                     ExportColumn(f"paid_{year}", f"Versé {shown}", "money", 16)]
+    columns.append(MISSING)
     rows = []
     for financer, values in pivot.iterrows():
         row: dict[str, Any] = {"financer": financer}
         for year in [*years, "Total"]:
-            row[f"granted_{year}"] = from_cents(int(values[("granted", year)]))
+            row[f"granted_{year}"] = _amount(values[("granted", year)],
+                                             values[("known", year)],
+                                             values[("missing", year)])
             row[f"paid_{year}"] = from_cents(int(values[("paid", year)]))
+        row["missing"] = int(values[("missing", "Total")])
         rows.append(row)
     return Report("Accordé et versé par financeur et par exercice", columns, rows)
 
@@ -105,34 +124,52 @@ def contract_by_axis(db: Database, criteria: Criteria | None = None) -> Report:
 
     criteria = criteria or Criteria()
     conditions = [c for c in operation_conditions(db, criteria) if c is not None]
-    query = (select(Contract.reference, Axis.label, raw_cents(base_cost()),
-                    raw_cents(Operation.granted_total), raw_cents(Operation.paid_total))
+    granted = raw_cents(FundingLine.amount_granted)
+    lines = (select(FundingLine.operation_id.label("operation_id"),
+                    func.sum(granted).label("granted"),
+                    func.count(granted).label("known"),
+                    (func.count() - func.count(granted)).label("missing"))
+             .where(FundingLine.status == FundingStatus.GRANTED.value)
+             .group_by(FundingLine.operation_id).subquery())
+    query = (select(Contract.reference, Axis.label, raw_cents(base_cost()), lines.c.granted,
+                    lines.c.known, lines.c.missing, raw_cents(Operation.paid_total))
              .select_from(OperationLink)
              .join(Contract, Contract.id == OperationLink.contract_id)
              .join(Operation, Operation.id == OperationLink.operation_id)
              .outerjoin(Axis, Axis.id == OperationLink.axis_id)
-             .where(*conditions))
+             .outerjoin(lines, lines.c.operation_id == Operation.id)
+             .where(Operation.status != OperationStatus.ABANDONED.value, *conditions))
     with db.read() as session:
         frame = pd.DataFrame(session.execute(query).all(),
-                             columns=["contract", "axis", "cost", "granted", "paid"])
+                             columns=["contract", "axis", "cost", "granted", "known",
+                                      "missing", "paid"])
     frame["axis"] = frame["axis"].fillna("Sans axe")
     frame["operations"] = 1
-    for money in ("cost", "granted", "paid"):
-        frame[money] = frame[money].fillna(0).astype("int64")
-    grouped = frame.groupby(["contract", "axis"], sort=True)[
-        ["operations", "cost", "granted", "paid"]].sum().reset_index()
-    rows = [{"contract": r.contract, "axis": r.axis, "operations": int(r.operations),
-             "cost": from_cents(int(r.cost)), "granted": from_cents(int(r.granted)),
-             "paid": from_cents(int(r.paid))} for r in grouped.itertuples()]
-    rows.append({"contract": "Total", "axis": "", "operations": int(frame["operations"].sum()),
-                 **{k: from_cents(int(frame[k].sum())) for k in ("cost", "granted", "paid")}})
+    frame["cost_missing"] = frame["cost"].isna().astype("int64")
+    frame["cost_known"] = 1 - frame["cost_missing"]
+    for column in ("cost", "granted", "known", "missing", "paid"):
+        frame[column] = frame[column].fillna(0).astype("int64")
+    sums = ["operations", "cost", "cost_known", "cost_missing", "granted", "known", "missing",
+            "paid"]
+    grouped = frame.groupby(["contract", "axis"], sort=True)[sums].sum().reset_index()
+
+    def row(contract: str, axis: str, values: Any) -> dict[str, Any]:
+        return {"contract": contract, "axis": axis, "operations": int(values["operations"]),
+                "cost": _amount(values["cost"], values["cost_known"], values["cost_missing"]),
+                "granted": _amount(values["granted"], values["known"], values["missing"]),
+                "paid": from_cents(int(values["paid"])),
+                "missing": int(values["cost_missing"] + values["missing"])}
+
+    rows = [row(r["contract"], r["axis"], r) for _, r in grouped.iterrows()]
+    rows.append(row("Total", "", frame[sums].sum()))
     columns = [ExportColumn("contract", "Contrat", width=28),
                ExportColumn("axis", "Axe", width=40),
                ExportColumn("operations", "Opérations", "int", 11),
                ExportColumn("cost", "Coût", "money", 16),
                ExportColumn("granted", "Accordé", "money", 16),
-               ExportColumn("paid", "Versé", "money", 16)]
-    return Report("Montants par contrat et par axe", columns, rows)
+               ExportColumn("paid", "Versé", "money", 16), MISSING]
+    return Report("Montants par contrat et par axe (opérations abandonnées exclues)", columns,
+                  rows)
 
 
 REPORTS = {

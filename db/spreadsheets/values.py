@@ -35,12 +35,28 @@ def read_amount(value: Any) -> Decimal | None:
         raise ValueError(f"« {value} » n'est pas un montant")
     if isinstance(value, int):
         return Decimal(value).quantize(Decimal("0.01"))
-    if isinstance(value, float):  # a number cell: the sheet's cents
+    if isinstance(value, float):  # a number cell
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("cellule numérique invalide")
-        # Correctly rounded to the cent from the cell's binary value, like round(value, 2).
-        return Decimal(f"{value:.2f}")
+        # The number the sheet shows (15 significant digits, as Excel and LibreOffice
+        # keep them), not the binary value: 0,1 + 0,2 is 0,3; 1 234,565 stays itself.
+        shown = Decimal(format(value, ".15g"))
+        cents = shown.quantize(Decimal("0.01"))
+        if cents != shown:
+            raise ValueError(f"« {french_number(shown)} » est plus précis que le centime : "
+                             "arrondissez la cellule au centime (le même montant saisi dans "
+                             "l'application serait refusé)")
+        return cents
     return parse_amount(str(value))
+
+
+def french_number(value: Decimal) -> str:
+    """``1 234,565``: every decimal kept, the French way."""
+    from babel.numbers import format_decimal
+
+    places = max(0, -value.as_tuple().exponent)
+    return format_decimal(value, format="#,##0." + "0" * places if places else "#,##0",
+                          locale="fr_FR")
 
 
 def read_date(value: Any) -> date | None:
@@ -119,6 +135,8 @@ class Lookups:
             for scheme in session.scalars(select(FundingScheme)):
                 self.schemes[normalize(scheme.code)] = scheme.code
                 self.schemes[normalize(scheme.label)] = scheme.code
+                if scheme.short_label:  # what the lists and exports write
+                    self.schemes.setdefault(normalize(scheme.short_label), scheme.code)
                 self.scheme_objects[scheme.code] = scheme
                 session.expunge(scheme)
             self.contracts = {normalize(ref): cid for cid, ref in
