@@ -196,7 +196,8 @@ class _Layout:
                 widths.append(max(widest + pad, header_word + pad, column.width or 0))
             elif column.whole_words:
                 words = [word for row in self.rows if row.kind != "group"
-                         for word in _text(row.cells[index]).split()]
+                         for line in _text(row.cells[index]).split("\n")
+                         for word in line.split(" ")]
                 widest = max((pdfmetrics.stringWidth(w, self.font(Row([], "body"), index, None),
                                                      size) for w in words), default=0.0)
                 header_word = max((pdfmetrics.stringWidth(w, "Cond-Bold", size)
@@ -215,9 +216,11 @@ class _Layout:
                 return None
         elif left < -0.01:
             return None
-        elif left > 0.01:  # only fixed columns: the last text column takes the rest
-            text_columns = [i for i, c in enumerate(self.columns) if not c.numeric]
-            widths[text_columns[-1] if text_columns else -1] += left
+        elif left > 0.01:  # only fixed columns: the text columns share the rest, or all
+            text_columns = [i for i, c in enumerate(self.columns)
+                            if not c.numeric and not c.whole_words] or range(len(widths))
+            for i in text_columns:
+                widths[i] += left / len(text_columns)
         return [float(w) for w in widths]
 
     def _cell_lines(self, row: Row) -> list[list[str]]:
@@ -298,7 +301,7 @@ class GridTable(Flowable):
         heights = self._heights()
         room = available_height - self._header_height()
         fit, used = 0, 0.0
-        while fit < len(heights) and used + heights[fit] <= room + 0.01:
+        while fit < len(heights) and used + heights[fit] <= room - 1e-6:
             used += heights[fit]
             fit += 1
         if fit == len(heights):

@@ -319,7 +319,7 @@ class Beside(Flowable):
         for index, flowable in enumerate(flowables):
             _, needed = flowable.wrap(width, height - used)
             needed += flowable.getSpaceBefore() + flowable.getSpaceAfter()
-            if used + needed <= height + 0.01:
+            if used + needed <= height - 1e-6:
                 first.append(flowable)
                 used += needed
                 continue

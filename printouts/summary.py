@@ -9,7 +9,7 @@ from db.documents import SummaryData
 from db.formatting import euros, long_date, number, percent, short_date
 from printouts.annex import amount_cell
 from printouts.layout import Column, GridTable, Row, facts
-from printouts.pdf import body_width, build, keep_heading, notes, text
+from printouts.pdf import Beside, body_width, build, heading, keep_heading, notes, text
 
 PAGE = A4
 
@@ -28,6 +28,29 @@ def _end(data: SummaryData) -> str:
     if days == 0:
         return f"{when} (aujourd'hui)"
     return f"{when} (terminé depuis {number(-days)} jour{'s' if days < -1 else ''})"
+
+
+def _statuses(data: SummaryData, width: float) -> list:
+    return [heading("Opérations par statut"), GridTable(
+        [Column("Statut", weight=1), Column("Opérations", numeric=True),
+         Column("Accordé", numeric=True)],
+        [Row([status, number(count), amount_cell(amount)])
+         for status, count, amount in data.by_status]
+        or [Row(["Aucune opération", "0", "—"])], width)]
+
+
+def _deadlines(data: SummaryData, width: float) -> list:
+    story: list = [heading("Prochaines échéances")]
+    if not data.deadlines_to_come:
+        return [*story, text("Aucune échéance à venir (fin du contrat, avenant, comité, "
+                             "caducité ou achèvement).", "body")]
+    story.append(GridTable(
+        [Column("Date", whole_words=True), Column("Objet", weight=1.1),
+         Column("Échéance", weight=2)],
+        [Row([short_date(d.when), d.subject, d.what]) for d in data.deadlines_to_come], width))
+    if data.more_deadlines:
+        story += notes([f"… et {data.more_deadlines} autre(s) échéance(s) à venir."])
+    return story
 
 
 def summary_pdf(data: SummaryData) -> bytes:
@@ -69,31 +92,24 @@ def summary_pdf(data: SummaryData) -> bytes:
         [Row([axis.label, number(axis.operations), amount_cell(axis.granted), euros(axis.paid),
               percent(axis.paid_rate) if axis.paid_rate is not None else "—"])
          for axis in data.axes] or [Row(["Aucun axe", "0", "—", "—", "—"])], width))
-    story += keep_heading("Opérations par statut")
-    story.append(GridTable(
-        [Column("Statut", weight=1), Column("Opérations", numeric=True),
-         Column("Accordé", numeric=True)],
-        [Row([status, number(count), amount_cell(amount)])
-         for status, count, amount in data.by_status]
-        or [Row(["Aucune opération", "0", "—"])], width * 0.6))
-    story += keep_heading("Prochaines échéances")
-    if data.deadlines_to_come:
-        story.append(GridTable(
-            [Column("Date", 20 * mm), Column("Objet", weight=1.2), Column("Échéance", weight=3)],
-            [Row([short_date(d.when), d.subject, d.what]) for d in data.deadlines_to_come],
-            width))
-        if data.more_deadlines:
-            story += notes([f"… et {data.more_deadlines} autre(s) échéance(s) à venir."])
-    else:
-        story.append(text("Aucune échéance à venir (fin du contrat, avenant, comité, "
-                          "caducité ou achèvement).", "body"))
+    story.append(Beside(lambda w: _statuses(data, w), lambda w: _deadlines(data, w), width,
+                        split_at=0.36))
     story += keep_heading("Contacts")
-    story.append(GridTable(
-        [Column("Organisation", weight=1.5), Column("Personne", weight=1.1),
-         Column("Fonction", weight=1.4), Column("Téléphone", 24 * mm),
-         Column("Courriel", weight=1.4)],
-        [Row([c.organisation, c.person or "non renseignée", c.role or "—", c.phone or "—",
-              c.email or "—"]) for c in data.contacts]
-        or [Row(["Aucun signataire enregistré", "", "", "", ""])], width))
+    known = [c for c in data.contacts if c.person or c.phone or c.email]
+    if known:
+        story.append(GridTable(
+            [Column("Organisation", weight=1), Column("Personne, fonction, téléphone, courriel",
+                                                      weight=2.2)],
+            [Row([c.organisation, " · ".join(x for x in (
+                c.person or "personne non renseignée", c.role,
+                (c.phone or "").replace(" ", "\u00a0"), c.email) if x)]) for c in known],
+            width, size=7))
+    others = [c.organisation for c in data.contacts if c not in known]
+    if others:
+        story.append(text(("Signataires sans contact enregistré : " if known else
+                           "Aucun contact enregistré pour les signataires : ")
+                          + "; ".join(others) + ".", "small"))
+    elif not data.contacts:
+        story.append(text("Aucun signataire enregistré.", "body"))
     return build(data.provenance, data.office, f"Fiche synthèse — {data.reference}", story,
                  PAGE)

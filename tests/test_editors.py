@@ -360,8 +360,8 @@ def test_signatory_contacts_are_entered_and_printed(qtbot, window, tmp_path):
 
 
 def test_contacts_are_checked_when_saved(demo_db):
-    from db.errors import InvalidInput
     from db.editing import contract_for_edit
+    from db.errors import InvalidInput
     from db.services.contracts import save_contract
 
     data = contract_for_edit(demo_db, find_by_reference(demo_db, "contract", "FICTIF-CRTE-591"))

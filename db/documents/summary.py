@@ -24,7 +24,7 @@ from db.rules import deadlines, ratio
 from db.services.operations import plan_inputs
 from db.vocabulary import ContractStatus, FundingStatus, OperationStatus
 
-DEADLINES_SHOWN = 10
+DEADLINES_SHOWN = 6
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,11 @@ class SummaryData:
         return ratio(self.state_committed.value, self.envelope_state)
 
 
+def _short(article: str) -> str:
+    """"R2334-28", "décret 2018-514, art. 11": a citation that fits a table cell."""
+    return article.replace("CGCT art. ", "CGCT ").replace("décret n° ", "décret ")
+
+
 def _contact(signatory: Signatory) -> Contact:
     """Who signs for the organisation, else the person the office deals with there."""
     organisation = signatory.organisation
@@ -143,13 +148,13 @@ def summary(db: Database, reference: str, today: date | None = None) -> SummaryD
                 if limit.start_deadline and operation.start_date is None \
                         and limit.start_deadline >= today:
                     upcoming.append(Deadline(limit.start_deadline, operation.reference,
-                                             f"{limit.scheme_label} : commencement des travaux "
-                                             f"(caducité, {limit.start_article})"))
+                                             f"{limit.scheme_label} : commencement "
+                                             f"(caducité, {_short(limit.start_article)})"))
                 if limit.completion_deadline and operation.end_date is None \
                         and limit.completion_deadline >= today:
                     upcoming.append(Deadline(limit.completion_deadline, operation.reference,
-                                             f"{limit.scheme_label} : achèvement des travaux "
-                                             f"({limit.completion_article})"))
+                                             f"{limit.scheme_label} : achèvement "
+                                             f"({_short(limit.completion_article)})"))
         if contract.end_date and contract.end_date >= today:
             upcoming.append(Deadline(contract.end_date, "Contrat", "fin du contrat"))
         for amendment in contract.amendments:
