@@ -424,6 +424,8 @@ class ContractEditor(EditorDialog):
         email.setAccessibleName(f"Signataire {row + 1} : courriel")
         for column, widget in enumerate((organisation, role, when, person, phone, email)):
             self.signatories.setCellWidget(row, column, widget)
+        for field in (role, person, phone, email):
+            field.setCursorPosition(0)  # long roles read from their beginning
         organisation.currentTextChanged.connect(self.changed)
         for field in (role, person, phone, email):
             field.textChanged.connect(self.changed)

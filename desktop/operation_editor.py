@@ -832,10 +832,15 @@ class OperationEditor(EditorDialog):
             for limit in limits:
                 start = (short_date(limit.start_deadline)
                          or "date de notification de la subvention à saisir")
-                end = short_date(limit.completion_deadline) or "dès le début des travaux déclaré"
+                if limit.completion_deadline:
+                    end = f"au plus tard le : <b>{short_date(limit.completion_deadline)}</b>"
+                elif limit.fixed_by_decision:
+                    end = ": <b>date fixée par la décision à saisir</b> (Achèvement prévu)"
+                else:
+                    end = ": <b>4 ans après le commencement</b>, non encore déclaré"
                 parts.append(f"<b>{limit.label}</b><br>Commencement au plus tard le : "
-                             f"<b>{start}</b> ({limit.start_article})<br>Achèvement au plus "
-                             f"tard le : <b>{end}</b> ({limit.completion_article})")
+                             f"<b>{start}</b> ({limit.start_article})<br>Achèvement {end} "
+                             f"({limit.completion_article})")
             self.deadline_label.setText("<br>".join(parts))
         self._update_payment_summary()
         self.save_button.setToolTip("Enregistrer (Ctrl+S)")

@@ -340,12 +340,42 @@ class GridTable(Flowable):
     def draw(self) -> None:
         layout = self.layout
         y = self.height
+        spans: list[tuple[float, float]] = []  # row extents the column rules run through
         if self.show_header:
             y -= layout.header_height
             self._draw_row(layout.header, layout.header_lines, y, layout.header_height)
+            spans.append((y, y + layout.header_height))
         for index, height in zip(range(self.start, self.end), self._heights(), strict=True):
             y -= height
-            self._draw_row(layout.rows[index], self._lines(index), y, height)
+            row = layout.rows[index]
+            self._draw_row(row, self._lines(index), y, height)
+            if row.kind == "group":  # its text runs across the columns: no rule there
+                spans.append((None, None))
+            else:
+                spans.append((y, y + height))
+        if self.rules:
+            self._draw_column_rules(spans)
+
+    def _draw_column_rules(self, spans: list[tuple[float | None, float | None]]) -> None:
+        """One line per column boundary and run of rows (not one per cell: a table of
+        thousands of rows would spend its time there)."""
+        runs, bottom, top = [], None, None
+        for low, high in [*spans, (None, None)]:
+            if low is None:
+                if top is not None:
+                    runs.append((bottom, top))
+                bottom = top = None
+            else:
+                top = high if top is None else top
+                bottom = low
+        canvas = self.canv
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.25)
+        x = 0.0
+        for column_width in self.layout.widths[:-1]:
+            x += column_width
+            for low, high in runs:
+                canvas.line(x, low, x, high)
 
     def _draw_row(self, row: Row, lines: list[list[str]], y: float, height: float) -> None:
         canvas, layout = self.canv, self.layout
@@ -354,35 +384,44 @@ class GridTable(Flowable):
         if row.kind in background:
             canvas.setFillColor(background[row.kind])
             canvas.rect(0, y, width, height, stroke=0, fill=1)
-        canvas.setStrokeColor(RULE)
-        canvas.setLineWidth(0.25)
         if self.rules:
+            canvas.setStrokeColor(RULE)
+            canvas.setLineWidth(0.25)
             canvas.line(0, y, width, y)
-            if row.kind != "group":
-                x = 0.0
-                for column_width in layout.widths[:-1]:
-                    x += column_width
-                    canvas.line(x, y, x, y + height)
         top = y + height - layout.pad_y - layout.size * 0.93
+        # One text object for the whole row: a drawString per line costs a new object,
+        # its state and its operators each time (most of the time of a big table).
+        text = canvas.beginText()
         if row.kind == "group":
-            canvas.setFillColor(colors.black)
-            canvas.setFont("Cond-Bold", layout.size)
+            text.setFillColor(colors.black)
+            text.setFont("Cond-Bold", layout.size)
             for number, line in enumerate(lines[0]):
-                canvas.drawString(layout.pad_x, top - number * layout.leading, line)
+                text.setTextOrigin(layout.pad_x, top - number * layout.leading)
+                text.textOut(line)
+            canvas.drawText(text)
             return
         x = 0.0
+        state = None
         for index, column_width in enumerate(layout.widths):
             cell = row.cells[index]
-            canvas.setFillColor(colors.white if row.kind == "header" else ALERT
-                                if isinstance(cell, Cell) and cell.alert else colors.black)
-            canvas.setFont(layout.font(row, index, cell), layout.size)
+            colour = (colors.white if row.kind == "header" else ALERT
+                      if isinstance(cell, Cell) and cell.alert else colors.black)
+            font = layout.font(row, index, cell)
+            if state != (colour, font):  # operators only when the look changes
+                text.setFillColor(colour)
+                text.setFont(font, layout.size)
+                state = (colour, font)
+            numeric = layout.columns[index].numeric
             for number, line in enumerate(lines[index]):
-                baseline = top - number * layout.leading
-                if layout.columns[index].numeric:
-                    canvas.drawRightString(x + column_width - layout.pad_x, baseline, line)
-                else:
-                    canvas.drawString(x + layout.pad_x, baseline, line)
+                if not line:
+                    continue
+                left = (x + column_width - layout.pad_x
+                        - pdfmetrics.stringWidth(line, font, layout.size)
+                        if numeric else x + layout.pad_x)
+                text.setTextOrigin(left, top - number * layout.leading)
+                text.textOut(line)
             x += column_width
+        canvas.drawText(text)
 
 
 def facts(pairs: Sequence[tuple[str, Any]], width: float, label_width: float) -> GridTable:

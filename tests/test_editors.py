@@ -399,3 +399,45 @@ def test_an_organisation_s_contact_is_edited_from_the_actors_list(qtbot, window)
     # the signatory names no person: the organisation's contact stands for it
     assert (mormal.person, mormal.phone) == ("M. Paul Lefebvre", "03 27 77 00 00")
     assert mormal.role == "Le président"  # the signing role, recorded on the signatory
+
+
+def test_a_new_operation_says_nothing_until_something_is_entered_then_its_expenses(
+        qtbot, window):
+    from db.models import ExpenseItem
+
+    window.show_view("operations")
+    qtbot.keySequence(window, "Ctrl+N")
+    editor = window.editors[-1]
+    assert isinstance(editor, OperationEditor)
+    activate(qtbot, editor)
+    assert editor.findings.count() == 0  # an empty form: no "Aucune anomalie" yet
+    assert editor.deadline_label.text() == ""
+    type_into(qtbot, editor.reference, "OP-POSTES-1")
+    type_into(qtbot, editor.title, "Réfection de la toiture de l'église")
+    choose(qtbot, editor.owner, "Commune de Glageon")
+    type_into(qtbot, editor.cost_ht, "100 000")
+    texts = [editor.findings.item(i).text() for i in range(editor.findings.count())]
+    assert texts == ["✔ Aucune anomalie : le plan respecte les règles."]
+
+    editor.tabs.setCurrentIndex(1)  # Dépenses
+    for label, amount in (("Couverture", "70 000"), ("Charpente", "29 999,99")):
+        click(qtbot, button(editor, "Ajouter un poste de dépense"))
+        row = editor.expenses.table.rowCount() - 1
+        type_into(qtbot, editor.expenses.table.cellWidget(row, 0), label)
+        type_into(qtbot, editor.expenses.table.cellWidget(row, 1), amount)
+    texts = [editor.findings.item(i).text() for i in range(editor.findings.count())]
+    assert any("total HT de 99" in t and "0,01" in t for t in texts), texts
+    type_into(qtbot, editor.expenses.table.cellWidget(1, 1), "30 000")
+    assert not any("Postes de dépense" in editor.findings.item(i).text()
+                   for i in range(editor.findings.count()))
+    assert "100 000,00" in editor.expenses.summary.text().replace("\u202f", " ").replace(
+        "\xa0", " ")
+    qtbot.keySequence(editor, "Ctrl+S")
+    assert not editor.is_dirty()
+    with window.db.read() as session:
+        operation = session.scalars(select(Operation).where(
+            Operation.reference == "OP-POSTES-1")).one()
+        items = session.scalars(select(ExpenseItem).where(
+            ExpenseItem.operation_id == operation.id).order_by(ExpenseItem.position)).all()
+        assert [(i.label, i.amount_ht) for i in items] == [
+            ("Couverture", Decimal("70000.00")), ("Charpente", Decimal("30000.00"))]

@@ -221,7 +221,8 @@ def test_summary_is_one_page_with_the_contract_s_deadlines(demo_db, tmp_path):
     order = ["Programmé", "En cours", "Achevé", "Soldé"]
     assert [s for s, _, _ in document.by_status] == order
     assert [content.index(s) for s in order] == sorted(content.index(s) for s in order)
-    assert "CC du Pays de Mormal" in content and "Organisation" in content
+    assert "Aucun contact enregistré pour les signataires" in content
+    assert "CC du Pays de Mormal" in content
 
 
 def test_etat_filtered_on_a_dispositif_shows_its_amounts(demo_db, tmp_path):

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     from db.database import open_database
     from db.formatting import euros
     from db.models import Contract, Operation, OperationLink
-    from printouts.pdf import ROWS_PER_TABLE, render
+    from printouts.pdf import render
     from tests.bench.generate import generate
 
     folder = Path(tempfile.mkdtemp())
@@ -69,15 +69,17 @@ def main(argv: list[str] | None = None) -> int:
     pdf = render(data)
 
     cells = [[f"{line.reference} — {line.title}", line.owner, line.communes, euros(line.cost),
-              *[euros(line.amounts[g]) for g in data.groups], euros(line.own_share)]
+              *[euros(line.granted[g].value) for g in data.groups], euros(line.pending.value),
+              euros(line.own_share)]
              for axis in data.axes for line in axis.lines]
+    rows_per_table = 35  # page-sized plain tables: one huge table lays out slower than linear
 
     def bare() -> bytes:
         buffer = io.BytesIO()
         document = SimpleDocTemplate(buffer, pagesize=landscape(A4))
         story = []
-        for start in range(0, len(cells), ROWS_PER_TABLE):
-            table = Table(cells[start:start + ROWS_PER_TABLE])
+        for start in range(0, len(cells), rows_per_table):
+            table = Table(cells[start:start + rows_per_table])
             table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "Cond"),
                                        ("FONTSIZE", (0, 0), (-1, -1), 7.5)]))
             story.append(table)
