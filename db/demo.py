@@ -544,8 +544,9 @@ def _load_fictive(session: Session, resolver: Resolver) -> dict[str, int]:
         eligible_cost=Decimal("480000.00"), deposit_date=date(2025, 1, 15),
         decision_date=date(2025, 5, 12), notification_date=date(2025, 5, 19),
         own_share_exception=OwnShareException.HISTORIC_MONUMENT,
-        own_share_exception_ref="Église inscrite au titre des monuments historiques "
-                                "(arrêté fictif du 3 mars 1998).",
+        own_share_exception_ref="Dérogation accordée par arrêté préfectoral du 2 avril 2025 "
+                                "(fictif) ; église inscrite au titre des monuments "
+                                "historiques le 3 mars 1998 (fictif).",
         notes=FICTIVE_NOTE, origin=ORIGIN_FICTIVE, commune_codes=[town.code],
         funding_lines=[
             FundingLineData(state, "DETR", Decimal("192000.00"), Decimal("192000.00"),
@@ -623,6 +624,13 @@ def _fictive_operation(session: Session, rng: random.Random, index: int, title: 
         state_line.payments.append(PaymentData(PaymentKind.BALANCE, end + timedelta(days=45),
                                                rest, f"Mandat {index + 1:03d}-3"))
         paid += 1
+        # A settled operation has received everything it was granted.
+        for other in lines[1:]:
+            if other.status is FundingStatus.GRANTED and other.amount_granted:
+                other.payments.append(PaymentData(
+                    PaymentKind.BALANCE, end + timedelta(days=60), other.amount_granted,
+                    f"Mandat départemental {index + 1:03d}"))
+                paid += 1
     save_operation_in(session, OperationData(
         reference=f"FICTIF-{scheme}-2025-{index + 1:03d}", title=title, owner_id=owner,
         status=status, cost_ht=cost_ht, cost_ttc=round_cents(cost_ht * Decimal("1.2")),

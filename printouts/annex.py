@@ -49,18 +49,25 @@ def _identity(data: AnnexData, width: float) -> list:
         sign = "+ " if data.amendments_change > 0 else "− "
         envelope += f" (dont avenants : {sign}{euros(abs(data.amendments_change))})"
     state = euros(data.envelope_state, unknown="non renseignée")
+    engaged = amount_cell(data.state_committed, "0,00 €").replace("\n", " ")
     if data.envelope_state:
-        state += (f" — engagé : {amount_cell(data.state_committed, '0,00 €')}"
-                  f" ({percent(data.state_rate)} de l'enveloppe)").replace("\n", " ")
+        state += f" — engagé : {engaged} ({percent(data.state_rate)} de la part de l'État)"
+        if data.state_committed.value > data.envelope_state:
+            state += " : au-delà de la part de l'État prévue au contrat"
     else:
-        state += f" — engagé : {amount_cell(data.state_committed, '0,00 €')}".replace("\n", " ")
-    return [facts([
+        state += f" — engagé : {engaged}"
+    pairs = [
         ("Type de contrat", data.type_label), ("Statut", data.status),
         ("Signature du contrat", long_date(data.signature_date) or "non renseignée"),
-        ("Période", period or "non renseignée"),
-        ("Enveloppe totale", envelope), ("Part de l'État", state),
-        ("Signataires", "; ".join(s.organisation for s in data.signatories) or "—"),
-    ], width, 38 * mm)]
+        ("Période", period or "non renseignée")]
+    if data.amendment_subject is not None:
+        pairs.append(("Objet de l'avenant", data.amendment_subject))
+        pairs.append(("Enveloppe avant l'avenant",
+                      euros(data.envelope_before, unknown="non renseignée")))
+    pairs += [("Enveloppe totale", envelope), ("Part de l'État", state),
+              ("Signataires", " ; ".join(s.organisation for s in data.signatories) or "—"),
+              ("Situation", f"opérations et montants au {long_date(data.provenance.edited)}")]
+    return [facts(pairs, width, 38 * mm)]
 
 
 def _operations(data: AnnexData, width: float) -> list:
@@ -123,30 +130,28 @@ def _by_financer(data: AnnexData, width: float) -> list:
 
 def _state(data: AnnexData, width: float) -> list:
     """By exercice, then by dispositif within it: as many rows as needed, never more
-    columns than the page holds."""
+    columns than the page holds. Commitments only: what has been paid belongs to the
+    follow-up (fiche synthèse, état), not to a document to be signed."""
     title = "Engagements de l'État par exercice et par dispositif"
     if not data.state_by_year:
         return [heading(title), text("Aucun financement de l'État accordé sur les opérations "
                                      "du contrat.", "body")]
     columns = [Column("Exercice", whole_words=True), Column("Dispositif", weight=1),
-               Column("Engagé", numeric=True), Column("Versé", numeric=True),
-               Column("Reste à verser", numeric=True)]
+               Column("Engagé", numeric=True)]
     rows = []
     for year in data.state_by_year:
         for index, item in enumerate(year.by_scheme):
             rows.append(Row([year.year if index == 0 else "", item.scheme,
-                             amount_cell(item.committed), euros(item.paid),
-                             amount_cell(item.remaining)]))
-        if len(year.by_scheme) > 1:
-            rows.append(Row([f"Total {year.year}", "", amount_cell(year.committed),
-                             euros(year.paid), amount_cell(year.remaining)], kind="subtotal"))
+                             amount_cell(item.committed)]))
+        if len(year.by_scheme) > 1 and len(data.state_by_year) > 1:
+            rows.append(Row(["", f"Total {year.year}", amount_cell(year.committed)],
+                            kind="subtotal"))
     rows.append(Row(["Total", "",
                      amount_cell(sum((y.committed for y in data.state_by_year), Total()),
-                                 "0,00 €"),
-                     euros(sum(y.paid for y in data.state_by_year)),
-                     amount_cell(sum((y.remaining for y in data.state_by_year), Total()),
                                  "0,00 €")], kind="total"))
-    return [heading(title), GridTable(columns, rows, width)]
+    return [heading(title), GridTable(columns, rows, width),
+            *notes(["État : ses services et ses opérateurs (ADEME, Anah, agences de l'eau…), "
+                    "comme la colonne « Accordé État » des opérations."])]
 
 
 def annex_pdf(data: AnnexData) -> bytes:
@@ -167,5 +172,7 @@ def annex_pdf(data: AnnexData) -> bytes:
     blocks = [[place_and_date(data.office.place, data.signing_date), *s.heading]
               for s in data.signatories]
     story += signature_blocks(blocks, width)
+    if data.undated_reason:
+        story += notes([f"Signatures : {data.undated_reason}."])
     return build(data.provenance, data.office, f"{data.document} — {data.reference}", story,
                  PAGE)

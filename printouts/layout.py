@@ -72,18 +72,26 @@ BREAK_AFTER = "-_/.,;:)"
 
 
 def _cut_word(word: str, font: str, size: float, width: float) -> list[str]:
-    """A word wider than *width* cut into pieces that fit, after a hyphen or another
-    separator when there is one, else between two characters."""
+    """A word wider than *width* cut into pieces that fit: after a hyphen or another
+    separator when there is one, else between two letters with a hyphen added, as
+    print does ("Damérau-" / "court")."""
     pieces = []
+    hyphen = pdfmetrics.stringWidth("-", font, size)
     while pdfmetrics.stringWidth(word, font, size) > width:
         fit = 1
         while fit < len(word) and pdfmetrics.stringWidth(word[:fit + 1], font, size) <= width:
             fit += 1
-        cut = max((i + 1 for i in range(fit) if word[i] in BREAK_AFTER), default=fit)
-        if cut < fit // 3:  # a separator very early would leave a ragged line
-            cut = fit
-        pieces.append(word[:cut])
-        word = word[cut:]
+        cut = max((i + 1 for i in range(fit) if word[i] in BREAK_AFTER), default=0)
+        if cut >= max(2, fit // 3):
+            pieces.append(word[:cut])
+            word = word[cut:]
+            continue
+        letters = fit
+        while letters > 1 and pdfmetrics.stringWidth(word[:letters], font, size) + hyphen \
+                > width:
+            letters -= 1
+        pieces.append(word[:letters] + "-")
+        word = word[letters:]
     if word:
         pieces.append(word)
     return pieces
@@ -314,6 +322,9 @@ class GridTable(Flowable):
         if first_total < len(heights):
             # The totals go to the next page with at least a few of the rows they sum.
             fit = min(fit, first_total - min(MIN_ROWS_BEFORE_TOTAL, first_total))
+        # A subtotal never starts a page alone either: the rows it sums go with it.
+        if 0 < fit < len(heights) and rows[self.start + fit].kind == "subtotal":
+            fit = max(0, fit - MIN_ROWS_BEFORE_TOTAL)
         while fit > 0 and rows[self.start + fit - 1].keep_with_next:
             fit -= 1
         if fit <= 0 and at_page_top:
@@ -321,8 +332,12 @@ class GridTable(Flowable):
         if fit > 0:
             return [self._piece(self.start, self.start + fit, self.first_lines),
                     self._piece(self.start + fit, self.end)]
-        if not at_page_top:
+        taller_than_a_page = (self.page_height is not None and heights
+                              and heights[0] > self.page_height - self._header_height())
+        if not at_page_top and not taller_than_a_page:
             return []  # the table starts on the next page
+        if room < 3 * self.layout.leading:
+            return []  # too little room even for the start of a row
         return self._split_inside_row(room)
 
     def _split_inside_row(self, room: float) -> list[Flowable]:

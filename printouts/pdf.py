@@ -135,6 +135,7 @@ class _Document(BaseDocTemplate):
                          keywords=KEYWORDS_PREFIX + json.dumps(keywords, separators=(",", ":")))
         self.provenance = provenance
         self.office = office
+        self.document_title = title
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body",
                       leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
         self.frame_height = frame._aH
@@ -145,7 +146,7 @@ class _Document(BaseDocTemplate):
         canvas.saveState()
         canvas.setFillColor(colors.black)
         # The office's names may be long: cut to the room left of the QR code.
-        room = width - 2 * MARGIN - QR_SIZE - 4 * mm
+        room = width / 2 - MARGIN - 4 * mm  # the right half: the QR code or the title
         y = height - 13 * mm
         for font, size, value in (("Doc-Bold", 9, self.office.republic),
                                   ("Doc", 8.5, self.office.prefecture),
@@ -160,6 +161,12 @@ class _Document(BaseDocTemplate):
         if doc.page == 1:
             _draw_qr(canvas, f"SCT|{self.provenance.kind}|{self.provenance.fingerprint}",
                      width - MARGIN - QR_SIZE, height - 24 * mm, QR_SIZE)
+        else:  # a page read on its own still says what it belongs to
+            canvas.setFont("Doc", 8)
+            canvas.setFillColor(GREY)
+            line = (simpleSplit(f"{self.document_title} (suite)", "Doc", 8,
+                                width / 2 - MARGIN) or [""])[0]
+            canvas.drawRightString(width - MARGIN, height - 21.5 * mm, line)
         canvas.restoreState()
 
 
@@ -247,7 +254,8 @@ def signature_blocks(blocks: Sequence[Sequence[str]], width: float,
     per_row = min(3, len(blocks)) if len(blocks) != 4 else 2
     rows = [SignatureRow(blocks[i:i + per_row], width, per_row)
             for i in range(0, len(blocks), per_row)]
-    return [Spacer(1, 3 * mm), KeepTogether([heading(title), rows[0]]), *rows[1:]]
+    # All the blocks on one page with their heading when they fit on one.
+    return [Spacer(1, 3 * mm), KeepTogether([heading(title), *rows])]
 
 
 def notes(lines: Sequence[str]) -> list:

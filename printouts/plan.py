@@ -49,7 +49,8 @@ def _resources(data: PlanData, width: float) -> list:
         columns.append(Column("Taux de la dépense subv. HT", numeric=True, width=17 * mm))
     rows = []
     for resource in data.resources:
-        status = resource.status + (f" — {resource.decision}" if resource.decision else "")
+        joined = " " if resource.decision.startswith("le ") else " — "
+        status = resource.status + (joined + resource.decision if resource.decision else "")
         cells = [resource.financer, resource.scheme, status, euros(resource.amount),
                  percent(resource.rate) if resource.rate is not None else "—"]
         if second:
@@ -111,6 +112,9 @@ def _findings(data: PlanData) -> list:
     if data.checks:
         story += [text(f"{severity.capitalize()} — {message}", "body")
                   for severity, message in data.checks]
+    elif not data.balanced and data.excess is None:
+        story.append(text("Contrôles non réalisés : le coût ou un montant du plan n'est pas "
+                          "communiqué.", "body"))
     else:
         story.append(text("Aucune anomalie relevée : équilibre du plan, participation "
                           "minimale du maître d'ouvrage (CGCT art. L1111-10), taux et "
@@ -122,13 +126,23 @@ def _findings(data: PlanData) -> list:
     return story
 
 
+FEMININE = ("Réception", "Décision", "Notification", "Dérogation")
+
+
 def _dates(data: PlanData, width: float) -> list:
-    pairs = [(label, long_date(value) or "non renseignée") for label, value in data.dates
+    pairs = [(label, long_date(value) or ("non renseignée" if label.startswith(FEMININE)
+                                           else "non renseigné"))
+             for label, value in data.dates
              if value is not None or not label.startswith("Dérogation")]
     return [heading("Dates et délais"), facts(pairs + list(data.deadlines), width, width * 0.3)]
 
 
 def _certification(data: PlanData, width: float) -> list:
+    if not data.balanced:
+        # Nobody certifies a plan that does not balance or cannot be checked.
+        return [heading("Certification du maître d'ouvrage"),
+                text("À certifier une fois le plan équilibré, coût et montants connus.",
+                     "body")]
     return signature_blocks(
         [[place_and_date("", None), f"Pour {with_article(data.owner)}" if data.owner
           else "Le maître d'ouvrage", "(nom, qualité, signature et cachet)"]], width,
@@ -138,8 +152,8 @@ def _certification(data: PlanData, width: float) -> list:
 def _owner(data: PlanData) -> str:
     if not data.owner:
         return "non renseigné"
-    kind = data.owner_kind.lower()
-    if not kind or data.owner.lower().startswith(kind):
+    kind = data.owner_kind if data.owner_kind.isupper() else data.owner_kind.lower()
+    if not kind or data.owner.lower().startswith(kind.lower()):
         return data.owner
     return f"{data.owner} ({kind})"
 
@@ -163,11 +177,13 @@ def _body(data: PlanData, width: float) -> Beside:
 def plan_pdf(data: PlanData) -> bytes:
     width = body_width(PAGE)
     story: list = [
-        text("Plan de financement", "title"),
+        text("Plan de financement prévisionnel" if data.provisional else "Plan de financement",
+             "title"),
         text(f"{data.reference} — {data.title}", "subtitle"),
         Beside(lambda w: [facts([("Maître d'ouvrage", _owner(data)),
                                  ("Communes", data.communes or "non renseignées")], w, 30 * mm)],
-               lambda w: [facts([("Contrats", data.contracts or "aucun"),
+               lambda w: [facts([("Contrat" if data.contracts.count(" — ") <= 1
+                                  else "Contrats", data.contracts or "hors contrat"),
                                  ("Statut", data.status)], w, 20 * mm)], width),
         _body(data, width),
     ]

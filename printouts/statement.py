@@ -50,6 +50,9 @@ def statement_pdf(data: ListData) -> bytes:
     explained = ["Coût : coût retenu par le plan de financement (HT, ou TTC lorsque le plan "
                  "est établi sur le TTC). Accordé : financements accordés ; un financement "
                  "refusé ou encore sollicité n'y est pas compté."]
+    if data.remainders:
+        explained.append(f"Reste à verser : les opérations soldées n'en ont plus ; leurs "
+                         f"reliquats ({euros(data.remainders)}) sont à annuler.")
     if any(t.missing for t in data.totals.values()):
         explained.append("n. c. : montant non communiqué ; « + N n. c. » sous un montant : "
                          "N montants non communiqués n'y sont pas comptés.")

@@ -49,7 +49,9 @@ def _deadlines(data: SummaryData, width: float) -> list:
          Column("Échéance", weight=2)],
         [Row([short_date(d.when), d.subject, d.what]) for d in data.deadlines_to_come], width))
     if data.more_deadlines:
-        story += notes([f"… et {data.more_deadlines} autre(s) échéance(s) à venir."])
+        more = data.more_deadlines
+        story += notes([f"… et {more} autre{'s' if more > 1 else ''} "
+                        f"échéance{'s' if more > 1 else ''} à venir."])
     return story
 
 
@@ -60,7 +62,7 @@ def summary_pdf(data: SummaryData) -> bytes:
         envelope += f" dont État {euros(data.envelope_state)}"
     engaged = amount_cell(data.state_committed, "0,00 €").replace("\n", " ")
     if data.state_rate is not None:
-        engaged += f" ({percent(data.state_rate)} de l'enveloppe de l'État)"
+        engaged += f" ({percent(data.state_rate)} de la part de l'État)"
     story: list = [
         text("Fiche synthèse", "title"),
         text(f"{data.reference} — {data.title}", "subtitle"),
@@ -78,8 +80,12 @@ def summary_pdf(data: SummaryData) -> bytes:
     ]
     explained = []
     if data.abandoned:
-        explained.append(f"{data.abandoned} opération(s) abandonnée(s), comptée(s) dans aucun "
-                         "chiffre.")
+        explained.append(f"Opérations abandonnées : {data.abandoned}, comptées dans aucun "
+                         "chiffre." if data.abandoned > 1 else
+                         "Une opération abandonnée, comptée dans aucun chiffre.")
+    if data.remainders:
+        explained.append(f"Reste à verser hors opérations soldées, dont les reliquats "
+                         f"({euros(data.remainders)}) sont à annuler.")
     if any(t.missing for t in (data.cost, data.granted, data.remaining)):
         explained.append("« + N n. c. » sous un montant : N montants non communiqués n'y sont "
                          "pas comptés.")
@@ -108,7 +114,7 @@ def summary_pdf(data: SummaryData) -> bytes:
     if others:
         story.append(text(("Signataires sans contact enregistré : " if known else
                            "Aucun contact enregistré pour les signataires : ")
-                          + "; ".join(others) + ".", "small"))
+                          + " ; ".join(others) + ".", "small"))
     elif not data.contacts:
         story.append(text("Aucun signataire enregistré.", "body"))
     return build(data.provenance, data.office, f"Fiche synthèse — {data.reference}", story,

@@ -105,7 +105,9 @@ def test_contract_editor_prints_annex_and_summary_and_the_printer_gets_every_pag
     annex = editor.last_preview
     dated = tmp_path / "annexe-avenant.pdf"
     dated.write_bytes(annex.pdf)
-    assert "Fait à Avesnes-sur-Helpe, le 3 février 2025" in flat(pdf_text(dated))
+    content = flat(pdf_text(dated))
+    assert "Annexe financière de l'avenant n° 1" in content
+    assert "Fait à Avesnes-sur-Helpe, le ……" in content  # later decisions: left blank
     pages = annex.document.pageCount()
     assert pages >= 2
     printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)

@@ -105,13 +105,29 @@ def test_annex_figures_agree_with_the_database_and_with_each_other(demo_db, tmp_
 
 
 def test_annex_of_an_amendment_is_dated_by_the_amendment(demo_db, tmp_path):
+    from db.editing import contract_for_edit
+    from db.services.contracts import AmendmentData
+
+    # The avenant of 3 February 2025 predates the 2025 decisions the annex shows: its
+    # date is not printed, and the annex says why.
     document = documents.annex(demo_db, "FICTIF-CRTE-591", amendment=1)
     content = flat(pdf_text(save(document, tmp_path / "avenant.pdf")))
     assert "Annexe financière de l'avenant n° 1" in content
-    assert content.count("Fait à Avesnes-sur-Helpe, le 3 février 2025") == len(
-        document.signatories)
-    verdict = check_document(demo_db, read_provenance(tmp_path / "avenant.pdf"))
-    assert verdict.matches
+    assert "Intégration de la programmation 2025" in content  # the avenant's object
+    assert "Enveloppe avant l'avenant 24 000 000,00 €" in content
+    assert "le 3 février 2025" not in content and "décisions postérieures" in content
+    assert check_document(demo_db, read_provenance(tmp_path / "avenant.pdf")).matches
+    # An avenant signed after every decision the annex lists dates its signatures.
+    contract_id = find_by_reference(demo_db, "contract", "FICTIF-CRTE-591")
+    data = contract_for_edit(demo_db, contract_id)
+    data.amendments.append(AmendmentData(2, "Prolongation d'un an (exemple fictif).",
+                                         date(2026, 1, 12), Decimal("0.00")))
+    save_contract(demo_db, data)
+    dated = documents.annex(demo_db, "FICTIF-CRTE-591", amendment=2)
+    content = flat(pdf_text(save(dated, tmp_path / "avenant2.pdf")))
+    assert content.count("Fait à Avesnes-sur-Helpe, le 12 janvier 2026") == len(
+        dated.signatories)
+    assert "Enveloppe avant l'avenant 25 500 000,00 €" in content
 
 
 def test_abandoned_operations_are_listed_apart_and_counted_nowhere(demo_db, tmp_path):

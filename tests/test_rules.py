@@ -155,13 +155,16 @@ def test_own_share_20_percent_of_all_public_funding_compared_exactly(others, exp
     assert codes(findings) == expected
     if expected:
         assert "L1111-10" in findings[0].message and "19,99 %" in findings[0].message
+        # at this cost: 20 % of 100 000 €, that is 0,01 € of aid less
+        assert "au moins 20\u202f000,00\xa0€, soit 0,01\xa0€ d'aides publiques en moins" \
+            in findings[0].message
 
 
 def test_no_half_cent_tolerance_on_small_amounts():
     # 0,19 € of 1,00 €: 19 %, refused although the minimum rounds to 0,20 €
     plan = PlanInput(cost_ht=D("1.00"), owner_kind=COMMUNE, lines=(line("0.81"),))
     assert codes(check_own_share(plan)) == ["own_share.minimum"]
-    assert minimum_own_share(plan) == D("0.21")  # to the cent above: 0,81 × 0,25 = 0,2025
+    assert minimum_own_share(plan) == D("0.20")  # 20 % of the 1,00 € of public funding
 
 
 def test_own_share_counts_public_funding_only():
@@ -169,7 +172,7 @@ def test_own_share_counts_public_funding_only():
     plan = PlanInput(cost_ht=D("100000"), owner_kind=COMMUNE,
                      lines=(line("30000"), line("60000", scheme=None, public=False)))
     assert plan.owner_share == D("10000")
-    assert minimum_own_share(plan) == D("7500.00")
+    assert minimum_own_share(plan) == D("8000.00")
     assert check_own_share(plan) == []
 
 
@@ -367,3 +370,16 @@ def test_proposed_end_date_from_duration():
     assert proposed_end_date(date(2020, 2, 29), 1) == date(2021, 2, 27)
     assert proposed_end_date(None, 6) is None
     assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
+
+
+def test_a_finished_operation_has_no_pending_request_and_a_settled_one_no_remainder():
+    from db.rules import PaymentInput, check_lines
+    from db.vocabulary import PaymentKind
+
+    paid = (PaymentInput(PaymentKind.BALANCE, D("999.99"), date(2025, 6, 1)),)
+    lines = (detr("1000", FundingStatus.GRANTED, payments=paid), line("500"))
+    settled = check_lines(PlanInput(status=OperationStatus.SETTLED, lines=lines))
+    assert codes(settled) == ["line.remainder_on_settled", "line.pending_on_finished"]
+    assert "0,01" in settled[0].message
+    in_progress = PlanInput(status=OperationStatus.IN_PROGRESS, lines=lines)
+    assert check_lines(in_progress) == []

@@ -151,6 +151,9 @@ class AnnexData:
     envelope_state: Decimal | None
     state_committed: Total
     signing_date: date | None  # printed in the signature blocks only when recorded
+    amendment_subject: str | None  # the avenant the annex goes with
+    envelope_before: Decimal | None  # the envelope before that avenant
+    undated_reason: str | None  # why a recorded date is not printed
     signatories: list[Signature]
     groups: list[str]  # the financer columns shown
     axes: list[AnnexAxis]
@@ -258,6 +261,8 @@ def annex(db: Database, reference: str, amendment: int | None = None) -> AnnexDa
         labels = scheme_labels(session)
         records = [version_of(contract)]
         document, signing_date = "Annexe financière", None
+        amendment_subject = envelope_before = None
+        latest_decision: date | None = None
         if amendment is not None:
             found = next((a for a in contract.amendments if a.number == amendment), None)
             if found is None:
@@ -265,6 +270,11 @@ def annex(db: Database, reference: str, amendment: int | None = None) -> AnnexDa
                                     f"« {reference} ».")
             document = f"Annexe financière de l'avenant n° {amendment}"
             signing_date = found.amendment_date
+            amendment_subject = found.subject
+            before = [a.envelope_change for a in contract.amendments
+                      if a.number < amendment and a.envelope_change is not None]
+            envelope_before = (None if contract.envelope_total is None
+                               else contract.envelope_total + sum(before, ZERO))
         axes_by_id = {axis.id: axis for axis in contract.axes}
         per_axis: dict[Any, list[AnnexLine]] = {axis.id: [] for axis in contract.axes}
         per_axis[None] = []
@@ -279,6 +289,9 @@ def annex(db: Database, reference: str, amendment: int | None = None) -> AnnexDa
                 continue
             per_axis[axis_id if axis_id in axes_by_id else None].append(_line(operation))
             for line in operation.funding_lines:
+                if line.decision_date and (latest_decision is None
+                                           or line.decision_date > latest_decision):
+                    latest_decision = line.decision_date
                 name = line.financer.name if line.financer else NO_FINANCER
                 entry = financers.setdefault(name, [Total(), Total()])
                 if line.status == FundingStatus.GRANTED.value:
@@ -322,6 +335,14 @@ def annex(db: Database, reference: str, amendment: int | None = None) -> AnnexDa
                                    sum((r.paid for r in rows), ZERO),
                                    sum_totals(r.remaining for r in rows)))
         state_committed = granted["État"]
+        undated_reason = None
+        if signing_date and latest_decision and latest_decision > signing_date:
+            # Signed on that day, the annex could not show later decisions: its figures
+            # are today's, so the date is left to be written by hand.
+            undated_reason = (f"date de l'avenant ({signing_date.strftime('%d/%m/%Y')}) "
+                              "non reprise : l'annexe comprend des décisions postérieures "
+                              f"(jusqu'au {latest_decision.strftime('%d/%m/%Y')})")
+            signing_date = None
         records += [version_of(s) for s in contract.signatories]
         records += [version_of(a) for a in contract.amendments]
         data = AnnexData(
@@ -332,6 +353,8 @@ def annex(db: Database, reference: str, amendment: int | None = None) -> AnnexDa
             end_date=contract.end_date, envelope_total=envelope_total(contract),
             amendments_change=amendments_change(contract), envelope_state=contract.envelope_state,
             state_committed=state_committed, signing_date=signing_date,
+            amendment_subject=amendment_subject, envelope_before=envelope_before,
+            undated_reason=undated_reason,
             signatories=signatures(contract), groups=shown, axes=axes,
             cost=sum_totals(axis.cost for axis in axes), granted=granted,
             pending=sum_totals(axis.pending for axis in axes),

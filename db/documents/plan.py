@@ -88,6 +88,11 @@ class PlanData:
     provenance: Provenance
 
     @property
+    def provisional(self) -> bool:
+        """Still requests to decide: the plan is a forecast (prévisionnel)."""
+        return any(r.status == FundingStatus.REQUESTED.label for r in self.resources)
+
+    @property
     def balanced(self) -> bool:
         return (self.base is not None and self.resources_total is not None
                 and self.resources_total == self.base)
@@ -98,7 +103,8 @@ def _decision(line, empty: str) -> str:
     if line.decision_reference:
         parts.append(line.decision_reference)
     if line.decision_date:
-        parts.append(f"du {short_date(line.decision_date)}")
+        parts.append(f"du {short_date(line.decision_date)}" if parts
+                     else f"le {short_date(line.decision_date)}")
     return " ".join(parts) or empty
 
 

@@ -50,6 +50,7 @@ class ListData:
     rows: list[dict[str, Any]]
     totals: dict[str, Total]
     apart: list[tuple[str, list[dict[str, Any]]]]  # heading, rows counted in no total
+    remainders: Decimal  # left on settled operations, out of "reste à verser"
     provenance: Provenance
 
     @property
@@ -165,7 +166,11 @@ def operations_list(db: Database, criteria: Any, description: str | None = None)
                                      if row["communes"] else []),
             "status": OperationStatus(row["status"]).label, "cost": row["cost"],
             "granted": lines["granted"], "paid": lines["paid"].value,
-            "remaining": lines["remaining"]}
+            # A settled operation's remainder is to be cancelled, not paid.
+            "remaining": (Total() if row["status"] == OperationStatus.SETTLED.value
+                          else lines["remaining"]),
+            "remainder": (lines["remaining"].value
+                          if row["status"] == OperationStatus.SETTLED.value else None)}
         if row["status"] == OperationStatus.ABANDONED.value:
             abandoned.append(shown)
         elif filtered and lines["lines"] and lines["refused"] == lines["lines"]:
@@ -178,13 +183,14 @@ def operations_list(db: Database, criteria: Any, description: str | None = None)
         "paid": Total(sum((r["paid"] for r in rows), Decimal("0.00"))),
         "remaining": sum((r["remaining"] for r in rows), Total()),
     }
+    remainders = sum((r["remainder"] for r in rows if r["remainder"]), Decimal("0.00"))
     apart = [(heading, group) for heading, group in (
         ("Demandes refusées (hors totaux)", refused),
         ("Opérations abandonnées (hors totaux)", abandoned)) if group]
     document = ListData(
         office=office(db), title="État récapitulatif des opérations", criteria=description,
         scope=scope[0] if scope else None, columns=columns, rows=rows,
-        totals=totals, apart=apart,
+        totals=totals, apart=apart, remainders=remainders,
         provenance=Provenance("etat", json.dumps(
             {"criteria": plain(criteria), "description": description}, ensure_ascii=False), [
             RecordVersion("operation", str(row["id"]), row["version"]) for row in listed]))

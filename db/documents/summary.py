@@ -75,6 +75,7 @@ class SummaryData:
     granted: Total
     paid: Decimal
     remaining: Total
+    remainders: Decimal  # left on settled operations: to cancel, not to pay
     axes: list[AxisProgress]
     by_status: list[tuple[str, int, Total]]  # in the order of the life of an operation
     deadlines_to_come: list[Deadline]
@@ -114,6 +115,7 @@ def summary(db: Database, reference: str, today: date | None = None) -> SummaryD
         statuses: dict[str, list] = {}
         upcoming: list[Deadline] = []
         cost, granted, remaining, state = Total(), Total(), Total(), Total()
+        remainders = ZERO
         paid = ZERO
         active = abandoned = 0
         for operation, axis_id in rows:
@@ -142,7 +144,10 @@ def summary(db: Database, reference: str, today: date | None = None) -> SummaryD
             by_status[1] = by_status[1] + operation_granted
             cost = cost.plus(plan_base(operation))
             granted = granted + operation_granted
-            remaining = remaining + operation_remaining
+            if status is OperationStatus.SETTLED:  # nothing more will be paid
+                remainders += operation_remaining.value
+            else:
+                remaining = remaining + operation_remaining
             paid += operation.paid_total
             for limit in deadlines(inputs[operation.id]):
                 if limit.start_deadline and operation.start_date is None \
@@ -177,7 +182,7 @@ def summary(db: Database, reference: str, today: date | None = None) -> SummaryD
             territory=contract.territory, envelope_total=envelope_total(contract),
             envelope_state=contract.envelope_state, state_committed=state,
             operations=active, abandoned=abandoned, cost=cost, granted=granted, paid=paid,
-            remaining=remaining,
+            remaining=remaining, remainders=remainders,
             axes=[AxisProgress(label, *values) for label, values in axes.items()],
             by_status=[(s.label, *statuses[s]) for s in OperationStatus if s in statuses],
             deadlines_to_come=upcoming[:DEADLINES_SHOWN],

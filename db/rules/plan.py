@@ -14,7 +14,7 @@ from db.money import ZERO, total
 from db.rules import texts
 from db.rules.findings import Finding, cents_up, error, ratio, warning
 from db.rules.inputs import PlanInput
-from db.vocabulary import BaseKind, FundingStatus, OwnShareException
+from db.vocabulary import BaseKind, FundingStatus, OperationStatus, OwnShareException
 
 MIN_OWN_SHARE = Decimal("0.20")
 MIN_OWN_SHARE_CHEF_DE_FILE = Decimal("0.30")
@@ -120,14 +120,17 @@ def _own_share_rate(plan: PlanInput) -> Decimal:
 
 
 def _minimum(plan: PlanInput, rate: Decimal) -> Decimal:
-    # share >= rate × (others + share)  ⟺  share >= others × rate / (1 − rate)
-    return cents_up(plan.public_funding * rate / (1 - rate))
+    """At a given cost, what the owner must bring: *rate* of all public funding, its
+    own share included (others' aid + share = the cost less private funding, which does
+    not move when the aid is cut), to the cent above."""
+    share = max(plan.owner_share or ZERO, ZERO)
+    return cents_up(rate * (plan.public_funding + share))
 
 
 def minimum_own_share(plan: PlanInput) -> Decimal | None:
     """The smallest owner's share that meets L1111-10 (20 % of all public funding, the
-    owner's own share included; 30 % for a chef-de-file competence, L1111-9), to the
-    cent above; None when the rule does not bind the owner."""
+    owner's own share included; 30 % for a chef-de-file competence, L1111-9) at this
+    cost; None when the rule does not bind the owner."""
     if not plan.own_share_applies or plan.owner_share is None:
         return None
     return _minimum(plan, _own_share_rate(plan))
@@ -154,10 +157,11 @@ def check_own_share(plan: PlanInput) -> list[Finding]:
     article = texts.OWN_SHARE_CHEF_DE_FILE if plan.chef_de_file else texts.OWN_SHARE
     public_total = plan.public_funding + share
     actual = ratio(share, public_total) or ZERO
+    minimum = _minimum(plan, rate)
     text = (f"Participation du maître d'ouvrage : {euros(share)} "
             f"({percent(actual, ROUND_FLOOR)} du total des financements publics), inférieure au "
-            f"minimum de "
-            f"{percent(rate)} (au moins {euros(_minimum(plan, rate))})")
+            f"minimum de {percent(rate)} : au moins {euros(minimum)}, soit "
+            f"{euros(minimum - share)} d'aides publiques en moins")
     exception = plan.own_share_exception
     if not exception:
         return [error("own_share.minimum", "funding_lines", f"{text} ({article}).", article)]
@@ -172,8 +176,8 @@ def check_own_share(plan: PlanInput) -> list[Finding]:
         floor = MIN_OWN_SHARE_SCHOOL_RENOVATION
         return [error("own_share.below_school_floor", "funding_lines",
                       f"{text} ; même avec la dérogation « {label} », la participation ne "
-                      f"peut descendre sous {percent(floor)} (au moins "
-                      f"{euros(_minimum(plan, floor))}) ({texts.OWN_SHARE}).",
+                      f"peut descendre sous {percent(floor)} : au moins "
+                      f"{euros(_minimum(plan, floor))} ({texts.OWN_SHARE}).",
                       texts.OWN_SHARE)]
     return [warning("own_share.exception", "own_share_exception",
                     f"{text} ; dérogation : {label} — {reference}.", article)]
@@ -253,9 +257,24 @@ def check_commission(plan: PlanInput) -> list[Finding]:
     return findings
 
 
+FINISHED = {OperationStatus.COMPLETED, OperationStatus.SETTLED}
+
+
 def check_lines(plan: PlanInput) -> list[Finding]:
     findings = []
     for line in plan.lines:
+        if plan.status in FINISHED and line.status is FundingStatus.REQUESTED:
+            findings.append(warning(
+                "line.pending_on_finished", f"{line.field}.status",
+                f"{line.label} : toujours sollicité alors que l'opération est "
+                f"{plan.status.label.lower()} : enregistrez la décision (accordé ou "
+                "refusé).", texts.PLAN))
+        if plan.status is OperationStatus.SETTLED and line.status is FundingStatus.GRANTED \
+                and line.granted is not None and line.remaining > 0:
+            findings.append(warning(
+                "line.remainder_on_settled", f"{line.field}.payments",
+                f"{line.label} : opération soldée, {euros(line.remaining)} accordés non "
+                "versés : reliquat à annuler (ou versement à enregistrer).", texts.PAYMENT))
         if line.status is FundingStatus.GRANTED and line.granted is None:
             findings.append(warning("line.granted_unknown", f"{line.field}.amount_granted",
                                     f"{line.label} : accordé, montant non communiqué.",
