@@ -201,7 +201,7 @@ def operation_conditions(db: Database, c: Criteria, *, with_status: bool = True
     return conditions
 
 
-def _line_conditions(c: Criteria) -> list[ColumnElement[bool]]:
+def line_conditions(c: Criteria) -> list[ColumnElement[bool]]:
     conditions = []
     if c.financer:
         conditions.append(FundingLine.financer_id == c.financer)
@@ -247,7 +247,7 @@ def as_money(expression) -> ColumnElement:
 
 def _operation_list_conditions(db: Database, c: Criteria) -> list:
     conditions = operation_conditions(db, c)
-    lines = _line_conditions(c)
+    lines = line_conditions(c)
     if c.year:
         lines.append(FundingLine.budget_year == c.year)
     if lines:
@@ -357,7 +357,7 @@ def _contract_conditions(db: Database, c: Criteria) -> list:
         conditions.append(Contract.id.in_(
             select(OperationLink.contract_id)
             .join(FundingLine, FundingLine.operation_id == OperationLink.operation_id)
-            .where(*_line_conditions(c))))
+            .where(*line_conditions(c))))
     return conditions
 
 
@@ -449,7 +449,7 @@ def _lines_conditions(db: Database, c: Criteria) -> list:
     on_operation = [x for x in operation_conditions(db, c, with_status=False) if x is not None]
     conditions = [FundingLine.operation_id.in_(select(Operation.id).where(*on_operation))
                   ] if on_operation else []
-    conditions += _line_conditions(c)
+    conditions += line_conditions(c)
     if c.status:
         conditions.append(FundingLine.status == c.status)
     if c.year:

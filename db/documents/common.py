@@ -22,7 +22,7 @@ from db.models import Arrondissement, Contract, Departement, FundingScheme, Sett
 from db.money import ZERO
 from db.reference import of_departement
 from db.text import elide
-from db.vocabulary import FundingStatus, OrganisationKind
+from db.vocabulary import OrganisationKind
 
 FINGERPRINT_LENGTH = 20
 STATE_KINDS = {OrganisationKind.STATE.value, OrganisationKind.STATE_OPERATOR.value}
@@ -95,18 +95,6 @@ def sum_totals(totals: Iterable[Total]) -> Total:
     for item in totals:
         result = result + item
     return result
-
-
-# --- What a funding line brings --------------------------------------------------------
-
-def granted_amount(status: str, granted: Decimal | None) -> tuple[bool, Decimal | None]:
-    """(is granted, amount or None when unknown)."""
-    return status == FundingStatus.GRANTED.value, granted
-
-
-def pending_amount(status: str, requested: Decimal | None) -> tuple[bool, Decimal | None]:
-    """(still requested, amount or None when unknown): a request not yet decided."""
-    return status == FundingStatus.REQUESTED.value, requested
 
 
 def scheme_labels(session: Session) -> dict[str, str]:

@@ -113,12 +113,11 @@ def describe(db: Database, criteria: Any) -> str:
 
 
 def _line_amounts(db: Database, ids: list[uuid.UUID], criteria: Any) -> dict[uuid.UUID, dict]:
-    """Granted, paid and remaining of each operation's lines matching the criteria."""
-    conditions = []
-    if criteria.financer:
-        conditions.append(FundingLine.financer_id == criteria.financer)
-    if criteria.scheme:
-        conditions.append(FundingLine.scheme_code == criteria.scheme)
+    """Granted, paid and remaining of each operation's lines matching the criteria (the
+    list's own conditions on funding lines, and its exercice)."""
+    from db.lists import line_conditions
+
+    conditions = line_conditions(criteria)
     if criteria.year:
         conditions.append(FundingLine.budget_year == criteria.year)
     result: dict[uuid.UUID, dict] = {}
