@@ -9,10 +9,8 @@ from datetime import date
 from db.rules import texts
 from db.rules.findings import Finding, day, error, warning
 from db.rules.inputs import PlanInput
-from db.vocabulary import FundingStatus, OperationStatus, OrganisationKind
+from db.vocabulary import COMMITTED_OPERATION_STATUSES, FundingStatus, OrganisationKind
 
-COMMITTED = {OperationStatus.PROGRAMMED, OperationStatus.COMMITTED, OperationStatus.IN_PROGRESS,
-             OperationStatus.COMPLETED, OperationStatus.SETTLED}
 DETR_SMALL_COMMUNE = 2000  # L2334-33, 2° a) (métropole)
 DETR_COMMUNE_MAX = 20000  # L2334-33, 2° b) (métropole)
 EU_SCHEMES = {"FEDER", "FSE", "FEADER"}
@@ -116,7 +114,7 @@ def check_early_start(plan: PlanInput) -> list[Finding]:
 
 
 def check_owner(plan: PlanInput) -> list[Finding]:
-    if plan.status in COMMITTED and plan.owner_kind is None:
+    if plan.status in COMMITTED_OPERATION_STATUSES and plan.owner_kind is None:
         return [error("operation.no_owner", "owner_id",
                       f"Opération « {plan.status.label.lower()} » sans maître d'ouvrage : "
                       "choisissez ou saisissez le maître d'ouvrage.", texts.PLAN)]
