@@ -8,15 +8,18 @@ Where a text says "ne peut excéder" or "sans pouvoir excéder" the ceiling is a
 error, compared exactly. An advance is paid "lors du commencement d'exécution": not
 before the works started. The décret allows 60 % with a first-demand bank guarantee,
 which the application does not record: between 30 and 60 % it warns.
+
+:func:`propose_payment` is what the editor offers when the agent adds a payment: the
+next payment these same ceilings allow, so that a proposal is never refused.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 
 from db.formatting import euros, percent
-from db.money import total
+from db.money import CENT, total
 from db.rules import texts
 from db.rules.deadlines import line_deadlines
 from db.rules.findings import Finding, add_months, day, error, warning
@@ -83,6 +86,16 @@ def _line_payments(plan: PlanInput, line: LineInput) -> list[Finding]:
     return findings
 
 
+def instalments_limit(plan: PlanInput, line: LineInput, rules: Regime) -> Decimal:
+    """The share of the grant that avance and acomptes may reach before the solde."""
+    # "Projets dont le délai de réalisation prévu dans la décision excède 48 mois".
+    planned_from = plan.start_date or line.notification_date or line.decision_date
+    long_works = (rules.instalments_max_long is not None and planned_from is not None
+                  and line.planned_completion_date is not None
+                  and add_months(planned_from, rules.long_months) < line.planned_completion_date)
+    return rules.instalments_max_long if long_works else rules.instalments_max
+
+
 def _ceilings(plan: PlanInput, line: LineInput, rules: Regime, where: str) -> list[Finding]:
     findings = []
     granted = line.granted
@@ -103,12 +116,7 @@ def _ceilings(plan: PlanInput, line: LineInput, rules: Regime, where: str) -> li
             f"montant accordé), au-delà de {percent(rules.advance_max)} : possible seulement "
             f"avec une garantie ({article}).", article))
     before_balance = total(p.amount for p in line.payments if p.kind is not PaymentKind.BALANCE)
-    # "Projets dont le délai de réalisation prévu dans la décision excède 48 mois".
-    planned_from = plan.start_date or line.notification_date or line.decision_date
-    long_works = (rules.instalments_max_long is not None and planned_from is not None
-                  and line.planned_completion_date is not None
-                  and add_months(planned_from, rules.long_months) < line.planned_completion_date)
-    limit = rules.instalments_max_long if long_works else rules.instalments_max
+    limit = instalments_limit(plan, line, rules)
     if before_balance > granted * limit:
         findings.append(error(
             "payment.instalments_max", where,
@@ -147,3 +155,73 @@ def _timing(plan: PlanInput, line: LineInput, rules: Regime, where: str) -> list
                 f"peut intervenir après cette date, vérifiez celle de la demande "
                 f"(CGCT art. R2334-29).", "CGCT art. R2334-29"))
     return findings
+
+
+@dataclass(frozen=True)
+class PaymentProposal:
+    """The payment "Ajouter un versement" proposes; the agent corrects it to what the
+    order to pay says."""
+
+    kind: PaymentKind
+    amount: Decimal | None  # None: nothing to propose, *reason* says why
+    reason: str  # French, cites the text applied
+
+
+def _share_of(granted: Decimal, rate: Decimal) -> Decimal:
+    # Down to the cent: the ceilings are compared exactly, 30 % of 33 333,33 € is
+    # 9 999,999 €, of which 10 000,00 € would already be beyond.
+    return (granted * rate).quantize(CENT, rounding=ROUND_DOWN)
+
+
+def propose_payment(plan: PlanInput, line: LineInput) -> PaymentProposal:
+    """The next payment on *line* within the rules :func:`check_payments` applies.
+
+    Under a regime (R2334-30 for the dotations, décret 2018-514 art. 12 for the other
+    State subsidies): an avance at the rate allowed without a guarantee when nothing
+    was paid yet (it comes with the start of the works, before any acompte), then
+    acomptes up to the ceiling of avance + acomptes, then the solde. Other financers:
+    what remains to be paid. Never more than granted minus paid.
+    """
+    if line.status is not FundingStatus.GRANTED or line.granted is None:
+        return PaymentProposal(
+            PaymentKind.INSTALMENT, None,
+            f"{line.label} : un versement n'est possible que sur un financement accordé "
+            f"avec son montant ({texts.PAYMENT}).")
+    granted = line.granted
+    remaining = granted - line.paid
+    if remaining <= 0:
+        return PaymentProposal(
+            PaymentKind.BALANCE, None,
+            f"{line.label} : rien à verser, les versements ({euros(line.paid)}) atteignent "
+            f"le montant accordé ({euros(granted)}).")
+    rules = regime(line)
+    if rules is None:
+        return PaymentProposal(
+            PaymentKind.BALANCE, remaining,
+            f"{line.label} : reste à verser {euros(remaining)} (accordé − versé) ; les "
+            f"versements suivent les règles du financeur, jamais au-delà de l'accordé "
+            f"({texts.PAYMENT}).")
+    article = rules.article
+    limit = instalments_limit(plan, line, rules)
+    before_balance = total(p.amount for p in line.payments if p.kind is not PaymentKind.BALANCE)
+    room = _share_of(granted, limit) - before_balance
+    if not line.payments:
+        amount = min(_share_of(granted, rules.advance_max), room, remaining)
+        if amount > 0:
+            start = ("" if plan.start_date else " ; le commencement d'exécution est à saisir "
+                     "(Identification et dates)")
+            return PaymentProposal(
+                PaymentKind.ADVANCE, amount,
+                f"{line.label} : avance de {percent(rules.advance_max)} du montant accordé, "
+                f"versée lors du commencement d'exécution ({article}){start}.")
+    balance_paid = any(p.kind is PaymentKind.BALANCE for p in line.payments)
+    if room > 0 and not balance_paid:
+        amount = min(room, remaining)
+        return PaymentProposal(
+            PaymentKind.INSTALMENT, amount,
+            f"{line.label} : acompte jusqu'au plafond de {percent(limit)} du montant accordé "
+            f"pour l'avance et les acomptes, soit {euros(amount)} ({article}).")
+    return PaymentProposal(
+        PaymentKind.BALANCE, remaining,
+        f"{line.label} : solde, reste à verser {euros(remaining)} (accordé − versé), sur "
+        f"justification de l'achèvement ({article}).")
