@@ -7,5 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/installer.sh test
 export QT_QPA_PLATFORM=offscreen
+.venv/bin/python scripts/qt_platform.py
 .venv/bin/python -m ruff check .
 exec .venv/bin/python -m pytest "$@"
