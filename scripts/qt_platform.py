@@ -294,6 +294,20 @@ def report(name: str, missing: list[str], display: bool, as_root: bool) -> str:
     return "\n".join(lines)
 
 
+def fallback_note(preferred: str, missing: list[str], used: str, as_root: bool) -> str:
+    """Qt falls back to the next plugin when the preferred one cannot load, and says so in
+    English: say it in French, with what the preferred one needs."""
+    packages, _ = debian_packages(missing)
+    note = (f"Remarque : faute de {', '.join(missing)}, Qt utilisera l'affichage "
+            f"« {PLATFORM_LABELS.get(family(used), used)} » au lieu de "
+            f"« {PLATFORM_LABELS.get(family(preferred), preferred)} » (il le signale en "
+            "anglais).")
+    if packages:
+        note += " Pour l'affichage " + PLATFORM_LABELS.get(family(preferred), preferred) \
+            + " : " + apt_command(packages, as_root)
+    return note
+
+
 # --- what runs on the machine ---------------------------------------------------------
 
 @dataclass
@@ -430,6 +444,10 @@ def main(argv: list[str]) -> int:
             print("Paquet non répertorié pour : " + ", ".join(unknown), file=sys.stderr)
         return 1 if unknown else 0
     if found and found[-1].usable:
+        skipped = [verdict for verdict in found[:-1] if verdict.missing and verdict.display]
+        if skipped:
+            print(fallback_note(skipped[0].name, skipped[0].missing, found[-1].name, as_root),
+                  file=sys.stderr)
         return 0
     located = [verdict for verdict in found if verdict.plugin is not None]
     if not located:

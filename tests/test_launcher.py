@@ -104,6 +104,13 @@ def test_no_display_is_said_with_what_to_do():
     assert "DISPLAY" in message and "--screenshot" in message
 
 
+def test_falling_back_from_wayland_to_x11_is_said_in_french():
+    note = qt_platform.fallback_note("wayland", ["libwayland-cursor.so.0"], "xcb",
+                                     as_root=False)
+    assert "« X11 (xcb) » au lieu de « Wayland »" in note
+    assert note.endswith("sudo apt install libwayland-cursor0")
+
+
 def inspected_libraries(name: str) -> dict[str, str | None]:
     plugin = qt_platform.find_plugin(name, qt_platform.plugin_dirs(PYSIDE, {}))
     files, absent = qt_platform.inspected_files(name, plugin, PYSIDE, os.environ)
