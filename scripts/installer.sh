@@ -20,7 +20,8 @@ log=.venv/installation.log
 PYTHON=${PYTHON:-python3}
 
 fresh=false
-if ! .venv/bin/python -I -S -c '' 2>/dev/null; then
+# No pip: a venv left half-made where python3-venv is missing.
+if [ ! -x .venv/bin/pip ] || ! .venv/bin/python -I -S -c '' 2>/dev/null; then
   if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
     echo "Python 3.11 ou plus récent est nécessaire (trouvé : $("$PYTHON" --version 2>&1))." >&2
     exit 1

@@ -260,14 +260,15 @@ def test_unknown_platform_is_named(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["xcb", "wayland"])
-def test_checker_agrees_with_qts_plugin_loader(name):
+def test_checker_agrees_with_qts_plugin_loader(name, tmp_path):
     """Whatever this machine has installed: Qt fails to load the plugin exactly when the
     checker finds a library missing, and the library Qt names is one of those found."""
     verdict = qt_platform.check_platform(name, PYSIDE, clean_env())
     plugin_missing = qt_platform.missing_sonames(qt_platform.run_ldd([verdict.plugin]))
     qt = subprocess.run(
-        [PYTHON, "-c", "from PySide6.QtGui import QGuiApplication; QGuiApplication([])"],
-        capture_output=True, text=True, timeout=120,
+        [PYTHON, "-c", "import resource; resource.setrlimit(resource.RLIMIT_CORE, (0, 0)); "
+                       "from PySide6.QtGui import QGuiApplication; QGuiApplication([])"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
         env=clean_env(QT_QPA_PLATFORM=name, QT_DEBUG_PLUGINS="1"))
     assert qt.returncode != 0  # no display here: Qt aborts either way
     cannot = re.search(rf"{re.escape(verdict.plugin.name)}: (\S+): cannot open shared object",
