@@ -15,57 +15,201 @@ import argparse
 import json
 import sqlite3
 import sys
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.exc import DatabaseError
 
 from db.errors import UserError
+from desktop.views import EDITOR_VIEWS, VIEWS
 
-VIEWS = ("contracts", "operations")
+# argparse's own words (Python 3.11 to 3.13), in French. argparse looks its module
+# globals ``_`` and ``ngettext`` up each time it writes a message, so replacing them while
+# the parser is built and used translates its help and its errors without a gettext
+# catalogue, which would depend on the process-wide domain and on the user's locale.
+ARGPARSE_FRENCH = {
+    "usage: ": "utilisation : ",
+    "positional arguments": "arguments",
+    "optional arguments": "options",
+    "options": "options",
+    "subcommands": "commandes",
+    "show this help message and exit": "affiche cette aide et quitte",
+    "show program's version number and exit": "affiche la version et quitte",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
+    "unrecognized arguments: %s": "arguments non reconnus : %s",
+    "not allowed with argument %s": "incompatible avec l'argument %s",
+    "ignored explicit argument %r": "valeur ignorée : %r",
+    "the following arguments are required: %s": "arguments obligatoires manquants : %s",
+    "one of the arguments %s is required": "l'un des arguments %s est obligatoire",
+    "expected one argument": "une valeur est attendue",
+    "expected at most one argument": "une valeur au plus est attendue",
+    "expected at least one argument": "une valeur au moins est attendue",
+    "ambiguous option: %(option)s could match %(matches)s":
+        "option ambiguë : %(option)s peut désigner %(matches)s",
+    "unexpected option string: %s": "option inattendue : %s",
+    "invalid %(type)s value: %(value)r": "valeur invalide : « %(value)s »",
+    "invalid choice: %(value)r (choose from %(choices)s)":
+        "choix invalide : « %(value)s » (choix possibles : %(choices)s)",
+    "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
+    "can't open '%(filename)s': %(error)s": "impossible d'ouvrir « %(filename)s » : %(error)s",
+    "unknown parser %(parser_name)r (choices: %(choices)s)":
+        "commande inconnue « %(parser_name)s » (commandes : %(choices)s)",
+}
+ARGPARSE_FRENCH_PLURALS = {
+    ("expected %s argument", "expected %s arguments"):
+        ("%s valeur est attendue", "%s valeurs sont attendues"),
+}
+
+
+@contextmanager
+def french_argparse() -> Iterator[None]:
+    """argparse speaks French while the parser is built, prints its help or an error."""
+    saved = argparse._, argparse.ngettext
+
+    def translate(message: str) -> str:
+        return ARGPARSE_FRENCH.get(message, message)
+
+    def translate_plural(singular: str, plural: str, count: int) -> str:
+        one, many = ARGPARSE_FRENCH_PLURALS.get((singular, plural), (singular, plural))
+        return one if count == 1 else many
+
+    argparse._, argparse.ngettext = translate, translate_plural
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved
+
+
+class FrenchHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """French typography (« options : »); the descriptions and epilogs are written
+    already wrapped."""
+
+    def start_section(self, heading: str | None) -> None:
+        super().start_section(f"{heading} " if heading else heading)
+
+
+VIEW_HELP_WIDTH = 78
+
+
+def _views_epilog() -> str:
+    rows = [(key, f"{label} : {description}") for key, label, description in VIEWS]
+    rows += [(f"{kind}:RÉF", f"{description} ; onglet après « / » : {', '.join(tabs)}")
+             for kind, (description, tabs) in EDITOR_VIEWS.items()]
+    width = max(len(key) for key, _ in rows) + 2
+    lines = ["Vues de --view (page de la fenêtre principale ou fiche à capturer) :"]
+    for key, text in rows:
+        wrapped = textwrap.wrap(text, VIEW_HELP_WIDTH - width - 2)
+        lines.append(f"  {key.ljust(width)}{wrapped[0]}")
+        lines += [" " * (width + 2) + more for more in wrapped[1:]]
+    lines += ["", "Aide d'une commande : main.py COMMANDE --help"]
+    return "\n".join(lines)
+
+
+def _view(value: str) -> str:
+    key, _, rest = value.partition(":")
+    reference, _, tab = rest.partition("/")
+    if (key in {k for k, _, _ in VIEWS} and not rest) or (
+            key in EDITOR_VIEWS and (not tab or tab in EDITOR_VIEWS[key][1])):
+        return value
+    names = ", ".join([k for k, _, _ in VIEWS] + [f"{k}:RÉF" for k in EDITOR_VIEWS])
+    raise argparse.ArgumentTypeError(f"vue inconnue « {value} » (vues : {names})")
+
+
+def _status(value: str) -> str:
+    from db.text import normalize
+    from db.vocabulary import OperationStatus
+
+    for status in OperationStatus:
+        if normalize(value) in (normalize(status.value), normalize(status.label)):
+            return status.value
+    raise argparse.ArgumentTypeError(
+        f"statut inconnu « {value} » (statuts : "
+        f"{', '.join(s.label.lower() for s in OperationStatus)})")
+
+
+def _year(value: str) -> int:
+    if value.isdigit() and len(value) == 4:
+        return int(value)
+    raise argparse.ArgumentTypeError(f"« {value} » n'est pas une année (exemple : 2025)")
+
+
+def _number(value: str) -> int:
+    if value.isdigit():
+        return int(value)
+    raise argparse.ArgumentTypeError(f"« {value} » n'est pas un numéro (exemple : 1)")
+
+
+DB_HELP = "fichier SQLite ou URL postgresql://…"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="main.py", description="Suivi des contrats territoriaux d'une sous-préfecture.")
-    parser.add_argument("--db", help="fichier SQLite ou URL postgresql://… "
-                                     "(par défaut : la base de l'utilisateur)")
+        prog="main.py", description="Suivi des contrats territoriaux d'une sous-préfecture.\n"
+                                    "Sans commande : ouvre la fenêtre de l'application.",
+        epilog=_views_epilog(), formatter_class=FrenchHelpFormatter)
+    parser.add_argument("--db", metavar="BASE",
+                        help=f"{DB_HELP} (par défaut : la base de l'utilisateur)")
     parser.add_argument("--screenshot", type=Path, metavar="IMAGE.png",
                         help="enregistre une capture de la fenêtre puis quitte")
-    parser.add_argument("--view", default="contracts",
-                        help=f"vue de la capture : {', '.join(VIEWS)}")
-    commands = parser.add_subparsers(dest="command")
-    demo = commands.add_parser("demo", help="crée une base de démonstration")
-    demo.add_argument("--db", required=True, help="fichier SQLite ou URL postgresql://…")
-    demo.add_argument("--seed", type=Path, help="fichier seed_contracts.json à utiliser")
-    printing = commands.add_parser("print", help="édite un document PDF")
+    parser.add_argument("--view", default="contracts", type=_view, metavar="VUE",
+                        help="page ou fiche de la capture (liste ci-dessous ; par défaut : "
+                             "contracts)")
+    commands = parser.add_subparsers(dest="command", title="commandes", metavar="COMMANDE")
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=summary, description=f"{summary[0].upper()}"
+                                   f"{summary[1:]}.", formatter_class=FrenchHelpFormatter)
+
+    demo = command("demo", "crée une base de démonstration")
+    demo.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    demo.add_argument("--seed", type=Path, metavar="FICHIER.json",
+                      help="fichier seed_contracts.json à utiliser")
+    printing = command("print", "édite un document PDF")
     printing.add_argument("document", choices=["annex", "plan", "summary", "list"],
+                          metavar="DOCUMENT",
                           help="annex : annexe financière ; plan : plan de financement ; "
                                "summary : fiche synthèse ; list : état récapitulatif")
-    printing.add_argument("--db", required=True, help="fichier SQLite ou URL postgresql://…")
-    printing.add_argument("-o", "--output", required=True, type=Path, help="fichier PDF")
-    printing.add_argument("--contract", help="référence du contrat (annex, summary)")
-    printing.add_argument("--operation", help="référence de l'opération (plan)")
-    printing.add_argument("--amendment", type=int, metavar="N",
+    printing.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    printing.add_argument("-o", "--output", required=True, type=Path, metavar="FICHIER.pdf",
+                          help="document à enregistrer")
+    printing.add_argument("--contract", metavar="RÉF",
+                          help="référence du contrat (annex, summary)")
+    printing.add_argument("--operation", metavar="RÉF", help="référence de l'opération (plan)")
+    printing.add_argument("--amendment", type=_number, metavar="N",
                           help="annexe financière de l'avenant n° N (datée de l'avenant)")
-    for name, label in (("search", "recherche"), ("arrondissement", "code d'arrondissement"),
-                        ("status", "statut"), ("scheme", "dispositif"),
-                        ("commune", "code INSEE"), ("epci", "SIREN de l'EPCI"),
-                        ("contract-type", "type de contrat")):
-        printing.add_argument(f"--{name}", help=f"filtre de l'état récapitulatif : {label}")
-    printing.add_argument("--year", type=int, help="filtre de l'état récapitulatif : exercice")
-    importing = commands.add_parser("import", help="importe un tableau de suivi (xlsx, ods, csv)")
-    importing.add_argument("file", type=Path, help="fichier xlsx, ods ou csv")
-    importing.add_argument("--db", required=True, help="fichier SQLite ou URL postgresql://…")
-    importing.add_argument("--sheet", help="feuille à importer (la première par défaut)")
-    importing.add_argument("--mapping", help="correspondance de colonnes enregistrée")
+    for name, metavar, label in (
+            ("search", "TEXTE", "recherche dans les intitulés, références, communes…"),
+            ("arrondissement", "CODE", "code de l'arrondissement (591 : Avesnes-sur-Helpe)"),
+            ("scheme", "CODE", "code du dispositif (DETR, DSIL, FNADT…)"),
+            ("commune", "INSEE", "code INSEE de la commune (59392 : Maubeuge)"),
+            ("epci", "SIREN", "SIREN de l'EPCI"),
+            ("contract-type", "CODE", "code du type de contrat (CRTE, PVD…)")):
+        printing.add_argument(f"--{name}", metavar=metavar,
+                              help=f"filtre de l'état récapitulatif : {label}")
+    printing.add_argument("--status", type=_status, metavar="STATUT",
+                          help="filtre de l'état récapitulatif : statut de l'opération "
+                               "(programmé, engagé, en cours…)")
+    printing.add_argument("--year", type=_year, metavar="ANNÉE",
+                          help="filtre de l'état récapitulatif : exercice")
+    importing = command("import", "importe un tableau de suivi (xlsx, ods, csv)")
+    importing.add_argument("file", type=Path, metavar="TABLEUR",
+                           help="fichier xlsx, ods ou csv")
+    importing.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    importing.add_argument("--sheet", metavar="FEUILLE",
+                           help="feuille à importer (la première par défaut)")
+    importing.add_argument("--mapping", metavar="NOM",
+                           help="correspondance de colonnes enregistrée")
     importing.add_argument("--dry-run", action="store_true",
                            help="analyse seulement : rien n'est écrit")
     importing.add_argument("--json", action="store_true", help="rapport au format JSON")
-    verify = commands.add_parser("verify", help="vérifie qu'un PDF correspond à la base")
-    verify.add_argument("file", type=Path, help="document PDF édité par l'application")
-    verify.add_argument("--db", required=True, help="fichier SQLite ou URL postgresql://…")
-    check = commands.add_parser("check", help="contrôle l'état d'une base")
-    check.add_argument("--db", required=True, help="fichier SQLite ou URL postgresql://…")
+    verify = command("verify", "vérifie qu'un PDF correspond toujours à la base")
+    verify.add_argument("file", type=Path, metavar="DOCUMENT.pdf",
+                        help="document PDF édité par l'application")
+    verify.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    check = command("check", "contrôle l'état d'une base")
+    check.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
     check.add_argument("--json", action="store_true", help="rapport au format JSON")
     return parser
 
@@ -111,13 +255,17 @@ def _check(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
         print(f"Base : {report.database} ({report.mode})")
-        print(f"Révision du schéma : {report.revision} (attendue : {report.expected_revision})")
+        print(f"Révision du schéma : {report.revision or 'aucune'} "
+              f"(attendue : {report.expected_revision})")
         if report.integrity is not None:
-            print(f"Intégrité SQLite : {report.integrity}")
+            print("Intégrité SQLite : " + ("correcte" if report.integrity == "ok"
+                                           else "en échec"))
         for name, count in report.counts.items():
             print(f"  {COUNT_LABELS.get(name, name)} : {number(count)}")
         for name, cents in report.totals_cents.items():
             print(f"  {TOTAL_LABELS.get(name, name)} : {euros(from_cents(cents))}")
+        if report.healthy:
+            print("Aucun problème détecté.")
     for problem in report.problems:
         print(f"Problème : {problem}", file=sys.stderr)
     return 0 if report.healthy else 1
@@ -126,13 +274,15 @@ def _check(args: argparse.Namespace) -> int:
 def _print(args: argparse.Namespace) -> int:
     from db import documents
     from db.database import open_database
+    from db.documents.statement import unknown_filters
     from db.errors import InvalidInput
     from db.lists import Criteria
     from printouts.pdf import save
 
     needed = {"annex": "contract", "summary": "contract", "plan": "operation"}
     if args.document in needed and not getattr(args, needed[args.document]):
-        raise InvalidInput(f"Précisez --{needed[args.document]} RÉFÉRENCE.")
+        whose = "du contrat" if needed[args.document] == "contract" else "de l'opération"
+        raise InvalidInput(f"Précisez --{needed[args.document]} RÉF (la référence {whose}).")
     database = open_database(args.db, create=False)
     try:
         if args.document == "annex":
@@ -146,12 +296,31 @@ def _print(args: argparse.Namespace) -> int:
                                 status=args.status, scheme=args.scheme, commune=args.commune,
                                 epci=args.epci, contract_type=args.contract_type,
                                 year=args.year)
+            unknown = unknown_filters(database, criteria)
+            if unknown:
+                raise InvalidInput("\n".join(unknown))
             document = documents.operations_list(database, criteria)
-        save(document, args.output)
+        _save(save, document, args.output)
     finally:
         database.close()
     print(f"Document enregistré : {args.output} (empreinte {document.provenance.fingerprint})")
     return 0
+
+
+def _save(save, document, path: Path) -> None:
+    try:
+        save(document, path)
+    except FileNotFoundError:
+        raise UserError(f"Le dossier {path.parent} n'existe pas : le document n'a pas été "
+                        "enregistré.") from None
+    except IsADirectoryError:
+        raise UserError(f"{path} est un dossier : donnez le nom du fichier PDF à "
+                        "enregistrer.") from None
+    except PermissionError:
+        raise UserError(f"Impossible d'écrire {path} : accès refusé.") from None
+    except OSError as error:
+        raise UserError(f"Impossible d'écrire {path} (erreur système {error.errno}).") \
+            from None
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -196,12 +365,15 @@ def _import(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from db.database import open_database
     from db.documents import check_document
-    from printouts.verify import read_provenance
+    from printouts.verify import read_document
 
-    provenance = read_provenance(args.file)
+    printed = read_document(args.file)
+    if printed.damaged:
+        print("Attention : le fichier PDF est abîmé (modifié ou mal copié après son édition) ; "
+              "son empreinte a pu être lue.", file=sys.stderr)
     database = open_database(args.db, create=False, upgrade=False)
     try:
-        verdict = check_document(database, provenance)
+        verdict = check_document(database, printed.provenance, printed.printed_at)
     finally:
         database.close()
     print(verdict.message())
@@ -215,7 +387,8 @@ def _gui(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    with french_argparse():
+        args = _parser().parse_args(argv)
     try:
         if args.command == "demo":
             return _demo(args)
@@ -232,11 +405,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Erreur : {error.message}", file=sys.stderr)
         return error.exit_code
     except (sqlite3.DatabaseError, DatabaseError) as error:
-        reason = getattr(error, "orig", error)
-        print(f"Erreur : la base est endommagée ou illisible ({reason}). "
+        from db.driver_messages import french_reason
+
+        print(f"Erreur : la base est endommagée ou illisible ({french_reason(error)}). "
               "Restaurez une sauvegarde.", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("Interrompu.", file=sys.stderr)
+        return 130
+
+
+def _quiet_libraries() -> None:
+    """Libraries' warnings (deprecations, pypdf's repairs…) are for programmers, in
+    English: kept off the agent's terminal unless asked for with -W or PYTHONWARNINGS."""
+    import logging
+    import warnings
+
+    if not sys.warnoptions:
+        warnings.simplefilter("ignore")
+    logging.getLogger().addHandler(logging.NullHandler())
 
 
 if __name__ == "__main__":
+    _quiet_libraries()
     sys.exit(main())

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.database import Database, head_revision
+from db.formatting import euros
 from db.lists import base_cost
 from db.models import (
     Arrondissement,
@@ -22,6 +23,7 @@ from db.models import (
     Payment,
 )
 from db.models import raw_cents as cents
+from db.money import from_cents
 from db.vocabulary import FundingStatus
 
 COUNTED = {
@@ -85,8 +87,8 @@ def _problems(session: Session) -> list[str]:
         .group_by(FundingLine.id, Operation.reference, granted)
         .having(paid > func.coalesce(granted, 0))).all()
     for reference, paid, granted in overpaid:
-        problems.append(f"Opération {reference} : versements ({paid / 100:.2f} €) supérieurs "
-                        f"au montant accordé ({(granted or 0) / 100:.2f} €).")
+        problems.append(f"Opération {reference} : versements ({euros(from_cents(paid))}) "
+                        f"supérieurs au montant accordé ({euros(from_cents(granted or 0))}).")
     problems += _stale_totals(session)
     return problems
 
@@ -133,7 +135,8 @@ def check(db: Database) -> HealthReport:
             # Counting on a damaged file could fail half-way: report the damage only.
             return HealthReport(
                 db.display(), db.mode_label, None, head_revision(), integrity, {}, {}, {},
-                [f"Contrôle d'intégrité SQLite en échec : {integrity}. "
+                [f"Contrôle d'intégrité SQLite en échec ({len(rows)} anomalie"
+                 f"{'s' if len(rows) > 1 else ''} ; détail technique : {integrity}). "
                  "Restaurez une sauvegarde."])
     revision, expected = db.revision(), head_revision()
     if revision != expected:

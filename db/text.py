@@ -29,26 +29,39 @@ def normalize(text: str | None) -> str:
 
 def commune_organisation_name(name: str) -> str:
     """``Commune d'Aibes``, ``Commune du Quesnoy``, ``Commune des Hauts-Talican``."""
-    for article, contracted in (("Le ", "du "), ("Les ", "des ")):
-        if name.startswith(article):
-            return f"Commune {contracted}{name[len(article):]}"
-    if normalize(name[:1]) in set("aeiouy") and not name.startswith("L'"):
-        return f"Commune d'{name}"
-    return f"Commune de {name}"
+    return f"Commune {elide('de', name)}"
 
 
 _CONTRACTIONS = {("de", "Le "): "du ", ("de", "Les "): "des ", ("à", "Le "): "au ",
-                 ("à", "Les "): "aux "}
+                 ("à", "Les "): "aux ",
+                 # with_article() gives lower-case articles: "de" + "le Département du Nord"
+                 ("de", "le "): "du ", ("de", "les "): "des ", ("à", "le "): "au ",
+                 ("à", "les "): "aux "}
+
+# Before an h, elision depends on the word (d'Hazebrouck, de Haguenau, de Hautmont): only
+# names whose h is muet in established usage (their own "Ville d'H…") are elided.
+_MUTE_H = {"halluin", "harfleur", "haubourdin", "hazebrouck", "hellemmes", "hendaye",
+           "hennebont", "henin", "herblay", "herouville", "hyeres"}
+
+
+def _starts_with_vowel_sound(name: str) -> bool:
+    if not name[:1].isalpha():
+        return False
+    first = normalize(name[:1])[:1]  # "É" → "e", "Œ" → "oe" → "o"
+    if first in set("aeiouy"):
+        return True
+    return first == "h" and normalize(name).split(" ")[0] in _MUTE_H
 
 
 def elide(preposition: str, name: str) -> str:
     """``de`` + ``Avesnes-sur-Helpe`` → ``d'Avesnes-sur-Helpe``; ``de`` + ``Le Quesnoy`` →
-    ``du Quesnoy``; ``à`` + ``Le Cateau`` → ``au Cateau``; ``de`` + ``Maubeuge`` unchanged."""
+    ``du Quesnoy``; ``à`` + ``Le Cateau`` → ``au Cateau``; ``de`` + ``Maubeuge`` unchanged;
+    ``de`` + ``Étrœungt`` → ``d'Étrœungt``; ``de`` + ``Hautmont`` unchanged but ``de`` +
+    ``Hazebrouck`` → ``d'Hazebrouck``."""
     for (word, article), contracted in _CONTRACTIONS.items():
         if preposition == word and name.startswith(article):
             return f"{contracted}{name[len(article):]}"
-    # Before an h, elision depends on the word (d'Hazebrouck, de Haguenau): vowels only.
-    if preposition == "de" and normalize(name[:1]) in set("aeiouy") and name[:1].isalpha():
+    if preposition == "de" and _starts_with_vowel_sound(name):
         return f"d'{name}"
     return f"{preposition} {name}"
 
@@ -58,7 +71,14 @@ _ARTICLES = [("État", "l'"), ("Etat", "l'"), ("Région", "la "), ("Département
              ("Commune", "la "), ("Ville", "la "), ("Communauté", "la "), ("Métropole", "la "),
              ("Syndicat", "le "), ("Conseil", "le "), ("Agence", "l'"), ("Union", "l'"),
              ("Établissement", "l'"), ("Pôle", "le "), ("Parc", "le "), ("CC ", "la "),
-             ("CA ", "la "), ("CU ", "la ")]
+             ("CA ", "la "), ("CU ", "la "), ("Caisse", "la "), ("Banque", "la "),
+             ("Chambre", "la "), ("Centre", "le "), ("Université", "l'"), ("Académie", "l'"),
+             ("Rectorat", "le "), ("Ministère", "le "), ("Direction", "la "),
+             ("Préfecture", "la "), ("Sous-préfecture", "la "), ("Association", "l'"),
+             ("Office", "l'"), ("Institut", "l'"), ("Fondation", "la "),
+             ("Groupement", "le "), ("PETR", "le "), ("DDT", "la "), ("DDTM", "la "),
+             ("DREAL", "la "), ("DRAC", "la "), ("DRAAF", "la "), ("DIRECCTE", "la "),
+             ("DREETS", "la ")]
 
 
 def with_article(name: str) -> str:

@@ -11,6 +11,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton, QWidget
 
 from db.errors import ConflictError, DeleteRefused, RuleViolation, UserError
+from db.text import elide
 from desktop.style import editor_palette
 
 
@@ -230,7 +231,7 @@ class EditorDialog(QDialog):
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Modifications non enregistrées")
-        box.setText(f"Enregistrer les modifications de {self.what} ?")
+        box.setText(f"Enregistrer les modifications {elide('de', self.what)} ?")
         save = box.addButton("Enregistrer", QMessageBox.ButtonRole.AcceptRole)
         discard = box.addButton("Abandonner", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton("Annuler", QMessageBox.ButtonRole.RejectRole)

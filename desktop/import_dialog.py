@@ -196,7 +196,7 @@ class ImportDialog(QDialog):
         relay = ProgressRelay()
         try:
             report = run_with_progress(
-                self, f"Analyse de {self.path.name}…",
+                self, f"Analyse du fichier {self.path.name}…",
                 lambda: importer.analyse(self.db, self.path, sheet=sheet, mapping=mapping,
                                          cancelled=stop.is_set, progress=relay.report),
                 cancel=stop, relay=relay)

@@ -26,6 +26,7 @@ from db.errors import UserError
 from db.formatting import euros, number
 from db.lists import Criteria
 from db.spreadsheets.reports import REPORTS, Report, export_report
+from db.text import elide
 
 
 class ReportsPage(QWidget):
@@ -81,7 +82,8 @@ class ReportsPage(QWidget):
         self.scope.blockSignals(True)
         self.scope.clear()
         if arrondissement is not None:
-            self.scope.addItem(f"Arrondissement de {arrondissement.name}", arrondissement.code)
+            self.scope.addItem(f"Arrondissement {elide('de', arrondissement.name)}",
+                               arrondissement.code)
         self.scope.addItem("Tout le territoire", "")
         self.scope.blockSignals(False)
         if reload:

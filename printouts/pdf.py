@@ -37,6 +37,7 @@ from reportlab.platypus import (
 
 from db.documents import Provenance
 from db.formatting import long_date
+from db.text import elide
 from printouts.layout import (
     BLUE,
     GREY,
@@ -209,7 +210,7 @@ def place_and_date(place: str, when: Any) -> str:
     what is not recorded."""
     where = place or "…………………………"
     day = long_date(when) if when else "……………………"
-    return f"Fait à {where}, le {day}"
+    return f"Fait {elide('à', where)}, le {day}"  # "Fait au Quesnoy"
 
 
 class SignatureRow(Flowable):

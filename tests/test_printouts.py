@@ -255,7 +255,7 @@ def test_etat_filtered_on_a_dispositif_shows_its_amounts(demo_db, tmp_path):
     content = flat(pdf_text(save(document, tmp_path / "etat.pdf")))
     assert printed(detr) in content and printed(everything) not in content
     assert "Accordé (DETR)" in content and "financements DETR uniquement" in content
-    assert "dispositif DETR" in content and "scheme" not in content
+    assert "Dispositif : DETR" in content and "scheme" not in content
     assert f"Total ({document.count} opérations)" in content
     width, height = PdfReader(str(tmp_path / "etat.pdf")).pages[0].mediabox.upper_right
     assert width > height  # landscape

@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 from db.database import Database
 from db.errors import NotFoundError
 from db.formatting import euros
-from db.models import Arrondissement, Contract, Departement, FundingScheme, Setting
+from db.models import (
+    Arrondissement,
+    Commune,
+    Contract,
+    FundingScheme,
+    Setting,
+    operation_commune,
+)
 from db.money import ZERO
 from db.reference import of_departement
 from db.text import elide
@@ -114,18 +121,39 @@ def commune_list(names: list[str], limit: int = COMMUNES_SHOWN) -> str:
 OFFICE_KEYS = ("office.prefecture", "office.sous_prefecture", "office.place")
 
 
+def _departement_of_the_data(session: Session) -> str | None:
+    """The one département the contracts and operations of the base lie in, if one."""
+    found = set(session.scalars(
+        select(Arrondissement.departement_code)
+        .join(Contract, Contract.arrondissement_code == Arrondissement.code)
+        .distinct().limit(2)))
+    if len(found) < 2:
+        found |= set(session.scalars(
+            select(Commune.departement_code)
+            .join(operation_commune, operation_commune.c.commune_code == Commune.code)
+            .distinct().limit(2)))
+    return found.pop() if len(found) == 1 else None
+
+
 def office(db: Database) -> Office:
-    """From the settings, else derived from the arrondissement of the database."""
+    """From the settings, else derived from the arrondissement of the database; with no
+    arrondissement chosen, from the one département its data lie in ("Préfecture du
+    Nord" over an empty line). What cannot be known is left empty rather than printed as
+    a bare "Préfecture" or "Sous-préfecture" that names nobody."""
     with db.read() as session:
         values = {s.key: s.value for s in session.scalars(
             select(Setting).where(Setting.key.in_([*OFFICE_KEYS, "arrondissement"])))}
         arrondissement = session.get(Arrondissement, values.get("arrondissement", ""))
-        departement = (session.get(Departement, arrondissement.departement_code)
-                       if arrondissement else None)
+        if arrondissement is not None:
+            departement = arrondissement.departement_code
+        elif values.get("office.prefecture"):
+            departement = None  # not needed: spare the query
+        else:
+            departement = _departement_of_the_data(session)
     place = arrondissement.name if arrondissement else ""
-    joined = of_departement(departement.code) if departement else None
-    default_prefecture = f"Préfecture {joined}" if joined else "Préfecture"
-    default_sp = f"Sous-préfecture {elide('de', place)}" if place else "Sous-préfecture"
+    joined = of_departement(departement) if departement else None
+    default_prefecture = f"Préfecture {joined}" if joined else ""
+    default_sp = f"Sous-préfecture {elide('de', place)}" if place else ""
     return Office(values.get("office.prefecture") or default_prefecture,
                   values.get("office.sous_prefecture") or default_sp,
                   values.get("office.place") or place)

@@ -30,8 +30,16 @@ from db.documents.common import (
     scheme_labels,
     seal,
 )
-from db.models import Arrondissement, Commune, ContractType, Epci, FundingLine, Organisation
-from db.text import elide
+from db.models import (
+    Arrondissement,
+    Commune,
+    Contract,
+    ContractType,
+    Epci,
+    FundingLine,
+    Organisation,
+)
+from db.text import elide, with_article
 from db.vocabulary import FundingStatus, OperationStatus
 
 COLUMNS = [("reference", "Référence"), ("title", "Intitulé"), ("owner", "Maître d'ouvrage"),
@@ -70,7 +78,7 @@ def _scope(db: Database, criteria: Any) -> tuple[str, str] | None:
         if criteria.financer:
             name = session.scalar(select(Organisation.name)
                                   .where(Organisation.id == criteria.financer))
-            parts.append(elide("de", name) if name else "du financeur choisi")
+            parts.append(elide("de", with_article(name)) if name else "du financeur choisi")
             short.append(name or "financeur")
     if criteria.year:
         parts.append(f"de l'exercice {criteria.year}")
@@ -81,35 +89,78 @@ def _scope(db: Database, criteria: Any) -> tuple[str, str] | None:
 
 
 def describe(db: Database, criteria: Any) -> str:
-    """The criteria in words, with labels (never codes): for the CLI's documents."""
+    """The criteria in words, each as « Label : value » with names, never bare codes
+    ("Dispositif : DETR ; Commune : Maubeuge (59392)"): for the CLI's documents."""
     words = []
     with db.read() as session:
         if criteria.arrondissement:
             name = session.scalar(select(Arrondissement.name)
                                   .where(Arrondissement.code == criteria.arrondissement))
-            words.append(f"arrondissement {elide('de', name or criteria.arrondissement)}")
-        if criteria.status:
-            try:
-                words.append(f"statut {OperationStatus(criteria.status).label.lower()}")
-            except ValueError:
-                words.append(f"statut {criteria.status}")
-        if criteria.scheme:
-            words.append(f"dispositif {scheme_labels(session).get(criteria.scheme, '?')}")
-        if criteria.commune:
-            words.append(f"commune {session.get(Commune, criteria.commune).name}"
-                         if session.get(Commune, criteria.commune) else "commune inconnue")
-        if criteria.epci:
-            epci = session.get(Epci, criteria.epci)
-            words.append(epci.name if epci else "EPCI inconnu")
+            words.append(f"Arrondissement : {name} ({criteria.arrondissement})" if name
+                         else f"Arrondissement : {criteria.arrondissement} (inconnu)")
         if criteria.contract_type:
             label = session.scalar(select(ContractType.label)
                                    .where(ContractType.code == criteria.contract_type))
-            words.append(f"contrats « {label or criteria.contract_type} »")
+            words.append(f"Type de contrat : {label}" if label
+                         else f"Type de contrat : {criteria.contract_type} (inconnu)")
+        if criteria.contract:
+            contract = session.get(Contract, criteria.contract)
+            words.append(f"Contrat : {contract.reference}" if contract
+                         else "Contrat : inconnu")
+        if criteria.status:
+            try:
+                words.append(f"Statut : {OperationStatus(criteria.status).label.lower()}")
+            except ValueError:
+                words.append(f"Statut : {criteria.status} (inconnu)")
+        if criteria.commune:
+            commune = session.get(Commune, criteria.commune)
+            words.append(f"Commune : {commune.name} ({commune.code})" if commune
+                         else f"Commune : {criteria.commune} (inconnue)")
+        if criteria.epci:
+            epci = session.get(Epci, criteria.epci)
+            words.append(f"EPCI : {epci.name} ({epci.code})" if epci
+                         else f"EPCI : {criteria.epci} (inconnu)")
+        if criteria.financer:
+            name = session.scalar(select(Organisation.name)
+                                  .where(Organisation.id == criteria.financer))
+            words.append(f"Financeur : {name or 'inconnu'}")
+        if criteria.scheme:
+            label = scheme_labels(session).get(criteria.scheme)
+            words.append(f"Dispositif : {label}" if label
+                         else f"Dispositif : {criteria.scheme} (inconnu)")
         if criteria.year:
-            words.append(f"exercice {criteria.year}")
+            words.append(f"Exercice : {criteria.year}")
         if criteria.search:
-            words.append(f"recherche « {criteria.search} »")
-    return ", ".join(words) or "toutes les opérations"
+            words.append(f"Recherche : « {criteria.search} »")
+    return " ; ".join(words) or "toutes les opérations"
+
+
+def unknown_filters(db: Database, criteria: Any) -> list[str]:
+    """The filters whose value names nothing in the base, in French: an état filtered on
+    a mistyped code would print empty without saying why."""
+    unknown = []
+    with db.read() as session:
+        for value, model, what in ((criteria.arrondissement, Arrondissement,
+                                    "Arrondissement inconnu"),
+                                   (criteria.commune, Commune, "Commune inconnue (code INSEE)"),
+                                   (criteria.epci, Epci, "EPCI inconnu (SIREN)")):
+            if value and session.get(model, value) is None:
+                unknown.append(f"{what} : « {value} ».")
+        if criteria.contract_type and session.scalar(
+                select(ContractType.id).where(ContractType.code == criteria.contract_type)) \
+                is None:
+            codes = ", ".join(session.scalars(select(ContractType.code)
+                                              .order_by(ContractType.code)))
+            unknown.append(f"Type de contrat inconnu : « {criteria.contract_type} » "
+                           f"(types : {codes}).")
+        if criteria.scheme:
+            labels = scheme_labels(session)
+            if criteria.scheme not in labels:
+                unknown.append(f"Dispositif inconnu : « {criteria.scheme} » (dispositifs : "
+                               f"{', '.join(sorted(labels))}).")
+    if criteria.status and criteria.status not in {s.value for s in OperationStatus}:
+        unknown.append(f"Statut inconnu : « {criteria.status} ».")
+    return unknown
 
 
 def _line_amounts(db: Database, ids: list[uuid.UUID], criteria: Any) -> dict[uuid.UUID, dict]:

@@ -46,8 +46,10 @@ def read_sheet(path: Path, sheet: str | None = None) -> Sheet:
         if "password" in text or "encrypt" in text or "cfb" in text:
             raise SheetError(f"« {path.name} » est protégé par un mot de passe : enregistrez-"
                              "le sans mot de passe avant de l'importer.") from error
-        raise SheetError(f"« {path.name} » n'est pas un classeur lisible ({error}). "
-                         "Vérifiez qu'il s'agit bien d'un fichier xlsx ou ods.") from error
+        # calamine's reason is in English and for programmers: kept in the chained error.
+        raise SheetError(f"« {path.name} » n'est pas un classeur lisible (fichier endommagé "
+                         "ou d'un autre format). Vérifiez qu'il s'agit bien d'un fichier xlsx "
+                         "ou ods.") from error
     names = list(workbook.sheet_names)
     if sheet is not None and sheet not in names:
         raise SheetError(f"Pas de feuille « {sheet} » dans {path.name} (feuilles : "
