@@ -249,11 +249,13 @@ def _make_engine(target: Target) -> Engine:
 
 
 def _connect_error(target: Target, exc: Exception) -> DatabaseOpenError:
+    from db.driver_messages import french_reason  # the drivers speak English
+
     if target.is_sqlite:
-        return DatabaseOpenError(f"Impossible d'ouvrir la base {target.display()} : {exc}")
-    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-    return DatabaseOpenError(
-        f"Impossible de se connecter au serveur PostgreSQL {target.display()} : {reason}")
+        return DatabaseOpenError(
+            f"Impossible d'ouvrir la base {target.display()} : {french_reason(exc)}.")
+    return DatabaseOpenError(f"Impossible de se connecter au serveur PostgreSQL "
+                             f"{target.display()} : {french_reason(exc)}.")
 
 
 def open_database(target: str | os.PathLike[str], *, create: bool = True,

@@ -28,6 +28,7 @@ from db.formatting import euros, number
 from db.lists import Criteria, ListQuery
 from db.vocabulary import ContractStatus, FundingStatus, OperationStatus, OrganisationKind
 from desktop.table_model import ROW_ROLE, PagedTableModel
+from desktop.views import VIEWS
 
 # "No filter": an empty string, never None (PySide 6.12 miscounts references to a
 # None item data and aborts after a few hundred of them).
@@ -430,7 +431,5 @@ def make_pages(db: Database, arrondissement: queries.ArrondissementRow | None
     }
 
 
-NAVIGATION = [("contracts", "Contrats"), ("operations", "Opérations"),
-              ("funding_lines", "Financements"), ("organisations", "Acteurs"),
-              ("territory", "Territoire"), ("reports", "Rapports")]
+NAVIGATION = [(key, label) for key, label, _description in VIEWS]  # desktop/views.py
 PAGES = dict(NAVIGATION)

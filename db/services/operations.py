@@ -375,9 +375,10 @@ def _validate_expenses(data: OperationData) -> None:
 
 def _refuse_line_with_payments(line: FundingLine) -> None:
     if line.payments:
-        raise DeleteRefused(
-            f"Le financement de {line.scheme_code or 'la ligne'} ne peut pas être supprimé : "
-            f"{len(line.payments)} versement(s) y sont enregistrés.")
+        scheme = (line.scheme.short_label or line.scheme.label) if line.scheme else None
+        what = f"Le financement {scheme}" if scheme else "Ce financement"
+        raise DeleteRefused(f"{what} ne peut pas être supprimé : {len(line.payments)} "
+                            "versement(s) y sont enregistrés.")
 
 
 def _apply(session: Session, operation: Operation, data: OperationData) -> None:

@@ -202,7 +202,7 @@ def _analyse(db: Database, path: Path, sheet: str | None, mapping: dict[str, int
         progress("Lecture du fichier", 0, 1)
     grid = read_sheet(path, sheet)
     if not any(cell is not None for row in grid.cells for cell in row):
-        raise InvalidInput(f"La feuille « {grid.name} » de {path.name} est vide.")
+        raise InvalidInput(f"La feuille « {grid.name} » du fichier {path.name} est vide.")
     header: Header = find_header(grid.cells, _score)
     columns = mapping if mapping is not None else guess_mapping(header.labels)
     if "title" not in columns and "reference" not in columns:
