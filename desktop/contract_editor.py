@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCompleter,
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db import documents
+from db import documents, queries
 from db.database import Database
 from db.documents.common import Total
 from db.editing import contract_for_edit, contract_summary
@@ -52,7 +52,12 @@ from desktop.choice_models import ChoiceModels
 from desktop.combos import combo, known_choice, searchable_combo, select
 from desktop.combos import data as chosen
 from desktop.editor_base import EditorDialog
-from desktop.fields import ERROR_STYLE, AmountField, DateField
+from desktop.fields import ERROR_STYLE, AmountField, DateField, NotesField
+from desktop.icons import BLOCKING, OK, SIGN_NAMES, WARNING, finding_item
+
+# The contract's operations: header, width (None: takes what remains).
+OPERATION_COLUMNS = [("Axe", 190), ("Référence", 150), ("Intitulé", None), ("Statut", 90),
+                     ("Coût", 120), ("Accordé", 120), ("Versé", 115), ("Reste à verser", 120)]
 
 
 class CodeList(QWidget):
@@ -142,7 +147,8 @@ class ContractEditor(EditorDialog):
         self.setMinimumSize(1100, 720)
         self._build()
         if contract_id is None:
-            data = ContractData(reference="", title="", type_code=choices.contract_types[0][0],
+            # No type chosen for the agent: the first of the list was saved by mistake.
+            data = ContractData(reference="", title="", type_code=None,
                                 arrondissement_code=arrondissement)
         else:
             data = contract_for_edit(db, contract_id)
@@ -157,6 +163,7 @@ class ContractEditor(EditorDialog):
         self.title.setAccessibleName("Intitulé")
         self.type = combo([(label, code) for code, label, _ in self.choices.contract_types],
                            "Type de contrat")
+        self.type.setPlaceholderText("Choisir un type…")
         self.status = combo([(s.label, s.value) for s in ContractStatus], "Statut")
         self.signature = DateField()
         self.signature.setAccessibleName("Date de signature")
@@ -171,7 +178,7 @@ class ContractEditor(EditorDialog):
         self.envelope_total.setAccessibleName("Enveloppe totale")
         self.envelope_state = AmountField()
         self.envelope_state.setAccessibleName("Part de l'État")
-        self.notes = QLineEdit()
+        self.notes = NotesField()
         self.notes.setAccessibleName("Notes")
 
         identity = QFormLayout()
@@ -250,19 +257,36 @@ class ContractEditor(EditorDialog):
         parties_tab = QWidget()
         parties_tab.setLayout(parties)
 
-        self.operations = QTableWidget(0, 5)
-        self.operations.setHorizontalHeaderLabels(["Référence", "Intitulé", "Statut", "Coût",
-                                                   "Accordé"])
+        self.operations = QTableWidget(0, len(OPERATION_COLUMNS))
+        self.operations.setHorizontalHeaderLabels([c for c, _ in OPERATION_COLUMNS])
         self.operations.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.operations.verticalHeader().setVisible(False)
         self.operations.setAccessibleName("Opérations du contrat")
-        self.operations.horizontalHeader().setSectionResizeMode(
-            1, QHeaderView.ResizeMode.Stretch)
-        self.operations.setColumnWidth(0, 200)
         self.operations.setWordWrap(False)
         self.operations.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.operations.setToolTip("Double-cliquez une opération pour l'ouvrir")
         self.operations.doubleClicked.connect(self._open_operation)
+        # The total row stays in sight under the list, its columns aligned on it (both
+        # keep a vertical scroll bar so that they have the same width).
+        self.operations_total = QTableWidget(1, len(OPERATION_COLUMNS))
+        self.operations_total.setAccessibleName("Total des opérations du contrat")
+        self.operations_total.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.operations_total.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.operations_total.horizontalHeader().setVisible(False)
+        self.operations_total.verticalHeader().setVisible(False)
+        self.operations_total.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for table in (self.operations, self.operations_total):
+            table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+            header = table.horizontalHeader()
+            for column, (_, width) in enumerate(OPERATION_COLUMNS):
+                if width is None:
+                    header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+                else:
+                    table.setColumnWidth(column, width)
+        row_height = self.operations_total.verticalHeader().defaultSectionSize()
+        self.operations_total.setFixedHeight(row_height + 2 * self.operations_total.frameWidth())
+        self.operations.horizontalHeader().sectionResized.connect(
+            lambda column, _old, width: self.operations_total.setColumnWidth(column, width))
         self.by_axis = QTableWidget(0, 4)
         self.by_axis.setHorizontalHeaderLabels(["Axe", "Opérations", "Coût", "Accordé"])
         self.by_axis.setAccessibleName("Totaux par axe")
@@ -277,7 +301,13 @@ class ContractEditor(EditorDialog):
         self.new_operation_button.clicked.connect(
             lambda: self.new_operation_requested.emit(self.record_id))
         operations = QGridLayout()
-        operations.addWidget(self.operations, 0, 0, 1, 2)
+        operation_list = QVBoxLayout()
+        operation_list.setSpacing(0)
+        operation_list.addWidget(self.operations, 1)
+        operation_list.addWidget(self.operations_total)
+        operations.addLayout(operation_list, 0, 0, 1, 2)
+        operations.setRowStretch(0, 3)
+        operations.setRowStretch(1, 2)
         operations.addWidget(self.by_axis, 1, 0)
         operations.addWidget(self.by_financer, 1, 1)
         operations.addWidget(self.new_operation_button, 2, 0)
@@ -482,7 +512,10 @@ class ContractEditor(EditorDialog):
         self.record_id, self.record_version = data.id, data.version
         self.reference.setText(data.reference)
         self.title.setText(data.title)
-        select(self.type, data.type_code)
+        if data.type_code is None:
+            self.type.setCurrentIndex(-1)  # the placeholder shows
+        else:
+            select(self.type, data.type_code)
         select(self.status, ContractStatus(data.status).value)
         self.signature.setValue(data.signature_date)
         self.start.setValue(data.start_date)
@@ -517,9 +550,11 @@ class ContractEditor(EditorDialog):
         if self.record_id is None:
             for table in (self.operations, self.by_axis, self.by_financer):
                 table.setRowCount(0)
+            self._show_total(None)
             return
         summary = contract_summary(self.db, self.record_id)
-        self.operation_ids = [o["id"] for o in summary.operations]
+        rows = queries.contract_operations(self.db, self.record_id)
+        self.operation_ids = [row.id for row in rows]
 
         def shown(value: object) -> str:
             if isinstance(value, str):
@@ -543,11 +578,48 @@ class ContractEditor(EditorDialog):
                                               | Qt.AlignmentFlag.AlignVCenter)
                     table.setItem(r, c, item)
 
-        fill(self.operations, [(o["reference"], o["title"],
-                                OperationStatus(o["status"]).label, o["cost"], o["granted"])
-                               for o in summary.operations])
+        fill(self.operations, [(row.axis, row.reference, row.title,
+                                OperationStatus(row.status).label, row.cost, row.granted,
+                                row.paid, row.remaining) for row in rows])
+        for r, row in enumerate(rows):
+            for c, text in ((0, row.axis), (2, row.title)):
+                self.operations.item(r, c).setToolTip(text)
         fill(self.by_axis, summary.by_axis)
         fill(self.by_financer, summary.by_financer)
+        self._show_total(queries.contract_operations_total(rows))
+
+    def _show_total(self, totals: queries.ContractOperations | None) -> None:
+        """The total row: exact sums; an unknown amount is never taken for 0, the
+        total says how many it lacks (on a second line, as printed documents do)."""
+        table = self.operations_total
+        count = len(totals.rows) if totals else 0
+        sums = {} if totals is None else {
+            4: (totals.cost, "coûts"), 5: (totals.granted, "montants accordés"),
+            6: (totals.paid, "montants versés"), 7: (totals.remaining, "restes à verser")}
+        bold = self.font()
+        bold.setBold(True)
+        two_lines = False
+        for column in range(table.columnCount()):
+            item = QTableWidgetItem(f"Total ({count} opération{'s' if count > 1 else ''})"
+                                    if column == 0 else "")
+            if column in sums:
+                value, noun = sums[column]
+                if value.missing and value.missing == count:
+                    item.setText("non communiqué")
+                else:
+                    item.setText(euros(value.value) + (f"\n+ {value.missing} n. c."
+                                                       if value.missing else ""))
+                    two_lines = two_lines or bool(value.missing)
+                if value.missing:
+                    item.setToolTip(f"{value.missing} {noun} non communiqués, non comptés "
+                                    "dans ce total")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                      | Qt.AlignmentFlag.AlignVCenter)
+            item.setFont(bold)
+            table.setItem(0, column, item)
+        height = table.fontMetrics().lineSpacing() * (2 if two_lines else 1) + 12
+        table.setRowHeight(0, height)
+        table.setFixedHeight(height + 2 * table.frameWidth())
 
     def collect(self) -> ContractData:
         signatories = []
@@ -652,9 +724,8 @@ class ContractEditor(EditorDialog):
         self.changed()
 
     def _refused(self, message: str) -> None:
-        item = QListWidgetItem(f"⛔ Saisie refusée — {message}")
-        item.setForeground(QBrush(QColor("#ce0500")))
-        self.findings.insertItem(0, item)
+        self.findings.insertItem(0, finding_item(BLOCKING, f"Saisie refusée — {message}",
+                                                 "#ce0500"))
 
     def refresh_derived(self) -> None:
         data = self.collect()
@@ -662,14 +733,14 @@ class ContractEditor(EditorDialog):
         committed = data.status in COMMITTED_CONTRACT_STATUSES
         self.findings.clear()
         for finding in findings:
-            icon = "⛔" if finding.blocks(committed) else "⚠"
-            item = QListWidgetItem(f"{icon} {finding.message}")
-            item.setForeground(QBrush(QColor("#ce0500" if finding.is_error else "#b34000")))
+            sign = BLOCKING if finding.blocks(committed) else WARNING
+            item = finding_item(sign, finding.message,
+                                "#ce0500" if finding.is_error else "#b34000")
+            item.setToolTip(f"{SIGN_NAMES[sign].capitalize()} : {finding.message}\n"
+                            f"Règle : {finding.article}")
             self.findings.addItem(item)
         if not findings:
-            item = QListWidgetItem("✔ Aucune anomalie.")
-            item.setForeground(QBrush(QColor("#18753c")))
-            self.findings.addItem(item)
+            self.findings.addItem(finding_item(OK, "Aucune anomalie.", "#18753c"))
         fields = {"end_date": self.end.line, "start_date": self.start.line,
                   "signature_date": self.signature.line, "envelope_state": self.envelope_state}
         flagged = {finding.field for finding in findings}

@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QPushButton, QWidget
 
 from db.errors import ConflictError, DeleteRefused, RuleViolation, UserError
 from db.text import elide
@@ -110,6 +110,11 @@ class EditorDialog(QDialog):
         return self.what
 
     def save(self) -> bool:
+        # Ctrl+S leaves the focus where it is: an amount or a date being typed is read
+        # now (as leaving the field would), else it would be lost by the reload.
+        focused = QApplication.focusWidget()
+        if focused is not None and self.isAncestorOf(focused) and hasattr(focused, "commit"):
+            focused.commit()
         data = self.prepare_save(self.collect())
         if data is None:
             return False

@@ -10,11 +10,19 @@ from datetime import date
 from decimal import Decimal
 
 from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import (
     QCalendarWidget,
+    QComboBox,
     QHBoxLayout,
     QLineEdit,
     QMenu,
+    QPlainTextEdit,
+    QSizePolicy,
+    QStyle,
+    QStyleOptionComboBox,
+    QStyleOptionFrame,
+    QStylePainter,
     QToolButton,
     QWidget,
     QWidgetAction,
@@ -51,6 +59,11 @@ class _ParsedField(QLineEdit):
 
     def parse(self, text: str):
         raise NotImplementedError
+
+    def commit(self) -> None:
+        """Read what is typed now (before the field it belongs to changes hands)."""
+        if self.text() != self.format(self._value):
+            self._commit()
 
     def _commit(self) -> None:
         try:
@@ -131,6 +144,8 @@ class DateField(QWidget):
         self.line.changed.connect(self.changed)
         self.line.refused.connect(self.refused)
         self.setFocusProxy(self.line)
+        # As tall as a line edit: in a form, a taller row left its label above the field.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     def setAccessibleName(self, name: str) -> None:  # noqa: N802
         super().setAccessibleName(name)
@@ -141,6 +156,9 @@ class DateField(QWidget):
 
     def setValue(self, value: date | None) -> None:  # noqa: N802
         self.line.setValue(value)
+
+    def commit(self) -> None:
+        self.line.commit()
 
     def _pick(self) -> None:
         menu = QMenu(self)
@@ -162,3 +180,78 @@ class DateField(QWidget):
         calendar.clicked.connect(chosen)
         calendar.activated.connect(chosen)
         menu.exec(self.button.mapToGlobal(self.button.rect().bottomLeft()))
+
+
+class NotesField(QPlainTextEdit):
+    """Notes on several lines, kept with their line breaks; read and written as text
+    like a line edit (``text()``, ``setText()``), so editors treat them alike."""
+
+    def __init__(self, parent: QWidget | None = None, *, lines: int = 3) -> None:
+        super().__init__(parent)
+        self.setTabChangesFocus(True)  # Tab leaves the notes, as in every other field
+        height = self.fontMetrics().lineSpacing() * lines
+        margins = self.contentsMargins()
+        self.setFixedHeight(int(height + 2 * self.document().documentMargin())
+                            + margins.top() + margins.bottom() + 2)
+        self.setPlaceholderText("Notes (plusieurs lignes possibles)")
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt-style setter)
+        self.setPlainText(text)
+        cursor = self.textCursor()
+        cursor.movePosition(cursor.MoveOperation.Start)
+        self.setTextCursor(cursor)  # read from the beginning
+
+
+class ElidedLineEdit(QLineEdit):
+    """A line edit that, when it does not have the focus, shows a text too long for it
+    from its beginning with "…" at the end (a plain line edit cuts it anywhere, and an
+    editable combo box shows its end: "e-France (Conseil régional)")."""
+
+    _MARGIN = 2  # QLineEdit's own horizontal margin around the text
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        option = QStyleOptionFrame()
+        self.initStyleOption(option)
+        area = self.style().subElementRect(QStyle.SubElement.SE_LineEditContents, option, self)
+        area = area.marginsRemoved(self.textMargins()).adjusted(self._MARGIN, 0,
+                                                                 -self._MARGIN, 0)
+        metrics = self.fontMetrics()
+        if self.hasFocus() or metrics.horizontalAdvance(self.text()) <= area.width():
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelLineEdit, option, painter,
+                                   self)
+        painter.setPen(self.palette().color(QPalette.ColorRole.Text))
+        painter.drawText(area, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                         metrics.elidedText(self.text(), Qt.TextElideMode.ElideRight,
+                                            area.width()))
+        painter.end()
+
+
+def elide_on_the_right(box: QComboBox) -> None:
+    """Give an editable combo box an :class:`ElidedLineEdit`, with the same completion
+    on any part of a name (the completer belongs to the line edit: made again)."""
+    from desktop.combos import complete_anywhere
+
+    box.setLineEdit(ElidedLineEdit(box))
+    complete_anywhere(box)
+
+
+class ElidedComboBox(QComboBox):
+    """A (non-editable) combo box whose current text, when too long, ends with "…"
+    instead of being cut in the middle of a word."""
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        field = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                            QStyle.SubControl.SC_ComboBoxEditField, self)
+        option.currentText = self.fontMetrics().elidedText(
+            option.currentText, Qt.TextElideMode.ElideRight, field.width())
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -39,7 +39,9 @@ from db import documents
 from db.database import Database
 from db.editing import operation_for_edit
 from db.formatting import euros, percent, short_date
+from db.queries import next_operation_reference
 from db.rules import Severity, deadlines, evaluate_operation, ratio
+from db.rules.payments import propose_payment
 from db.services.operations import (
     FundingLineData,
     LinkData,
@@ -64,14 +66,48 @@ from desktop.combos import combo, known_choice, searchable_combo, select
 from desktop.combos import data as chosen
 from desktop.editor_base import EditorDialog
 from desktop.expense_tab import ExpenseTab
-from desktop.fields import ERROR_STYLE, WARNING_STYLE, AmountField, DateField
+from desktop.fields import (
+    ERROR_STYLE,
+    WARNING_STYLE,
+    AmountField,
+    DateField,
+    ElidedComboBox,
+    ElidedLineEdit,
+    NotesField,
+    elide_on_the_right,
+)
+from desktop.icons import BLOCKING, ERROR, OK, SIGN_NAMES, WARNING, finding_item
 
+# The plan table holds what an agent compares from line to line; the decision of the
+# selected line (reference, dates, commission, notes) is in the panel under it, beside
+# its payments: twelve columns did not fit a 1366-pixel screen without scrolling.
 LINE_COLUMNS = ["Financeur", "Dispositif", "Sollicité", "Accordé", "Statut", "Taux",
-                "Réf. décision", "Date de décision", "Notifiée le", "Achèvement prévu",
-                "Avis commission", "Exercice"]
-# Columns of the plan table (their order in LINE_COLUMNS).
-(FINANCER, SCHEME, REQUESTED, GRANTED, STATUS, RATE, REFERENCE, DECISION, NOTIFIED,
- PLANNED_END, COMMISSION, YEAR) = range(len(LINE_COLUMNS))
+                "Exercice"]
+LINE_TIPS = ["Organisation qui finance la ligne (nom complet en infobulle)",
+             "Dispositif ou programme de crédits", "Montant sollicité",
+             "Montant accordé par la décision", "Statut de la demande",
+             "Taux de la ligne : sur la dépense subventionnable HT pour les dotations de "
+             "l'État (DETR, DSIL, DPV, DSID), sur le coût de la base du plan sinon",
+             "Exercice budgétaire de l'engagement"]
+# Fixed widths; the financer takes what remains (it is the longest text).
+LINE_WIDTHS = [None, 168, 132, 132, 96, 72, 64]
+FINANCER, SCHEME, REQUESTED, GRANTED, STATUS, RATE, YEAR = range(len(LINE_COLUMNS))
+# The selected line's decision: FundingLineData field, label, tooltip.
+DECISION_FIELDS = [
+    ("decision_reference", "Référence de la décision",
+     "Arrêté ou délibération qui attribue la subvention"),
+    ("decision_date", "Date de la décision", "Date de l'arrêté ou de la délibération"),
+    ("notification_date", "Notifiée le", "Date de notification de la décision : le délai de "
+     "caducité d'une subvention de l'État court à partir d'elle"),
+    ("planned_completion_date", "Achèvement prévu", "Date d'achèvement fixée par la décision "
+     "attributive : le délai d'achèvement d'une subvention du décret n° 2018-514 (Fonds "
+     "vert, FNADT…)"),
+    ("commission_opinion_date", "Avis de la commission DETR",
+     "Date de l'avis de la commission des élus (DETR au-delà de 100 000 €, CGCT "
+     "art. L2334-37)"),
+    ("notes", "Notes de la ligne", "Notes sur ce financement (plusieurs lignes possibles)"),
+]
+DECISION_KEYS = [key for key, _, _ in DECISION_FIELDS]
 PAYMENT_COLUMNS = ["Nature", "Date", "Montant", "Référence"]
 DATE_TIPS = {
     "deposit_date": "Date de réception de la demande de subvention : l'exécution ne peut "
@@ -112,10 +148,14 @@ class OperationEditor(EditorDialog):
         self.today = today or date.today()
         self.line_state: list[dict] = []  # per plan row: id and payments
         self.commune_labels = dict(self.choices.communes)
-        self.setMinimumSize(1180, 760)
+        # Laptops of the field have 1366 × 768 screens: the editor fits them whole.
+        self.setMinimumSize(1000, 600)
+        self.resize(1340, 720)
         self._build()
         if operation_id is None:
-            data = OperationData(reference="", title="", status=OperationStatus.PROJECT,
+            # The next free reference of the office's series, which the agent may change.
+            data = OperationData(reference=next_operation_reference(db, self.today.year),
+                                 title="", status=OperationStatus.PROJECT,
                                  links=[LinkData(contract_id)] if contract_id else [])
         else:
             data = operation_for_edit(db, operation_id)
@@ -126,6 +166,8 @@ class OperationEditor(EditorDialog):
     def _build(self) -> None:
         self.reference = QLineEdit()
         self.reference.setAccessibleName("Référence")
+        self.reference.setToolTip("Référence de l'opération, unique ; pour une nouvelle "
+                                  "opération, la suivante de la série est proposée")
         self.title = QLineEdit()
         self.title.setAccessibleName("Intitulé")
         self.status = combo([(s.label, s.value) for s in OperationStatus], "Statut")
@@ -309,7 +351,7 @@ class OperationEditor(EditorDialog):
         link_box = QGroupBox("Contrats et axes")
         link_box.setLayout(links)
 
-        self.notes = QLineEdit()
+        self.notes = NotesField()
         self.notes.setAccessibleName("Notes")
 
         grid = QGridLayout(tab)
@@ -338,14 +380,20 @@ class OperationEditor(EditorDialog):
         tab = QWidget()
         self.lines = QTableWidget(0, len(LINE_COLUMNS))
         self.lines.setHorizontalHeaderLabels(LINE_COLUMNS)
+        for column, tip in enumerate(LINE_TIPS):
+            self.lines.horizontalHeaderItem(column).setToolTip(tip)
         self.lines.setAccessibleName("Plan de financement")
         self.lines.verticalHeader().setVisible(False)
         self.lines.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.lines.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.lines.setObjectName("plan")
-        for column, width in enumerate((185, 95, 115, 115, 95, 62, 140, 122, 122, 122, 122,
-                                        62)):
-            self.lines.setColumnWidth(column, width)
+        header = self.lines.horizontalHeader()
+        for column, width in enumerate(LINE_WIDTHS):
+            if width is None:
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+            else:
+                self.lines.setColumnWidth(column, width)
+        header.setMinimumSectionSize(60)
         self.lines.verticalHeader().setDefaultSectionSize(30)
         self.add_line_button = QPushButton("Ajouter un &financement")
         self.remove_line_button = QPushButton("Retirer le financement")
@@ -359,35 +407,68 @@ class OperationEditor(EditorDialog):
         line_buttons.addWidget(self.remove_line_button)
         line_buttons.addStretch(1)
 
+        self.decision_box = QGroupBox("Décision")
+        decision_form = QFormLayout(self.decision_box)
+        decision_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        decision_form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft
+                                        | Qt.AlignmentFlag.AlignVCenter)
+        self.decision: dict[str, Any] = {}
+        for key, label, tip in DECISION_FIELDS:
+            if key == "decision_reference":
+                field = ElidedLineEdit()
+                field.textChanged.connect(self._store_decision)
+            elif key == "notes":
+                field = NotesField(lines=2)
+                field.textChanged.connect(self._store_decision)
+            else:
+                field = DateField()
+                field.changed.connect(self._store_decision)
+                field.refused.connect(self._refused)
+            field.setAccessibleName(label)
+            field.setToolTip(tip)
+            self.decision[key] = field
+            decision_form.addRow(label, field)
+
         self.payments = QTableWidget(0, len(PAYMENT_COLUMNS))
         self.payments.setHorizontalHeaderLabels(PAYMENT_COLUMNS)
         self.payments.setAccessibleName("Versements du financement sélectionné")
         self.payments.verticalHeader().setVisible(False)
         self.payments.verticalHeader().setDefaultSectionSize(30)
-        for column, width in enumerate((110, 130, 130, 200)):
+        for column, width in enumerate((100, 128, 128)):
             self.payments.setColumnWidth(column, width)
+        self.payments.horizontalHeader().setStretchLastSection(True)
         self.add_payment_button = QPushButton("Ajouter un &versement")
+        self.add_payment_button.setToolTip(
+            "Propose le versement suivant permis par les règles : avance au commencement, "
+            "acomptes jusqu'au plafond, puis le solde (accordé − versé)")
         self.remove_payment_button = QPushButton("Retirer le versement")
         self.add_payment_button.clicked.connect(self._new_payment)
         self.remove_payment_button.clicked.connect(self._remove_payment)
         self.payment_summary = QLabel()
         self.payment_summary.setAccessibleName("Reste à verser")
+        self.payment_summary.setWordWrap(True)
         payment_buttons = QHBoxLayout()
         payment_buttons.addWidget(self.add_payment_button)
         payment_buttons.addWidget(self.remove_payment_button)
         payment_buttons.addStretch(1)
-        payment_buttons.addWidget(self.payment_summary)
         self.payment_box = QGroupBox("Versements")
         payments = QVBoxLayout(self.payment_box)
-        payments.addWidget(self.payments)
+        payments.addWidget(self.payments, 1)
         payments.addLayout(payment_buttons)
+        payments.addWidget(self.payment_summary)
+
+        selected = QHBoxLayout()
+        selected.addWidget(self.decision_box, 2)
+        selected.addWidget(self.payment_box, 3)
 
         layout = QVBoxLayout(tab)
-        layout.addWidget(self.lines, 2)
+        layout.addWidget(self.lines, 1)
         layout.addLayout(line_buttons)
         layout.addWidget(self.plan_summary)
-        layout.addWidget(self.payment_box, 1)
-        self.lines.currentCellChanged.connect(lambda *_: self._show_payments())
+        layout.addLayout(selected)
+        self._shown_line = -1  # the plan row whose decision and payments are shown
+        self._findings: list = []
+        self.lines.currentCellChanged.connect(self._line_selected)
         return tab
 
     # --- communes and contracts -------------------------------------------------------
@@ -469,11 +550,16 @@ class OperationEditor(EditorDialog):
     def _add_line(self, line: FundingLineData) -> None:
         row = self.lines.rowCount()
         self.lines.insertRow(row)
-        self.line_state.append({"id": line.id, "payments": list(line.payments)})
+        self.line_state.append({"id": line.id, "payments": list(line.payments),
+                                "decision": {key: getattr(line, key) for key in DECISION_KEYS}})
         financer = searchable_combo(self.models.financers, f"Ligne {row + 1} : financeur")
+        elide_on_the_right(financer)
         select(financer, str(line.financer_id) if line.financer_id else None)
-        scheme = combo([("—", NONE)] + [(name, code) for code, name, _ in self.choices.schemes],
-                        f"Ligne {row + 1} : dispositif")
+        scheme = ElidedComboBox()
+        scheme.setAccessibleName(f"Ligne {row + 1} : dispositif")
+        for label, code in [("—", NONE)] + [(name, code) for code, name, _
+                                            in self.choices.schemes]:
+            scheme.addItem(label, code)
         for index, (_code, _name, label) in enumerate(self.choices.schemes, start=1):
             scheme.setItemData(index, label, Qt.ItemDataRole.ToolTipRole)
         select(scheme, line.scheme_code)
@@ -487,38 +573,37 @@ class OperationEditor(EditorDialog):
         select(status, FundingStatus(line.status).value)
         rate = QLabel()
         rate.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        reference = QLineEdit(line.decision_reference or "")
-        reference.setAccessibleName(f"Ligne {row + 1} : référence de la décision")
-        decision, notified, commission = DateField(), DateField(), DateField()
-        planned_end = DateField()
-        planned_end.setAccessibleName(f"Ligne {row + 1} : achèvement prévu par la décision")
-        planned_end.setToolTip("Date d'achèvement fixée par la décision attributive : le délai "
-                               "d'achèvement d'une subvention du décret n° 2018-514 (Fonds "
-                               "vert, FNADT…)")
-        planned_end.setValue(line.planned_completion_date)
-        decision.setAccessibleName(f"Ligne {row + 1} : date de décision")
-        notified.setAccessibleName(f"Ligne {row + 1} : date de notification")
-        notified.setToolTip("Date de notification de la décision : le délai de caducité "
-                            "d'une subvention de l'État court à partir d'elle")
-        commission.setAccessibleName(f"Ligne {row + 1} : date d'avis de la commission DETR")
-        decision.setValue(line.decision_date)
-        notified.setValue(line.notification_date)
-        commission.setValue(line.commission_opinion_date)
         year = QLineEdit(str(line.budget_year) if line.budget_year else "")
         year.setAccessibleName(f"Ligne {row + 1} : exercice")
+        year.setToolTip("Exercice budgétaire de l'engagement")
         year.setInputMask("0000;_")
         for column, widget in enumerate((financer, scheme, requested, granted, status, rate,
-                                         reference, decision, notified, planned_end, commission,
                                          year)):
             self.lines.setCellWidget(row, column, widget)
-        for field in (requested, granted, decision, notified, planned_end, commission):
+        for field in (requested, granted):
             field.changed.connect(self.changed)
             field.refused.connect(self._refused)
         for box in (scheme, status):
             box.currentIndexChanged.connect(self.changed)
-        financer.currentTextChanged.connect(self.changed)
-        reference.textChanged.connect(self.changed)
+        self._show_full_text(financer)
+        self._show_full_text(scheme)
+        financer.currentTextChanged.connect(lambda _=None, box=financer: (
+            self._show_full_text(box), self.changed()))
+        scheme.currentIndexChanged.connect(lambda _=None, box=scheme: self._show_full_text(box))
         year.textChanged.connect(self.changed)
+
+    @staticmethod
+    def _show_full_text(box: QComboBox) -> None:
+        """A long name reads from its beginning (cut on the right), whole in the tooltip:
+        an editable combo box otherwise scrolls to the end of what it shows."""
+        editor = box.lineEdit()
+        if editor is not None and not editor.hasFocus():
+            editor.setCursorPosition(0)
+        index = box.currentIndex()
+        full = box.itemData(index, Qt.ItemDataRole.ToolTipRole) if index >= 0 else None
+        text = full or box.currentText()
+        box.setToolTip(f"{box.accessibleName()} : {text}" if text.strip("— ") else
+                       box.accessibleName())
 
     def _remove_line(self) -> None:
         row = self.lines.currentRow()
@@ -528,35 +613,98 @@ class OperationEditor(EditorDialog):
             QMessageBox.warning(self, "Financement", "Ce financement a des versements : "
                                 "retirez-les d'abord.")
             return
+        self._shown_line = -1  # what the panels show belongs to the row going away
         self.lines.removeRow(row)
         del self.line_state[row]
-        self._show_payments()
+        self._line_selected()
         self.changed()
 
     def _line(self, row: int) -> FundingLineData:
         cell = self.lines.cellWidget
         year_text = cell(row, YEAR).text().strip().rstrip("_")
+        decision = self.line_state[row]["decision"]
         return FundingLineData(
             financer_id=self._uuid(known_choice(cell(row, FINANCER))),
             scheme_code=chosen(cell(row, SCHEME)), amount_requested=cell(row, REQUESTED).value(),
             amount_granted=cell(row, GRANTED).value(),
             status=FundingStatus(chosen(cell(row, STATUS))),
-            decision_reference=cell(row, REFERENCE).text().strip() or None,
-            decision_date=cell(row, DECISION).value(),
-            notification_date=cell(row, NOTIFIED).value(),
-            planned_completion_date=cell(row, PLANNED_END).value(),
-            commission_opinion_date=cell(row, COMMISSION).value(),
             budget_year=int(year_text) if year_text.isdigit() else None,
-            payments=list(self.line_state[row]["payments"]), id=self.line_state[row]["id"])
+            payments=list(self.line_state[row]["payments"]), id=self.line_state[row]["id"],
+            **decision)
+
+    def _line_label(self, row: int) -> str:
+        scheme = self.lines.cellWidget(row, SCHEME).currentText()
+        return f"ligne {row + 1}" + (f" ({scheme})" if scheme.strip("— ") else "")
+
+    def _line_selected(self, *_: Any) -> None:
+        """Another plan row is current: what was being typed for the previous one goes to
+        it, then the panels show the new row's decision and payments."""
+        if self._rebuilding:
+            return
+        self._flush_panels()
+        self._show_decision()
+        self._show_payments()
+        self._highlight(self._findings)
+
+    _rebuilding = False  # the plan table is emptied and filled again (a reload)
+
+    def _flush_panels(self) -> None:
+        """Fields commit on focus out, which may come after the row changed: commit
+        them now, into the row they were shown for."""
+        if not 0 <= self._shown_line < len(self.line_state):
+            return
+        for key in DECISION_KEYS:
+            field = self.decision[key]
+            if isinstance(field, DateField):
+                field.commit()
+        for row in range(self.payments.rowCount()):
+            for column in (1, 2):
+                self.payments.cellWidget(row, column).commit()
+
+    def _show_decision(self) -> None:
+        row = self.lines.currentRow()
+        valid = 0 <= row < len(self.line_state)
+        self._loading_decision = True
+        try:
+            for key in DECISION_KEYS:
+                field = self.decision[key]
+                value = self.line_state[row]["decision"][key] if valid else None
+                if isinstance(field, DateField):
+                    field.setValue(value)
+                else:
+                    field.setText(value or "")
+                    if isinstance(field, QLineEdit):
+                        field.setCursorPosition(0)
+        finally:
+            self._loading_decision = False
+        self.decision_box.setEnabled(valid)
+        self.decision_box.setTitle(f"Décision — {self._line_label(row)}" if valid
+                                   else "Décision")
+
+    _loading_decision = False
+
+    def _store_decision(self, *_: Any) -> None:
+        if self._loading_decision or not 0 <= self._shown_line < len(self.line_state):
+            return
+        decision = self.line_state[self._shown_line]["decision"]
+        for key in DECISION_KEYS:
+            field = self.decision[key]
+            if isinstance(field, DateField):
+                decision[key] = field.value()
+            else:
+                decision[key] = field.text().strip() or None
+        self.changed()
 
     def _show_payments(self) -> None:
         row = self.lines.currentRow()
         self._loading_payments = True
         self.payments.setRowCount(0)
-        enabled = row >= 0
+        enabled = 0 <= row < len(self.line_state)
+        self._shown_line = row if enabled else -1
         self.payment_box.setEnabled(enabled)
+        self.payment_box.setTitle(f"Versements — {self._line_label(row)}" if enabled
+                                  else "Versements")
         if enabled:
-            self.payment_box.setTitle(f"Versements de la ligne {row + 1}")
             for payment in self.line_state[row]["payments"]:
                 self._add_payment_row(payment)
         self._loading_payments = False
@@ -580,10 +728,10 @@ class OperationEditor(EditorDialog):
         payment_id = payment.id
 
         def store(*_: Any) -> None:
-            if getattr(self, "_loading_payments", False):
+            line_row = self._shown_line
+            if getattr(self, "_loading_payments", False) or line_row < 0:
                 return
-            line_row = self.lines.currentRow()
-            self.line_state[line_row]["payments"] = self._payments_in_table(line_row)
+            self.line_state[line_row]["payments"] = self._payments_in_table()
             self.changed()
 
         self.payments.cellWidget(row, 0).setProperty("payment_id", str(payment_id or ""))
@@ -594,7 +742,7 @@ class OperationEditor(EditorDialog):
         when.refused.connect(self._refused)
         amount.refused.connect(self._refused)
 
-    def _payments_in_table(self, line_row: int) -> list[PaymentData]:
+    def _payments_in_table(self) -> list[PaymentData]:
         result = []
         for row in range(self.payments.rowCount()):
             cell = self.payments.cellWidget
@@ -606,35 +754,41 @@ class OperationEditor(EditorDialog):
         return result
 
     def _new_payment(self) -> None:
-        row = self.lines.currentRow()
+        """The next payment the rules allow on the line (db.rules.payments): an avance at
+        the allowed rate first, acomptes within the ceiling, then the solde."""
+        self._flush_panels()
+        row = self._shown_line
         if row < 0:
             return
-        line = self._line(row)
-        remaining = (line.amount_granted or Decimal("0")) - sum(
-            (p.amount or Decimal("0") for p in line.payments), Decimal("0"))
-        kind = PaymentKind.ADVANCE if not line.payments else PaymentKind.INSTALMENT
-        payment = PaymentData(kind, self.today, max(remaining, Decimal("0.00")) or None)
+        data = self.collect()
+        plan = plan_input(data, self.choices.context)
+        proposal = propose_payment(plan, plan.lines[row])
+        payment = PaymentData(proposal.kind, self.today, proposal.amount)
         self.line_state[row]["payments"].append(payment)
         self._loading_payments = True
         self._add_payment_row(payment)
         self._loading_payments = False
+        self.payments.setCurrentCell(self.payments.rowCount() - 1, 2)
         self.payments.cellWidget(self.payments.rowCount() - 1, 2).setFocus()
+        self.last_proposal = proposal
         self.changed()
+        self.payment_summary.setToolTip(f"Versement proposé : {proposal.reason}")
 
     def _remove_payment(self) -> None:
-        line_row, row = self.lines.currentRow(), self.payments.currentRow()
+        line_row, row = self._shown_line, self.payments.currentRow()
         if line_row < 0 or row < 0:
             row = self.payments.rowCount() - 1
         if line_row < 0 or row < 0:
             return
         self.payments.removeRow(row)
-        self.line_state[line_row]["payments"] = self._payments_in_table(line_row)
+        self.line_state[line_row]["payments"] = self._payments_in_table()
         self.changed()
 
     def _update_payment_summary(self) -> None:
-        row = self.lines.currentRow()
-        if row < 0 or row >= len(self.line_state):
-            self.payment_summary.setText("Sélectionnez un financement pour voir ses versements.")
+        row = self._shown_line
+        if row < 0 or row >= len(self.line_state) or row >= self.lines.rowCount():
+            self.payment_summary.setText("Sélectionnez un financement pour voir sa décision "
+                                         "et ses versements.")
             return
         line = self._line(row)
         paid = sum((p.amount or Decimal("0") for p in line.payments), Decimal("0.00"))
@@ -666,7 +820,7 @@ class OperationEditor(EditorDialog):
                 if data.own_share_exception else None)
         self.exception_ref.setText(data.own_share_exception_ref or "")
         self.notes.setText(data.notes or "")
-        for line_edit in (self.reference, self.title, self.exception_ref, self.notes):
+        for line_edit in (self.reference, self.title, self.exception_ref):
             line_edit.setCursorPosition(0)
         self.extra = {"origin": data.origin, "source": data.source,
                       "description": data.description}
@@ -679,13 +833,22 @@ class OperationEditor(EditorDialog):
         for link in data.links:
             self._add_link(link)
         self.expenses.load(data.expense_items)
-        self.lines.setRowCount(0)
-        self.line_state = []
-        for line in data.funding_lines:
-            self._add_line(line)
-        if data.funding_lines:
-            self.lines.setCurrentCell(0, 0)
-        self._show_payments()
+        # Emptying the table moves its current cell through rows whose widgets are gone
+        # (saving with a plan cell focused raised AttributeError): nothing follows it
+        # until the table is whole again.
+        kept_row = self.lines.currentRow()
+        self._rebuilding = True
+        try:
+            self._shown_line = -1
+            self.lines.setRowCount(0)
+            self.line_state = []
+            for line in data.funding_lines:
+                self._add_line(line)
+            if data.funding_lines:
+                self.lines.setCurrentCell(min(max(kept_row, 0), len(data.funding_lines) - 1), 0)
+        finally:
+            self._rebuilding = False
+        self._line_selected()
         self.delete_button.setEnabled(data.id is not None)
 
     def collect(self) -> OperationData:
@@ -781,8 +944,8 @@ class OperationEditor(EditorDialog):
     # --- what is derived: rules, shares, rates, deadlines -------------------------------
 
     def _refused(self, message: str) -> None:
-        self.findings.insertItem(0, QListWidgetItem(f"⛔ Saisie refusée — {message}"))
-        self.findings.item(0).setForeground(QBrush(QColor("#ce0500")))
+        self.findings.insertItem(0, finding_item(BLOCKING, f"Saisie refusée — {message}",
+                                                 "#ce0500"))
 
     def refresh_derived(self) -> None:
         data = self.collect()
@@ -794,17 +957,19 @@ class OperationEditor(EditorDialog):
         if plan.is_empty:
             pass  # nothing entered yet: nothing to say
         elif not findings:
-            item = QListWidgetItem("✔ Aucune anomalie : le plan respecte les règles.")
-            item.setForeground(QBrush(QColor("#18753c")))
-            self.findings.addItem(item)
+            self.findings.addItem(finding_item(
+                OK, "Aucune anomalie : le plan respecte les règles.", "#18753c"))
         for finding in findings:
             blocking = finding.blocks(committed)
-            icon = "⛔" if blocking else ("⚠" if finding.severity is Severity.WARNING else "✖")
-            item = QListWidgetItem(f"{icon} {finding.message}")
-            item.setToolTip(f"{finding.message}\nRègle : {finding.article}"
+            sign = (BLOCKING if blocking
+                    else WARNING if finding.severity is Severity.WARNING else ERROR)
+            item = finding_item(sign, finding.message,
+                                "#ce0500" if finding.is_error else "#b34000")
+            item.setToolTip(f"{SIGN_NAMES[sign].capitalize()} : {finding.message}\n"
+                            f"Règle : {finding.article}"
                             + ("\nBloque l'enregistrement." if blocking else ""))
-            item.setForeground(QBrush(QColor("#ce0500" if finding.is_error else "#b34000")))
             self.findings.addItem(item)
+        self._findings = findings
         self._highlight(findings)
         share = plan.owner_share
         base = plan.base_cost
@@ -846,27 +1011,52 @@ class OperationEditor(EditorDialog):
         self.save_button.setToolTip("Enregistrer (Ctrl+S)")
 
     def _highlight(self, findings: list) -> None:
+        """Frame the fields the findings name, with the finding as their tooltip; the
+        decision fields of the selected line are in the panel, and their line's
+        financer cell is framed too so that the line shows it from the table."""
         widgets = {"cost_ht": self.cost_ht, "cost_ttc": self.cost_ttc,
                    "eligible_cost": self.eligible, "own_share_exception": self.exception,
                    "own_share_exception_ref": self.exception_ref,
                    **{key: field.line for key, field in self.dates.items()}}
+        panel = {key: (field.line if isinstance(field, DateField) else field)
+                 for key, field in self.decision.items()}
         styles: dict[Any, str] = {}
-        for finding in findings:
-            style = ERROR_STYLE if finding.is_error else WARNING_STYLE
-            target = widgets.get(finding.field)
-            if finding.field.startswith("funding_lines["):
-                row = int(finding.field.split("[")[1].split("]")[0])
-                if row < self.lines.rowCount():
-                    column = (GRANTED if ".amount" in finding.field
-                              else NOTIFIED if ".notification_date" in finding.field
-                              else COMMISSION if ".commission" in finding.field else FINANCER)
-                    target = self.lines.cellWidget(row, column)
-            elif finding.field == "funding_lines":
-                target = self.plan_summary
+        tips: dict[Any, str] = {}
+
+        def flag(target: Any, style: str, message: str) -> None:
             if target is not None and styles.get(target) != ERROR_STYLE:
                 styles[target] = style
-                target.setToolTip(finding.message)
-        for widget in [*widgets.values(), self.plan_summary,
+                tips[target] = message
+
+        for finding in findings:
+            style = ERROR_STYLE if finding.is_error else WARNING_STYLE
+            if finding.field.startswith("funding_lines["):
+                row = int(finding.field.split("[")[1].split("]")[0])
+                if row >= self.lines.rowCount():
+                    continue
+                attribute = finding.field.partition("].")[2]
+                column = (GRANTED if attribute.startswith("amount")
+                          else STATUS if attribute == "status" else FINANCER)
+                flag(self.lines.cellWidget(row, column), style, finding.message)
+                if attribute in panel:
+                    flag(self.lines.cellWidget(row, FINANCER), style, finding.message)
+                    if row == self._shown_line:
+                        flag(panel[attribute], style, finding.message)
+            elif finding.field == "funding_lines":
+                flag(self.plan_summary, style, finding.message)
+            else:
+                flag(widgets.get(finding.field), style, finding.message)
+        for widget in [*widgets.values(), *panel.values(), self.plan_summary,
                        *(self.lines.cellWidget(r, c) for r in range(self.lines.rowCount())
-                         for c in (FINANCER, GRANTED, NOTIFIED, COMMISSION))]:
+                         for c in (FINANCER, GRANTED, STATUS))]:
+            if widget is None:
+                continue
+            if widget.property("base_tip") is None:
+                widget.setProperty("base_tip", widget.toolTip())
             widget.setStyleSheet(styles.get(widget, ""))
+            if widget in tips:
+                widget.setToolTip(tips[widget])
+            elif isinstance(widget, QComboBox) and widget.isEditable():
+                self._show_full_text(widget)
+            else:
+                widget.setToolTip(widget.property("base_tip"))

@@ -171,7 +171,10 @@ def test_operation_with_three_lines_and_two_payments_and_live_rules(qtbot, windo
 
     # DETR at 85 % of the expense: the cap and the owner's share are flagged as typed
     assert "R2334-27" in findings() and "L1111-10" in findings()
-    assert "⛔" in findings()  # blocking: the operation is "programmé"
+    # blocking: the operation is "programmé"; the sign is an icon, not an emoji
+    signs = [editor.findings.item(i).data(Qt.ItemDataRole.UserRole)
+             for i in range(editor.findings.count())]
+    assert "blocking" in signs and "⛔" not in findings()
     assert "part du maître d'ouvrage : 0,00" in editor.plan_summary.text().replace(
         "\u202f", " ").replace("\xa0", " ")
     type_into(qtbot, editor.lines.cellWidget(0, 2), "60 000")
@@ -183,8 +186,8 @@ def test_operation_with_three_lines_and_two_payments_and_live_rules(qtbot, windo
     line = editor.lines
     line.cellWidget(0, 4).setCurrentIndex(line.cellWidget(0, 4).findData("accorde"))
     type_into(qtbot, line.cellWidget(0, 3), "60 000")
-    type_into(qtbot, line.cellWidget(0, 7).line, "15/05/2026")
     line.setCurrentCell(0, 0)
+    type_into(qtbot, editor.decision["decision_date"].line, "15/05/2026")
     for amount in ("18 000", "24 000"):
         click(qtbot, editor.add_payment_button)
         row = editor.payments.rowCount() - 1
@@ -417,7 +420,8 @@ def test_a_new_operation_says_nothing_until_something_is_entered_then_its_expens
     choose(qtbot, editor.owner, "Commune de Glageon")
     type_into(qtbot, editor.cost_ht, "100 000")
     texts = [editor.findings.item(i).text() for i in range(editor.findings.count())]
-    assert texts == ["✔ Aucune anomalie : le plan respecte les règles."]
+    assert texts == ["Aucune anomalie : le plan respecte les règles."]
+    assert not editor.findings.item(0).icon().isNull()
 
     editor.tabs.setCurrentIndex(1)  # Dépenses
     for label, amount in (("Couverture", "70 000"), ("Charpente", "29 999,99")):

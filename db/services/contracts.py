@@ -86,7 +86,7 @@ class MeetingData:
 class ContractData:
     reference: str
     title: str
-    type_code: str
+    type_code: str | None  # None: not chosen yet (a new contract), refused when saved
     status: ContractStatus = ContractStatus.PREPARATION
     signature_date: date | None = None
     start_date: date | None = None
@@ -126,6 +126,7 @@ def _validate(session: Session, data: ContractData) -> ContractType:
         raise InvalidInput(f"Statut du contrat inconnu : {data.status}.") from exc
     data.envelope_total = money(data.envelope_total, "Enveloppe totale")
     data.envelope_state = money(data.envelope_state, "Part de l'État")
+    data.type_code = required_text(data.type_code, "Type du contrat", 40)
     contract_type = session.scalar(select(ContractType).where(ContractType.code == data.type_code))
     if contract_type is None:
         raise InvalidInput(f"Type de contrat inconnu : {data.type_code}.")
