@@ -178,7 +178,7 @@ class ContractEditor(EditorDialog):
         self.envelope_total.setAccessibleName("Enveloppe totale")
         self.envelope_state = AmountField()
         self.envelope_state.setAccessibleName("Part de l'État")
-        self.notes = NotesField()
+        self.notes = NotesField(lines=6)
         self.notes.setAccessibleName("Notes")
 
         identity = QFormLayout()
@@ -199,7 +199,9 @@ class ContractEditor(EditorDialog):
         identity.addRow("Part de l'É&tat", self.envelope_state)
         identity.addRow("Notes", self.notes)
         identity_tab = QWidget()
-        identity_tab.setLayout(identity)
+        identity_column = QVBoxLayout(identity_tab)
+        identity_column.addLayout(identity)
+        identity_column.addStretch(1)  # rows keep their height; the room stays below
 
         self.communes = CodeList(self.choices.communes, self.models.commune_labels, "communes")
         self.epcis = CodeList(self.choices.epcis, self.models.epci_labels, "EPCI")
@@ -297,6 +299,12 @@ class ContractEditor(EditorDialog):
             table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             table.verticalHeader().setVisible(False)
             table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            table.setWordWrap(True)
+        # Amounts read whole: "19 148 865,02 €", the unknown ones counted on a second line.
+        for column, width in ((1, 90), (2, 135), (3, 135)):
+            self.by_axis.setColumnWidth(column, width)
+        for column, width in ((1, 135), (2, 125)):
+            self.by_financer.setColumnWidth(column, width)
         self.new_operation_button = QPushButton("Nouvelle opération dans ce contrat")
         self.new_operation_button.clicked.connect(
             lambda: self.new_operation_requested.emit(self.record_id))
@@ -521,6 +529,8 @@ class ContractEditor(EditorDialog):
         self.start.setValue(data.start_date)
         self.end.setValue(data.end_date)
         self.territory.setText(data.territory or "")
+        for line_edit in (self.reference, self.title, self.territory):
+            line_edit.setCursorPosition(0)  # a long title reads from its beginning
         self.envelope_total.setValue(data.envelope_total)
         self.envelope_state.setValue(data.envelope_state)
         self.notes.setText(data.notes or "")
@@ -562,7 +572,7 @@ class ContractEditor(EditorDialog):
             if isinstance(value, Total):
                 if value.missing and not value.value:
                     return "non communiqué"
-                return euros(value.value) + (f" (+ {value.missing} n. c.)"
+                return euros(value.value) + (f"\n+ {value.missing} n. c."
                                              if value.missing else "")
             if isinstance(value, int):
                 return str(value)
@@ -586,6 +596,8 @@ class ContractEditor(EditorDialog):
                 self.operations.item(r, c).setToolTip(text)
         fill(self.by_axis, summary.by_axis)
         fill(self.by_financer, summary.by_financer)
+        for table in (self.by_axis, self.by_financer):
+            table.resizeRowsToContents()  # a few rows: cheap, and two-line totals show
         self._show_total(queries.contract_operations_total(rows))
 
     def _show_total(self, totals: queries.ContractOperations | None) -> None:

@@ -112,6 +112,8 @@ class DateLine(_ParsedField):
         self.setPlaceholderText("jj/mm/aaaa")
         self.setToolTip(self.base_tooltip)
         self.setMaximumWidth(120)
+        # A date is never squeezed to "/2022" by a long label beside it.
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("00/00/00000") + 10)
 
     def format(self, value: date | None) -> str:
         return short_date(value)

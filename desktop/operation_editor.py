@@ -269,8 +269,8 @@ class OperationEditor(EditorDialog):
         self.dates = {}
         date_form = QFormLayout()
         for key, label in (("deposit_date", "Dépôt (réception de la demande)"),
-                           ("early_start_date", "Dérogation du préfet (commencement avant la "
-                                                "demande) notifiée le"),
+                           # the whole wording is the field's tooltip (DATE_TIPS)
+                           ("early_start_date", "Commencement anticipé autorisé le"),
                            ("decision_date", "Décision / arrêté"),
                            ("notification_date", "Notification"),
                            ("start_date", "Commencement d'exécution"),
