@@ -49,7 +49,7 @@ def _identity(obj: Any) -> str:
 
 # Bookkeeping and derived caches (db.services.caches): not facts worth auditing.
 SKIPPED = {"version", "created_at", "created_by", "updated_at", "updated_by",
-            "search_document", "granted_total", "paid_total"}
+            "search_document", "granted_total", "paid_total", "sort_name"}
 
 
 def _snapshot(obj: Any) -> dict[str, Any]:

@@ -48,7 +48,11 @@ from db.services.operations import (
     PaymentData,
     save_operation_in,
 )
-from db.services.organisations import OrganisationData, save_organisation_in
+from db.services.organisations import (
+    OrganisationData,
+    find_organisation_in,
+    save_organisation_in,
+)
 from db.services.settings import ARRONDISSEMENT
 from db.text import commune_organisation_name, normalize
 from db.vocabulary import (
@@ -219,6 +223,8 @@ class Resolver:
         if key is not None:
             return self.actor(key)
         new_key = f"new:{normalize(text)}"
+        if new_key not in self.ids and (found := find_organisation_in(self.session, text)):
+            self.ids[new_key] = found.id  # an organisation of the seed written otherwise
         if new_key not in self.ids:
             self.unmatched.append(text)
             self.ids[new_key] = save_organisation_in(
@@ -470,6 +476,23 @@ def _fictive_owners(session: Session) -> tuple[list[Commune], list[Epci]]:
     return communes, epcis
 
 
+def _commune_organisation(session: Session, commune: Commune) -> uuid.UUID:
+    """The organisation of a commune: the seed's own ("Ville de Maubeuge") when it has
+    one, never a second "Commune de Maubeuge" beside it."""
+    existing = session.scalar(
+        select(Organisation.id).where(Organisation.commune_code == commune.code,
+                                      Organisation.kind == OrganisationKind.COMMUNE.value)
+        .order_by(Organisation.sort_name).limit(1))
+    if existing is None:
+        found = find_organisation_in(session, commune.name)
+        existing = found.id if found is not None else None
+    if existing is not None:
+        return existing
+    return save_organisation_in(session, OrganisationData(
+        name=commune_organisation_name(commune.name), kind=OrganisationKind.COMMUNE,
+        commune_code=commune.code, siren=commune.siren)).id
+
+
 def _load_fictive(session: Session, resolver: Resolver) -> dict[str, int]:
     rng = random.Random(591)
     communes, epcis = _fictive_owners(session)
@@ -519,9 +542,7 @@ def _load_fictive(session: Session, resolver: Resolver) -> dict[str, int]:
                 # DETR only goes to communes of 20 000 inhabitants at most (L2334-33).
                 commune = communes[(index * 7 + 1) % len(communes)]
             if commune.code not in owner_ids:
-                owner_ids[commune.code] = save_organisation_in(session, OrganisationData(
-                    name=commune_organisation_name(commune.name), kind=OrganisationKind.COMMUNE,
-                    commune_code=commune.code, siren=commune.siren)).id
+                owner_ids[commune.code] = _commune_organisation(session, commune)
             owner = owner_ids[commune.code]
             place = [commune.code]
         payments += _fictive_operation(session, rng, index, title, scheme, owner, place,
@@ -532,9 +553,7 @@ def _load_fictive(session: Session, resolver: Resolver) -> dict[str, int]:
     # A protected monument: the owner's share is below 20 % under a recorded exception.
     town = next(c for c in communes if (c.population or 0) <= 20000)
     if town.code not in owner_ids:
-        owner_ids[town.code] = save_organisation_in(session, OrganisationData(
-            name=commune_organisation_name(town.name), kind=OrganisationKind.COMMUNE,
-            commune_code=town.code, siren=town.siren)).id
+        owner_ids[town.code] = _commune_organisation(session, town)
     church_owner = owner_ids[town.code]
     save_operation_in(session, OperationData(
         reference="FICTIF-DETR-2025-099",

@@ -270,8 +270,8 @@ OPERATIONS = ListQuery(
         ColumnSpec("reference", "Référence", sort=Operation.reference, width=170),
         ColumnSpec("title", "Intitulé", sort=Operation.title, width=300),
         ColumnSpec("owner", "Maître d'ouvrage", width=190,
-                   sort=select(Organisation.name).where(Organisation.id == Operation.owner_id)
-                   .scalar_subquery()),
+                   sort=select(Organisation.sort_name)
+                   .where(Organisation.id == Operation.owner_id).scalar_subquery()),
         ColumnSpec("communes", "Communes", width=140),
         ColumnSpec("contracts", "Contrats", width=140),
         ColumnSpec("status", "Statut", kind="status", sort=Operation.status, width=90),
@@ -481,7 +481,7 @@ FUNDING_LINES = LineListQuery(
         ColumnSpec("reference", "Opération", sort=Operation.reference, width=160),
         ColumnSpec("title", "Intitulé", sort=Operation.title, width=260),
         ColumnSpec("financer", "Financeur", width=190,
-                   sort=select(Organisation.name)
+                   sort=select(Organisation.sort_name)
                    .where(Organisation.id == FundingLine.financer_id).scalar_subquery()),
         ColumnSpec("scheme", "Dispositif", sort=_scheme_name(), width=130),
         ColumnSpec("status", "Statut", kind="line_status", sort=FundingLine.status, width=85),
@@ -534,7 +534,7 @@ def _organisation_conditions(db: Database, c: Criteria) -> list:
 ORGANISATIONS = ListQuery(
     name="organisations",
     columns=[
-        ColumnSpec("name", "Nom", sort=Organisation.name, width=360),
+        ColumnSpec("name", "Nom", sort=Organisation.sort_name, width=360),
         ColumnSpec("acronym", "Sigle", sort=Organisation.acronym, width=100),
         ColumnSpec("kind", "Nature", kind="kind", sort=Organisation.kind, width=170),
         ColumnSpec("owned", "Maître d'ouvrage", kind="int", width=130,
@@ -601,7 +601,7 @@ COMMUNES = ListQuery(
     name="communes",
     columns=[
         ColumnSpec("code", "Code INSEE", sort=Commune.code, width=95),
-        ColumnSpec("name", "Commune", sort=Commune.name, width=240),
+        ColumnSpec("name", "Commune", sort=Commune.sort_name, width=240),
         ColumnSpec("population", "Population", kind="int", sort=Commune.population, width=100),
         ColumnSpec("operations", "Opérations", kind="int", width=95),
         ColumnSpec("cost", "Coût", kind="money", width=140),
@@ -664,7 +664,7 @@ EPCIS = ListQuery(
     name="epci",
     columns=[
         ColumnSpec("code", "SIREN", sort=Epci.code, width=100),
-        ColumnSpec("name", "EPCI", sort=Epci.name, width=330),
+        ColumnSpec("name", "EPCI", sort=Epci.sort_name, width=330),
         ColumnSpec("kind", "Type", sort=Epci.kind, width=70),
         ColumnSpec("population", "Population", kind="int", sort=Epci.population, width=110),
         ColumnSpec("operations", "Opérations", kind="int", width=100,
@@ -700,8 +700,8 @@ def filter_choices(db: Database, arrondissement: str | None) -> dict[str, list[t
             select(func.coalesce(FundingScheme.short_label, FundingScheme.label),
                    FundingScheme.code)
             .order_by(func.coalesce(FundingScheme.short_label, FundingScheme.label))).all()
-        communes_query = select(Commune.name, Commune.code).order_by(Commune.name)
-        epci_query = select(Epci.name, Epci.code).order_by(Epci.name)
+        communes_query = select(Commune.name, Commune.code).order_by(Commune.sort_name)
+        epci_query = select(Epci.name, Epci.code).order_by(Epci.sort_name)
         if arrondissement:
             communes_query = communes_query.where(Commune.arrondissement_code == arrondissement)
             epci_query = epci_query.where(Epci.code.in_(
@@ -713,7 +713,7 @@ def filter_choices(db: Database, arrondissement: str | None) -> dict[str, list[t
         financers = session.execute(
             select(Organisation.name, Organisation.id)
             .where(Organisation.id.in_(select(FundingLine.financer_id).distinct()))
-            .order_by(Organisation.name)).all()
+            .order_by(Organisation.sort_name)).all()
         years = sorted({y for (y,) in session.execute(
             select(FundingLine.budget_year).distinct()) if y}, reverse=True)
     return {

@@ -33,9 +33,17 @@ from sqlalchemy import (
     Uuid,
     type_coerce,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    declared_attr,
+    mapped_column,
+    relationship,
+    validates,
+)
 
 from db.money import from_cents, to_cents
+from db.naming import SORT_NAME_LENGTH, sort_name
 from db.vocabulary import (
     BaseKind,
     ContractStatus,
@@ -74,6 +82,13 @@ class Money(TypeDecorator[Decimal]):
 def raw_cents(expression: Any) -> Any:
     """A money column (or an expression over them) read as integer cents, not Decimal."""
     return type_coerce(expression, BigInteger)
+
+
+def _sort_name_column(*, index: bool = False) -> Mapped[str | None]:
+    """A name's French order key (db.naming.sort_name), compared byte by byte on every
+    backend: a server collation such as fr_FR would skip its spaces and apostrophes."""
+    return mapped_column(String(SORT_NAME_LENGTH).with_variant(
+        String(SORT_NAME_LENGTH, collation="C"), "postgresql"), index=index)
 
 
 def _check_in(column: str, enum_cls: type, name: str) -> CheckConstraint:
@@ -136,6 +151,12 @@ class Commune(Base):
     siren: Mapped[str | None] = mapped_column(String(9))
     population: Mapped[int | None] = mapped_column(Integer)
     postal_codes: Mapped[str | None] = mapped_column(String(200))
+    sort_name: Mapped[str | None] = _sort_name_column(index=True)
+
+    @validates("name")
+    def _keep_sort_name(self, key: str, value: str) -> str:
+        self.sort_name = sort_name(value)
+        return value
 
 
 epci_member = Table(
@@ -152,8 +173,14 @@ class Epci(Base):
     kind: Mapped[str] = mapped_column(String(8))  # CC, CA, CU, METRO, MET69
     financing_mode: Mapped[str | None] = mapped_column(String(8))
     population: Mapped[int | None] = mapped_column(Integer)
+    sort_name: Mapped[str | None] = _sort_name_column()
 
     communes: Mapped[list[Commune]] = relationship(secondary=epci_member)
+
+    @validates("name")
+    def _keep_sort_name(self, key: str, value: str) -> str:
+        self.sort_name = sort_name(value)
+        return value
 
 
 # --- Settings of this database (e.g. the office's arrondissement) ------------
@@ -186,6 +213,13 @@ class Organisation(Tracked, Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(200))
     search_document: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # French order of the names (db.naming), kept with the name by every write.
+    sort_name: Mapped[str | None] = _sort_name_column(index=True)
+
+    @validates("name")
+    def _keep_sort_name(self, key: str, value: str) -> str:
+        self.sort_name = sort_name(value)
+        return value
 
 
 # --- Catalogue ---------------------------------------------------------------

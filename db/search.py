@@ -4,7 +4,10 @@ Each contract, operation and organisation keeps a ``search_document``: its
 reference, title and the names around it (owner, communes, financers…),
 lower-cased, without accents or hyphens (:func:`db.text.normalize`). Every
 word typed must begin a word of the document, whatever the case, accents or
-hyphens: "avesnes" finds "Avesnes-sur-Helpe", "ecole" finds "École".
+hyphens: "avesnes" finds "Avesnes-sur-Helpe", "ecole" finds "École". An
+organisation is found by its name with or without its municipal prefix
+(db.naming): "maubeuge", "ville de maubeuge" and "mairie de maubeuge" all find
+"Commune de Maubeuge", "le quesnoy" finds "Commune du Quesnoy".
 
 SQLite answers through FTS5 tables kept in sync by triggers; PostgreSQL through
 a GIN full-text index on the same column (configuration ``simple``: the text is
@@ -21,6 +24,7 @@ from contextlib import contextmanager
 from sqlalchemy import bindparam, column, func, literal_column, select, table, text, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from db.naming import name_key, search_words, words_key
 from db.text import normalize
 
 FTS_TABLES = {"operation": "operation_fts", "contract": "contract_fts",
@@ -33,8 +37,10 @@ def document(parts: Iterable[str | None]) -> str:
 
 
 def words(query: str) -> list[str]:
-    """The words of what the user typed, normalized like the documents."""
-    return _WORD.findall(normalize(query))
+    """The words of what the user typed, normalized like the documents; a municipal
+    prefix ("Ville de", "Mairie d'"…) is dropped: the documents name the commune
+    "Commune de …", and the rest of what is typed already says which one."""
+    return _WORD.findall(normalize(search_words(query)))
 
 
 def matches(table: str, search_column, query: str, is_sqlite: bool) -> ColumnElement[bool] | None:
@@ -136,7 +142,10 @@ def contract_document(reference: str, title: str, type_code: str | None,
 
 
 def organisation_document(name: str, acronym: str | None, aliases: str | None) -> str:
-    return document([name, acronym, aliases])
+    key = name_key(name)
+    # "Commune du Quesnoy" is also "le quesnoy": its name as the agent says it.
+    bare = key if key != words_key(name) else None
+    return document([name, bare, acronym, aliases])
 
 
 def rebuild_documents(connection) -> None:

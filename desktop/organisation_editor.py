@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -30,8 +31,10 @@ class OrganisationEditor(EditorDialog):
               "contact_name": "Contact", "contact_role": "Fonction du contact",
               "phone": "Téléphone", "email": "Courriel", "notes": "Notes"}
 
-    def __init__(self, db: Database, organisation_id: uuid.UUID,
+    def __init__(self, db: Database, organisation_id: uuid.UUID | None,
                  parent: QWidget | None = None) -> None:
+        """*organisation_id* None: a new organisation (refused under the name of an
+        existing one, which the message names)."""
         super().__init__(parent)
         self.db = db
         self.setMinimumWidth(620)
@@ -61,12 +64,17 @@ class OrganisationEditor(EditorDialog):
         contact_box.setLayout(contact)
         self.save_button = QPushButton("&Enregistrer")
         self.delete_button = QPushButton("&Supprimer")
+        self.merge_button = QPushButton("Fusionner a&vec…")
+        self.merge_button.setToolTip("Faire une seule organisation de celle-ci et d'une "
+                                     "autre enregistrée en double")
         close = QPushButton("Fe&rmer")
         self.save_button.clicked.connect(self.save)
         self.delete_button.clicked.connect(self.delete)
+        self.merge_button.clicked.connect(self.merge)
         close.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addWidget(self.delete_button)
+        buttons.addWidget(self.merge_button)
         buttons.addStretch(1)
         buttons.addWidget(close)
         buttons.addWidget(self.save_button)
@@ -79,7 +87,8 @@ class OrganisationEditor(EditorDialog):
             field.textChanged.connect(self.changed)
         self.notes.textChanged.connect(self.changed)
         self.kind.currentIndexChanged.connect(self.changed)
-        self.load(organisation_for_edit(db, organisation_id))
+        self.load(organisation_for_edit(db, organisation_id) if organisation_id is not None
+                  else OrganisationData(name=""))
 
     def show_data(self, data: OrganisationData) -> None:
         self.record = data
@@ -91,6 +100,8 @@ class OrganisationEditor(EditorDialog):
             field.setCursorPosition(0)
         self.notes.setPlainText(data.notes or "")
         select(self.kind, OrganisationKind(data.kind).value)
+        self.delete_button.setEnabled(data.id is not None)
+        self.merge_button.setEnabled(data.id is not None)
 
     def collect(self) -> OrganisationData:
         record = self.record
@@ -109,7 +120,8 @@ class OrganisationEditor(EditorDialog):
         return organisation_for_edit(self.db, self.record.id)
 
     def write(self, data: OrganisationData) -> None:
-        save_organisation(self.db, data)
+        result = save_organisation(self.db, data)
+        self.record.id = result.id  # a new one is reloaded from the base from now on
 
     def rebase(self, mine: OrganisationData, theirs: OrganisationData) -> OrganisationData:
         mine.version = theirs.version
@@ -118,5 +130,18 @@ class OrganisationEditor(EditorDialog):
     def remove(self) -> None:
         delete_organisation(self.db, self.record.id, self.original.version)
 
+    def merge(self) -> None:
+        """Merge with another organisation recorded twice; the editor then closes (the
+        organisation shown may be the one removed)."""
+        from desktop.organisation_merge import merge_with
+
+        if self.is_dirty():
+            QMessageBox.information(self, "Fusion", "Enregistrez ou abandonnez d'abord les "
+                                    "modifications de l'organisation.")
+            return
+        if merge_with(self, self.db, self.record.id) is not None:
+            self.saved.emit()
+            self.discard_and_close()
+
     def window_title(self) -> str:
-        return f"Organisation — {self.name.text().strip() or 'sans nom'}"
+        return f"Organisation — {self.name.text().strip() or 'nouvelle'}"

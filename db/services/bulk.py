@@ -35,6 +35,7 @@ from db.models import (
     operation_commune,
 )
 from db.money import ZERO
+from db.naming import sort_name
 from db.search import bulk_indexing, operation_document, organisation_document
 from db.services.operations import OperationData
 from db.services.organisations import OrganisationData
@@ -97,6 +98,7 @@ def create_organisations(session: Session, organisations: dict[uuid.UUID, Organi
         "acronym": [d.acronym for d in data],
         "search_document": [organisation_document(d.name, d.acronym, d.aliases)
                             for d in data],
+        "sort_name": [sort_name(d.name) for d in data],
     }
     insert_rows(session.connection(), Organisation, columns, stamp.tracked())
     _audit(session, stamp, "organisation", [str(i) for i in ids], [

@@ -55,7 +55,11 @@ from db.services.common import (
     touch,
     transaction,
 )
-from db.services.organisations import OrganisationData, save_organisation_in
+from db.services.organisations import (
+    OrganisationData,
+    find_organisation_in,
+    save_organisation_in,
+)
 from db.vocabulary import (
     COMMITTED_OPERATION_STATUSES,
     PUBLIC_KINDS,
@@ -142,7 +146,7 @@ class OperationData:
     id: uuid.UUID | None = None
     version: int | None = None
     # An owner typed in the editor that does not exist yet: created in the same
-    # transaction as the operation.
+    # transaction as the operation (unless it is an existing one written otherwise).
     new_owner: OrganisationData | None = None
 
 
@@ -468,7 +472,10 @@ def save_operation_in(session: Session, data: OperationData, *, today: date | No
                       ) -> SaveResult:
     """:func:`save_operation` inside a transaction the caller holds."""
     if data.new_owner is not None:
-        data.owner_id = save_organisation_in(session, data.new_owner).id
+        # "commune de maubeuge" typed for "Commune de Maubeuge": the same organisation.
+        existing = find_organisation_in(session, data.new_owner.name)
+        data.owner_id = (existing.id if existing is not None
+                         else save_organisation_in(session, data.new_owner).id)
         data.new_owner = None
     _validate(session, data)
     findings = check_operation(session, data, today)

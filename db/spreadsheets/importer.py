@@ -29,8 +29,9 @@ from db.bulk import collector_paused
 from db.database import Database
 from db.errors import DeleteRefused, InvalidInput, NotFoundError, UserError
 from db.formatting import euros
-from db.models import AuditEntry, Operation, Organisation
+from db.models import AuditEntry, Operation
 from db.money import round_cents, to_cents, total
+from db.naming import name_key
 from db.rules import blocking, evaluate_operation
 from db.services.bulk import Cancelled as BulkCancelled
 from db.services.bulk import ChangedSince, NothingToDelete, create_operations, delete_created
@@ -41,7 +42,7 @@ from db.services.operations import (
     PlanContext,
     plan_input,
 )
-from db.services.organisations import OrganisationData
+from db.services.organisations import OrganisationData, organisation_index
 from db.spreadsheets.reading import Header, find_header, read_sheet
 from db.spreadsheets.values import (
     Lookups,
@@ -211,6 +212,10 @@ def _analyse(db: Database, path: Path, sheet: str | None, mapping: dict[str, int
     report = ImportReport(str(path), grid.name, grid.names, header.row + 1, header.labels,
                           columns)
     lookups = Lookups(db)
+    # Organisations by the key of their names (db.naming): "Maubeuge" in a sheet is the
+    # "Commune de Maubeuge" of the base, not an organisation to create.
+    with db.read() as session:
+        lookups.organisations = organisation_index(session)
     rows = _rows_to_read(grid.cells, header.row, report, cancelled)
     _Reader(report, lookups, columns, f"{Path(path).name}, feuille « {grid.name} »",
             today or date.today()).read(rows, cancelled, progress)
@@ -293,7 +298,7 @@ class _Reader:
         name = str(cell).strip()
         found = self.organisations.get(name)
         if found is None:
-            known = self.lookups.organisations.get(normalize(name))
+            known = self.lookups.organisations.get(name_key(name))
             if known is not None:
                 found = (known[0], known[1], False)
             else:
@@ -302,7 +307,7 @@ class _Reader:
                 self.new[new_id] = OrganisationData(name, kind)
                 found = (new_id, kind.value, True)
                 # Same name written otherwise further down: the same organisation.
-                self.lookups.organisations[normalize(name)] = (new_id, kind.value)
+                self.lookups.organisations[name_key(name)] = (new_id, kind.value)
             self.organisations[name] = found
         return found[0]
 
@@ -555,7 +560,8 @@ def apply(db: Database, report: ImportReport,
             if existing:
                 raise InvalidInput("Import refusé : ces références existent déjà dans la base : "
                                    f"{', '.join(sorted(existing)[:10])}. Rien n'a été importé.")
-            created = _existing(session, Organisation.name, names)
+            index = organisation_index(session)
+            created = {name for name in names if name_key(name) in index}
             if created:
                 raise InvalidInput(
                     f"Import refusé : {', '.join(sorted(created)[:5])} existe(nt) dans la base "

@@ -24,6 +24,7 @@ from db.models import (
     raw_cents,
 )
 from db.money import from_cents
+from db.naming import french_sorted
 from db.spreadsheets.export import ExportColumn
 from db.vocabulary import FundingStatus, OperationStatus
 
@@ -88,6 +89,9 @@ def financer_by_year(db: Database, criteria: Criteria | None = None) -> Report:
             row[f"paid_{year}"] = from_cents(int(values[("paid", year)]))
         row["missing"] = int(values[("missing", "Total")])
         rows.append(row)
+    # pandas orders the financers byte by byte ("État" after "Union européenne"); the
+    # margins row "Total" stays last.
+    rows = french_sorted(rows[:-1], key=lambda r: r["financer"]) + rows[-1:]
     return Report("Accordé et versé par financeur et par exercice", columns, rows)
 
 

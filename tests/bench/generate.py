@@ -69,6 +69,7 @@ from db.models import (  # noqa: E402
     epci_member,
     operation_commune,
 )
+from db.naming import sort_name  # noqa: E402
 from db.rules import add_months  # noqa: E402
 from db.search import (  # noqa: E402
     bulk_indexing,
@@ -443,7 +444,8 @@ class Generator:
             name=name, acronym=acronym, kind=kind.value, siren=None, commune_code=None,
             epci_code=None, departement_code=None, region_code=None, aliases=None, notes=None,
             contact_name=None, contact_role=None, phone=None, email=None,
-            search_document=organisation_document(name, acronym, None)))
+            search_document=organisation_document(name, acronym, None),
+            sort_name=sort_name(name)))
         row.update(extra)
         self.names[row["id"]] = [n for n in (name, acronym) if n]
         self.kinds[row["id"]] = kind
