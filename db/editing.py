@@ -9,7 +9,6 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from db.database import Database
-from db.documents.common import Total
 from db.models import (
     Axis,
     Commune,
@@ -38,6 +37,7 @@ from db.services.operations import (
     plan_context_for,
 )
 from db.services.organisations import OrganisationData
+from db.totals import Total
 from db.vocabulary import ContractStatus, FundingStatus
 
 

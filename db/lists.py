@@ -8,7 +8,7 @@ come back as plain dicts keyed by column, never as ORM objects.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -691,37 +691,46 @@ def per_inhabitant(granted: Decimal | None, population: int | None) -> Decimal |
 
 # --- Choices for the filters ------------------------------------------------------
 
-def filter_choices(db: Database, arrondissement: str | None) -> dict[str, list[tuple[str, Any]]]:
-    """Label/value pairs for the filter boxes (communes and EPCI of the arrondissement)."""
+FILTER_KEYS = ("contract_type", "scheme", "commune", "epci", "financer", "year")
+
+
+def filter_choices(db: Database, arrondissement: str | None,
+                   keys: Iterable[str] = FILTER_KEYS) -> dict[str, list[tuple[str, Any]]]:
+    """Label/value pairs for the filter boxes (communes and EPCI of the arrondissement);
+    only the *keys* asked for are read (the GUI reads a box's choices when it opens)."""
+    keys = set(keys)
+    found: dict[str, list[tuple[str, Any]]] = {}
     with db.read() as session:
-        types = session.execute(select(ContractType.label, ContractType.code)
-                                .order_by(ContractType.label)).all()
-        schemes = session.execute(
-            select(func.coalesce(FundingScheme.short_label, FundingScheme.label),
-                   FundingScheme.code)
-            .order_by(func.coalesce(FundingScheme.short_label, FundingScheme.label))).all()
-        communes_query = select(Commune.name, Commune.code).order_by(Commune.sort_name)
-        epci_query = select(Epci.name, Epci.code).order_by(Epci.sort_name)
-        if arrondissement:
-            communes_query = communes_query.where(Commune.arrondissement_code == arrondissement)
-            epci_query = epci_query.where(Epci.code.in_(
-                select(epci_member.c.epci_code)
-                .join(Commune, Commune.code == epci_member.c.commune_code)
-                .where(Commune.arrondissement_code == arrondissement)))
-        communes = session.execute(communes_query).all()
-        epcis = session.execute(epci_query).all()
-        financers = session.execute(
-            select(Organisation.name, Organisation.id)
-            .where(Organisation.id.in_(select(FundingLine.financer_id).distinct()))
-            .order_by(Organisation.sort_name)).all()
-        years = sorted({y for (y,) in session.execute(
-            select(FundingLine.budget_year).distinct()) if y}, reverse=True)
-    return {
-        "contract_type": [tuple(r) for r in types],
-        "scheme": [tuple(r) for r in schemes],
-        "commune": [tuple(r) for r in communes],
-        "epci": [tuple(r) for r in epcis],
-        "financer": [tuple(r) for r in financers],
-        "year": [(str(y), y) for y in years],
-    }
+        def pairs(query) -> list[tuple[str, Any]]:
+            return [tuple(row) for row in session.execute(query)]
+
+        if "contract_type" in keys:
+            found["contract_type"] = pairs(select(ContractType.label, ContractType.code)
+                                           .order_by(ContractType.label))
+        if "scheme" in keys:
+            label = func.coalesce(FundingScheme.short_label, FundingScheme.label)
+            found["scheme"] = pairs(select(label, FundingScheme.code).order_by(label))
+        if "commune" in keys:
+            communes = select(Commune.name, Commune.code).order_by(Commune.sort_name)
+            if arrondissement:
+                communes = communes.where(Commune.arrondissement_code == arrondissement)
+            found["commune"] = pairs(communes)
+        if "epci" in keys:
+            epcis = select(Epci.name, Epci.code).order_by(Epci.sort_name)
+            if arrondissement:
+                epcis = epcis.where(Epci.code.in_(
+                    select(epci_member.c.epci_code)
+                    .join(Commune, Commune.code == epci_member.c.commune_code)
+                    .where(Commune.arrondissement_code == arrondissement)))
+            found["epci"] = pairs(epcis)
+        if "financer" in keys:
+            found["financer"] = pairs(
+                select(Organisation.name, Organisation.id)
+                .where(Organisation.id.in_(select(FundingLine.financer_id).distinct()))
+                .order_by(Organisation.sort_name))
+        if "year" in keys:
+            years = sorted({y for (y,) in session.execute(
+                select(FundingLine.budget_year).distinct()) if y}, reverse=True)
+            found["year"] = [(str(y), y) for y in years]
+    return found
 

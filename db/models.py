@@ -369,6 +369,10 @@ class Operation(Tracked, Base):
             "own_share_exception IS NULL OR own_share_exception IN ("
             + ", ".join(f"'{m.value}'" for m in OwnShareException) + ")",
             name="own_share_exception"),
+        # The footers of the lists add these up over thousands of operations: read
+        # from this index alone, not from the wide rows (migration 0006).
+        Index("ix_operation_amounts", "id", "base_kind", "cost_ht_cents", "cost_ttc_cents",
+              "granted_total_cents", "paid_total_cents"),
     )
 
     reference: Mapped[str] = mapped_column(String(80), unique=True)
@@ -446,10 +450,13 @@ class OperationLink(Base):
     """An operation belongs to a contract, optionally under one of its axes."""
 
     __tablename__ = "operation_contract"
+    # The operations of given contracts, read from the index alone (contract totals).
+    __table_args__ = (Index("ix_operation_contract_contract_operation",
+                            "contract_id", "operation_id"),)
     operation_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("operation.id", ondelete="CASCADE"), primary_key=True)
     contract_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("contract.id"), primary_key=True, index=True)
+        ForeignKey("contract.id"), primary_key=True)
     axis_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("axis.id"), index=True)
 
     operation: Mapped[Operation] = relationship(back_populates="links")

@@ -11,14 +11,10 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, literal, select
 
 from db.database import Database
-
-if TYPE_CHECKING:
-    from db.documents.common import Total
 from db.models import (
     Arrondissement,
     Axis,
@@ -28,6 +24,7 @@ from db.models import (
     OperationLink,
 )
 from db.services.settings import ARRONDISSEMENT, get_setting
+from db.totals import Total, add_up
 
 
 @dataclass(frozen=True)
@@ -186,8 +183,6 @@ def contract_operations(db: Database, contract_id: uuid.UUID) -> list[ContractOp
 
 def contract_operations_total(rows: list[ContractOperationRow]) -> ContractOperations:
     """The total row: exact sums that count their unknown amounts, never as 0."""
-    from db.documents.common import add_up  # the documents are not needed to start
-
     return ContractOperations(
         rows, add_up(r.cost for r in rows), add_up(r.granted for r in rows),
         add_up(r.paid for r in rows), add_up(r.remaining for r in rows))

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from db import queries
 from db.database import Database, open_database
-from db.editing import find_by_reference
 from db.errors import UserError
 from db.locations import default_database_path
 from desktop.list_pages import PAGES
@@ -79,6 +78,9 @@ def save_screenshot(window: MainWindow, path: Path, view: str) -> int:
     else:
         record = None
         if reference and reference not in ("nouvelle", "nouveau"):
+            from db.editing import find_by_reference
+
+
             record = find_by_reference(window.db, key, reference)
             if record is None:
                 print(f"Erreur : aucune fiche « {reference} ».", file=sys.stderr)
@@ -113,7 +115,7 @@ def run(db: str | None = None, screenshot: Path | None = None, view: str = "cont
             raise
         QMessageBox.critical(None, "Ouverture impossible", error.message)
         return error.exit_code
-    window = MainWindow(database)
+    window = MainWindow(database, view=view.partition(":")[0] if screenshot else None)
     if screenshot is not None:
         return save_screenshot(window, screenshot, view)
     window.show()

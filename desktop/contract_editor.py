@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 
 from db import documents, queries
 from db.database import Database
-from db.documents.common import Total
 from db.editing import contract_for_edit, contract_summary
 from db.formatting import euros, long_date
 from db.rules import evaluate_contract, proposed_end_date
@@ -47,6 +46,7 @@ from db.services.contracts import (
     delete_contract,
     save_contract,
 )
+from db.totals import Total
 from db.vocabulary import COMMITTED_CONTRACT_STATUSES, ContractStatus, OperationStatus
 from desktop.choice_models import ChoiceModels
 from desktop.combos import combo, known_choice, searchable_combo, select

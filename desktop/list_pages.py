@@ -4,6 +4,7 @@ totals of the filtered rows, and the agent's choices remembered between sessions
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
@@ -26,13 +27,12 @@ from db import lists, queries
 from db.database import Database
 from db.formatting import euros, number
 from db.lists import Criteria, ListQuery
+from db.text import elide
 from db.vocabulary import ContractStatus, FundingStatus, OperationStatus, OrganisationKind
+from desktop.filter_boxes import ALL, FilterBox, FilterChoices
 from desktop.table_model import ROW_ROLE, PagedTableModel
 from desktop.views import VIEWS
 
-# "No filter": an empty string, never None (PySide 6.12 miscounts references to a
-# None item data and aborts after a few hundred of them).
-ALL = ""
 SEARCH_DELAY_MS = 80  # coalesces fast typing; each query itself takes a few ms
 
 FILTER_LABELS = {
@@ -57,14 +57,15 @@ class ListPage(QWidget):
     def __init__(self, db: Database, query: ListQuery, title: str,
                  nouns: tuple[str, str], arrondissement: queries.ArrondissementRow | None,
                  parent: QWidget | None = None, *,
-                 choices: dict[str, list] | None = None) -> None:
+                 choices: FilterChoices | None = None) -> None:
         super().__init__(parent)
         self.db = db
         self.query = query
         self.title = title
         self.nouns = nouns
         self.settings_key = f"listes/{query.name}"
-        self.filters: dict[str, QComboBox] = {}
+        self.filters: dict[str, FilterBox] = {}
+        self._choices = choices
         self._restored_widths = False
         self._loading = True
         self._stale = True  # loaded when first shown (or reload() called)
@@ -93,7 +94,7 @@ class ListPage(QWidget):
         filter_row = QHBoxLayout()
         self.filter_labels = {**FILTER_LABELS, **(query.filter_labels or {})}
         for key in query.filters:
-            box = QComboBox()
+            box = FilterBox(self._all_label(key), lambda k=key: self._choice_model(k))
             box.setAccessibleName(f"Filtre : {self.filter_labels[key]}")
             box.setToolTip(f"Filtrer par {self.filter_labels[key].lower()}")
             box.setMinimumContentsLength(len(self.filter_labels[key]) + 7)
@@ -156,7 +157,6 @@ class ListPage(QWidget):
         self.table.viewport().installEventFilter(self)
 
         self.set_arrondissement(arrondissement, reload=False)
-        self._fill_filters(arrondissement, choices)
         self._restore()
         self._loading = False
         for box in [self.scope, *self.filters.values()]:
@@ -190,39 +190,32 @@ class ListPage(QWidget):
                                descending=self.model.descending, offset=offset, limit=limit)
 
     def set_arrondissement(self, arrondissement: queries.ArrondissementRow | None,
-                           reload: bool = True, choices: dict[str, list] | None = None) -> None:
+                           reload: bool = True, choices: FilterChoices | None = None) -> None:
         self.scope.blockSignals(True)
         self.scope.clear()
         if arrondissement is not None:
-            self.scope.addItem(f"Arrondissement de {arrondissement.name}", arrondissement.code)
+            self.scope.addItem(f"Arrondissement {elide('de', arrondissement.name)}",
+                               arrondissement.code)
         self.scope.addItem("Tout le territoire", ALL)
         self.scope.setCurrentIndex(0)
         self.scope.blockSignals(False)
         if reload:
-            self._fill_filters(arrondissement, choices)
+            self._choices = choices
+            for key, box in self.filters.items():
+                box.set_loader(lambda k=key: self._choice_model(k))
             if self.isVisible():
                 self.reload()
             else:
                 self.mark_stale()
 
-    def _fill_filters(self, arrondissement: queries.ArrondissementRow | None,
-                      choices: dict[str, list] | None = None) -> None:
-        if not self.filters:
-            return
-        if choices is None:
-            choices = lists.filter_choices(self.db,
-                                           arrondissement.code if arrondissement else None)
-        choices = {**choices, "status": STATUS_CHOICES.get(self.query.name, [])}
-        for key, box in self.filters.items():
-            current = box.currentData() if box.count() else ALL
-            box.blockSignals(True)
-            box.clear()
-            box.addItem(f"{self.filter_labels[key]} : tous", ALL)
-            for label, value in choices.get(key, []):
-                box.addItem(label, value)
-            index = box.findData(current) if current not in (None, ALL) else 0
-            box.setCurrentIndex(max(index, 0))
-            box.blockSignals(False)
+    def _all_label(self, key: str) -> str:
+        return f"{self.filter_labels[key]} : tous"
+
+    def _choice_model(self, key: str):
+        if self._choices is None:  # a page on its own (tests, the territory tabs)
+            self._choices = FilterChoices(self.db, self.scope.itemData(0) or None, self)
+        fixed = STATUS_CHOICES.get(self.query.name, []) if key == "status" else None
+        return self._choices.model(key, self._all_label(key), fixed)
 
     def clear_filters(self) -> None:
         self._loading = True
@@ -340,8 +333,9 @@ class ListPage(QWidget):
                           self.table.horizontalHeader().saveState())
         settings.setValue(f"{self.settings_key}/filtres", json.dumps(
             {key: _plain(box.currentData()) for key, box in self.filters.items()}))
-        settings.setValue(f"{self.settings_key}/tout_le_territoire",
-                          self.scope.currentData() == ALL)
+        if self.scope.count() > 1:  # only a choice the agent had is remembered
+            settings.setValue(f"{self.settings_key}/tout_le_territoire",
+                              self.scope.currentData() == ALL)
 
     def _restore(self) -> None:
         settings = QSettings()
@@ -359,10 +353,7 @@ class ListPage(QWidget):
             for key, value in json.loads(saved).items():
                 box = self.filters.get(key)
                 if box is not None and value not in (None, ALL):
-                    index = next((i for i in range(box.count())
-                                  if _plain(box.itemData(i)) == value), -1)
-                    if index >= 0:
-                        box.setCurrentIndex(index)
+                    box.select_value(value)
         if settings.value(f"{self.settings_key}/tout_le_territoire") in (True, "true"):
             self.scope.setCurrentIndex(self.scope.count() - 1)
 
@@ -411,23 +402,22 @@ def _reports_page(db: Database, arrondissement: queries.ArrondissementRow | None
     return ReportsPage(db, arrondissement)
 
 
-def make_pages(db: Database, arrondissement: queries.ArrondissementRow | None
-               ) -> dict[str, QWidget]:
-    """The pages of the navigation; each loads its rows when first shown."""
-    choices = lists.filter_choices(db, arrondissement.code if arrondissement else None)
+def page_factories(db: Database, arrondissement: queries.ArrondissementRow | None,
+                   choices: FilterChoices) -> dict[str, Callable[[], QWidget]]:
+    """How to build each page of the navigation (built when first shown; each loads its
+    rows when shown)."""
+    def lister(query: ListQuery, title: str, nouns: tuple[str, str]):
+        return lambda: ListPage(db, query, title, nouns, arrondissement, choices=choices)
+
     return {
-        "contracts": ListPage(db, lists.CONTRACTS, "Contrats", ("contrat", "contrats"),
-                              arrondissement, choices=choices),
-        "operations": ListPage(db, lists.OPERATIONS, "Opérations",
-                               ("opération", "opérations"), arrondissement, choices=choices),
-        "funding_lines": ListPage(db, lists.FUNDING_LINES, "Financements",
-                                  ("financement", "financements"), arrondissement,
-                                  choices=choices),
-        "organisations": ListPage(db, lists.ORGANISATIONS, "Acteurs",
-                                  ("organisation", "organisations"), arrondissement,
-                                  choices=choices),
-        "territory": TerritoryPage(db, arrondissement),
-        "reports": _reports_page(db, arrondissement),
+        "contracts": lister(lists.CONTRACTS, "Contrats", ("contrat", "contrats")),
+        "operations": lister(lists.OPERATIONS, "Opérations", ("opération", "opérations")),
+        "funding_lines": lister(lists.FUNDING_LINES, "Financements",
+                                ("financement", "financements")),
+        "organisations": lister(lists.ORGANISATIONS, "Acteurs",
+                                ("organisation", "organisations")),
+        "territory": lambda: TerritoryPage(db, arrondissement),
+        "reports": lambda: _reports_page(db, arrondissement),
     }
 
 

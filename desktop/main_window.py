@@ -4,8 +4,9 @@ arrondissement."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -20,28 +21,35 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db import lists, queries
+from db import queries
 from db.database import Database, open_database
-from db.editing import choices
 from db.errors import UserError
-from db.services.contracts import delete_contract
-from db.services.operations import delete_operation
 from db.services.settings import set_arrondissement
-from desktop.arrondissement_dialog import ArrondissementDialog
-from desktop.choice_models import ChoiceModels
-from desktop.contract_editor import ContractEditor
-from desktop.list_pages import NAVIGATION, make_pages
-from desktop.operation_editor import OperationEditor
+from desktop.filter_boxes import FilterChoices
+from desktop.list_pages import NAVIGATION, page_factories
+from desktop.page_set import PageSet
 from desktop.style import STATUSBAR, STYLESHEET, TOOLBAR
+
+# The editors and their services are imported when first opened: the window must paint
+# its list without waiting for them.
+if TYPE_CHECKING:
+    from desktop.choice_models import ChoiceModels
+    from desktop.contract_editor import ContractEditor
+    from desktop.operation_editor import OperationEditor
+
+
+LAST_PAGE_KEY = "fenetre/page"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, view: str | None = None) -> None:
+        """*view*: the page to open on (by default the one shown when the agent last
+        closed the window)."""
         super().__init__()
         self.setWindowTitle("Suivi des contrats territoriaux")
         self.resize(1400, 860)
         self.db = db
-        self.pages: dict[str, QWidget] = {}
+        self.pages: PageSet | dict[str, QWidget] = {}
         self.editors: list = []
         self._choices = None
 
@@ -64,14 +72,14 @@ class MainWindow(QMainWindow):
         central.setStyleSheet(STYLESHEET)
         self.setCentralWidget(central)
         self.statusBar().setStyleSheet(STATUSBAR)
-        self.navigation.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.navigation.currentRowChanged.connect(self._navigate)
 
         self.database_label = QLabel()
         self.arrondissement_label = QLabel()
         self.statusBar().addWidget(self.database_label, 1)
         self.statusBar().addPermanentWidget(self.arrondissement_label)
         self._build_actions()
-        self.rebuild_pages()
+        self.rebuild_pages(view or QSettings().value(LAST_PAGE_KEY, None))
 
     # --- construction -------------------------------------------------------
 
@@ -163,22 +171,42 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.arrondissement_action)
         self.addToolBar(toolbar)
 
-    def rebuild_pages(self) -> None:
+    def rebuild_pages(self, view: str | None = None) -> None:
+        """(Re)make the pages for the base and its arrondissement; only the page shown
+        (*view*, or the one shown before) is built now, the others when first shown."""
         current = self.navigation.currentRow()
-        while self.stack.count():
-            widget = self.stack.widget(0)
-            self.stack.removeWidget(widget)
-            widget.deleteLater()
+        if isinstance(self.pages, PageSet):
+            self.pages.clear()
         arrondissement = queries.current_arrondissement(self.db)
-        self.pages = make_pages(self.db, arrondissement)
-        for key, _label in NAVIGATION:
-            self.stack.addWidget(self.pages[key])
-            if hasattr(self.pages[key], "activated"):
-                self.pages[key].activated.connect(
-                    lambda row, k=key: self.open_row(k, row))
-        self.navigation.setCurrentRow(max(current, 0))
-        self.current_page().reload()
+        choices = FilterChoices(self.db, arrondissement.code if arrondissement else None, self)
+        self.pages = PageSet(self.stack, self._page_factories(arrondissement, choices),
+                             self._page_built)
+        keys = [key for key, _label in NAVIGATION]
+        row = keys.index(view) if view in keys else max(current, 0)
+        self.navigation.blockSignals(True)
+        self.navigation.setCurrentRow(row)
+        self.navigation.blockSignals(False)
+        page = self.pages.show(keys[row])
+        if not page.isVisible():  # a visible page has loaded on its showEvent
+            page.reload()
         self._update_status(arrondissement)
+
+    def _page_factories(self, arrondissement: queries.ArrondissementRow | None,
+                        choices: FilterChoices) -> dict:
+        return page_factories(self.db, arrondissement, choices)
+
+    def _page_built(self, key: str, page: QWidget) -> None:
+        if hasattr(page, "activated"):
+            page.activated.connect(lambda row, k=key: self.open_row(k, row))
+        if key == "organisations":  # « Fusionner avec… » on a right click
+            from desktop.organisation_merge import install_merge_action
+
+            install_merge_action(page, self.db, self._after_save)
+
+    def _navigate(self, row: int) -> None:
+        if row >= 0:
+            self.pages.show(NAVIGATION[row][0])
+            QSettings().setValue(LAST_PAGE_KEY, NAVIGATION[row][0])
 
     def _update_status(self, arrondissement: queries.ArrondissementRow | None) -> None:
         self.database_label.setText(f"Base : {self.db.display()} — {self.db.mode_label}")
@@ -194,7 +222,7 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         """Reload the page shown; the others reload when next shown."""
-        for page in self.pages.values():
+        for page in self.pages.built():
             page.mark_stale()
         self.current_page().reload()
 
@@ -208,6 +236,9 @@ class MainWindow(QMainWindow):
 
     def editor_choices(self) -> ChoiceModels:
         if self._choices is None:
+            from db.editing import choices
+            from desktop.choice_models import ChoiceModels
+
             self._choices = ChoiceModels(choices(self.db))
         return self._choices
 
@@ -241,6 +272,8 @@ class MainWindow(QMainWindow):
         editor.raise_()
 
     def open_operation(self, operation_id=None, contract_id=None) -> OperationEditor | None:
+        from desktop.operation_editor import OperationEditor
+
         for editor in self.editors:
             if isinstance(editor, OperationEditor) and operation_id is not None \
                     and editor.record_id == operation_id:
@@ -256,6 +289,8 @@ class MainWindow(QMainWindow):
         return editor
 
     def open_contract(self, contract_id=None) -> ContractEditor | None:
+        from desktop.contract_editor import ContractEditor
+
         for editor in self.editors:
             if isinstance(editor, ContractEditor) and contract_id is not None \
                     and editor.record_id == contract_id:
@@ -387,8 +422,12 @@ class MainWindow(QMainWindow):
             return
         try:
             if key == "contracts":
+                from db.services.contracts import delete_contract
+
                 delete_contract(self.db, row["id"], row["version"])
             else:
+                from db.services.operations import delete_operation
+
                 delete_operation(self.db, row["id"], row["version"])
         except UserError as error:
             QMessageBox.warning(self, "Suppression refusée", error.message)
@@ -397,6 +436,8 @@ class MainWindow(QMainWindow):
 
     def choose_arrondissement(self) -> bool:
         current = queries.current_arrondissement(self.db)
+        from desktop.arrondissement_dialog import ArrondissementDialog
+
         dialog = ArrondissementDialog(queries.arrondissements(self.db),
                                       current.code if current else None, self)
         if dialog.exec() != ArrondissementDialog.DialogCode.Accepted:
@@ -412,9 +453,10 @@ class MainWindow(QMainWindow):
     def apply_arrondissement(self, code: str) -> None:
         set_arrondissement(self.db, code)
         arrondissement = queries.current_arrondissement(self.db)
-        filter_choices = lists.filter_choices(self.db, code)
-        for page in self.pages.values():
-            page.set_arrondissement(arrondissement, choices=filter_choices)
+        choices = FilterChoices(self.db, code, self)
+        self.pages.replace_factories(self._page_factories(arrondissement, choices))
+        for page in self.pages.built():
+            page.set_arrondissement(arrondissement, choices=choices)
         self._update_status(arrondissement)
 
     def edit_office(self) -> bool:

@@ -14,7 +14,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
-from db.database import alembic_config, head_revision, open_database
+from db.database import alembic_config, head_revision, known_revisions, open_database
 from db.errors import DatabaseOpenError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,6 +163,27 @@ def test_the_revision_chain_is_linear():
     assert len(script.get_heads()) == 1
     assert all(len(r._all_down_revisions) <= 1 for r in revisions)
     assert revisions[-1].down_revision is None
+
+
+def test_the_file_names_give_alembic_revisions():
+    """Opening a base reads the revisions from the file names, without Alembic."""
+    script = ScriptDirectory.from_config(alembic_config())
+    chain = [r.revision for r in reversed(list(script.walk_revisions()))]
+    assert known_revisions() == chain
+    assert head_revision() == script.get_current_head()
+    for revision in script.walk_revisions():
+        assert Path(revision.path).name.startswith(f"{revision.revision}_")
+
+
+def test_opening_an_up_to_date_base_does_not_import_alembic(tmp_path):
+    target = tmp_path / "base.sqlite"
+    open_database(target).close()
+    probe = subprocess.run(
+        [sys.executable, "-c", "import sys\nfrom db.database import open_database\n"
+         f"open_database({str(target)!r}).close()\n"
+         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"],
+        capture_output=True, text=True, cwd=Path(__file__).parents[1], check=True)
+    assert probe.stdout.strip() == "[]"
 
 
 def test_database_made_at_the_initial_revision_is_backed_up_and_upgraded(tmp_path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from db.database import Database
 from db.errors import NotFoundError
-from db.formatting import euros
 from db.models import (
     Arrondissement,
     Commune,
@@ -26,15 +24,14 @@ from db.models import (
     Setting,
     operation_commune,
 )
-from db.money import ZERO
 from db.reference import of_departement
 from db.text import elide
+from db.totals import UNKNOWN_SHORT, Total, add_up, sum_totals  # noqa: F401 (re-exported)
 from db.vocabulary import OrganisationKind
 
 FINGERPRINT_LENGTH = 20
 STATE_KINDS = {OrganisationKind.STATE.value, OrganisationKind.STATE_OPERATOR.value}
 COMMUNES_SHOWN = 12  # beyond, a list of communes ends with "et N autres communes"
-UNKNOWN_SHORT = "n. c."
 
 
 @dataclass(frozen=True)
@@ -60,48 +57,6 @@ class Provenance:
     fingerprint: str = ""
     edited: date = field(default_factory=date.today)
     options: dict[str, Any] = field(default_factory=dict)  # e.g. the avenant of an annex
-
-
-# --- Sums over amounts that may be unknown ----------------------------------------------
-
-@dataclass(frozen=True)
-class Total:
-    """A sum of amounts of which *missing* were unknown ("non communiqué") and are not
-    counted: a total says how many amounts it lacks, it never takes them for 0."""
-
-    value: Decimal = ZERO
-    missing: int = 0
-
-    def plus(self, amount: Decimal | None) -> Total:
-        if amount is None:
-            return Total(self.value, self.missing + 1)
-        return Total(self.value + amount, self.missing)
-
-    def __add__(self, other: Total) -> Total:
-        return Total(self.value + other.value, self.missing + other.missing)
-
-    @property
-    def known(self) -> bool:
-        return self.missing == 0
-
-    def printed(self) -> str:
-        """``1 234,00 €``, or ``1 234,00 €`` then ``+ 2 n. c.`` on a second line."""
-        text = euros(self.value)
-        return f"{text}\n+ {self.missing} {UNKNOWN_SHORT}" if self.missing else text
-
-
-def add_up(amounts: Iterable[Decimal | None]) -> Total:
-    result = Total()
-    for amount in amounts:
-        result = result.plus(amount)
-    return result
-
-
-def sum_totals(totals: Iterable[Total]) -> Total:
-    result = Total()
-    for item in totals:
-        result = result + item
-    return result
 
 
 def scheme_labels(session: Session) -> dict[str, str]:

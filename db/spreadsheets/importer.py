@@ -583,6 +583,7 @@ def apply(db: Database, report: ImportReport,
                            "depuis l'analyse (organisation, contrat ou référence). Relancez "
                            "l'analyse. Rien n'a été importé.") from error
     report.batch_id = str(batch)
+    db.analyze()  # thousands of new rows: the lists' plans need fresh statistics
     return batch
 
 

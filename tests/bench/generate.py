@@ -1204,7 +1204,9 @@ def generate(target: str, operations: int, seed: int = 2026, region: str = "32"
             generator.make_organisations()
             generator.make_contracts()
             generator.make_operations()
-            return generator.write(session)
+            counts = generator.write(session)
+        db.analyze()
+        return counts
     finally:
         db.close()
 
