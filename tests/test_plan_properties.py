@@ -3,6 +3,7 @@ through the services, and sums in cents never drift (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -53,8 +54,12 @@ def _stored(db, operation_id):
                                  HealthCheck.too_slow])
 @given(cost=amounts, edits=edits)
 def test_committed_plan_stays_balanced_through_any_edits(db, cost, edits):
-    owner = save_organisation(db, OrganisationData("Commune", OrganisationKind.COMMUNE)).id
-    financer = save_organisation(db, OrganisationData("Région", OrganisationKind.REGION)).id
+    # Each example has its own organisations: the base refuses a second one of a name.
+    tag = uuid.uuid4().hex[:8]
+    owner = save_organisation(db, OrganisationData(f"Commune {tag}",
+                                                   OrganisationKind.COMMUNE)).id
+    financer = save_organisation(db, OrganisationData(f"Région {tag}",
+                                                      OrganisationKind.REGION)).id
     saved = save_operation(db, OperationData(
         reference=f"P-{owner.hex[:8]}", title="Propriété", owner_id=owner,
         status=OperationStatus.PROGRAMMED, cost_ht=cost))
