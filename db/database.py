@@ -246,27 +246,26 @@ class Database:
     def analyze(self) -> None:
         """Gather the planner's statistics after a bulk load (an import, a generated base):
         without them PostgreSQL pages the operation list in 0,74 s instead of a few ms, and
-        SQLite ignores the covering indexes of the totals. Best effort, as :meth:`_optimize`."""
+        SQLite ignores the covering indexes of the totals."""
+        self._statistics("ANALYZE")
+
+    def _optimize(self) -> None:
+        """Refresh the statistics of the tables this session queried, as SQLite advises
+        before closing a connection."""
+        self._statistics("PRAGMA optimize")
+
+    def _statistics(self, statement: str) -> None:
+        # Statistics are only an optimisation: a base locked by another program or
+        # read-only keeps the ones it has, and nothing waits for it.
         try:
             with self.engine.connect() as connection:
                 if self.is_sqlite:
+                    connection.exec_driver_sql("PRAGMA busy_timeout = 100")
                     connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
-                connection.exec_driver_sql("ANALYZE")
+                connection.exec_driver_sql(statement)
                 connection.commit()
-        except DBAPIError:
-            pass
-
-    def _optimize(self) -> None:
-        """Refresh the planner's statistics of the tables this session queried, as SQLite
-        advises before closing a connection (the list totals need them to use their
-        covering indexes). Statistics are only an optimisation: a base that is locked by
-        another program or read-only keeps the ones it has, and nothing waits for it."""
-        try:
-            with self.engine.connect() as connection:
-                connection.exec_driver_sql("PRAGMA busy_timeout = 100")
-                connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
-                connection.exec_driver_sql("PRAGMA optimize")
-                connection.commit()
+                if self.is_sqlite:  # the pooled connection serves the saves again
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         except DBAPIError:
             pass
 

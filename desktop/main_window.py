@@ -179,7 +179,7 @@ class MainWindow(QMainWindow):
             self.pages.clear()
         arrondissement = queries.current_arrondissement(self.db)
         choices = FilterChoices(self.db, arrondissement.code if arrondissement else None, self)
-        self.pages = PageSet(self.stack, self._page_factories(arrondissement, choices),
+        self.pages = PageSet(self.stack, page_factories(self.db, arrondissement, choices),
                              self._page_built)
         keys = [key for key, _label in NAVIGATION]
         row = keys.index(view) if view in keys else max(current, 0)
@@ -190,10 +190,6 @@ class MainWindow(QMainWindow):
         if not page.isVisible():  # a visible page has loaded on its showEvent
             page.reload()
         self._update_status(arrondissement)
-
-    def _page_factories(self, arrondissement: queries.ArrondissementRow | None,
-                        choices: FilterChoices) -> dict:
-        return page_factories(self.db, arrondissement, choices)
 
     def _page_built(self, key: str, page: QWidget) -> None:
         if hasattr(page, "activated"):
@@ -454,7 +450,7 @@ class MainWindow(QMainWindow):
         set_arrondissement(self.db, code)
         arrondissement = queries.current_arrondissement(self.db)
         choices = FilterChoices(self.db, code, self)
-        self.pages.replace_factories(self._page_factories(arrondissement, choices))
+        self.pages.replace_factories(page_factories(self.db, arrondissement, choices))
         for page in self.pages.built():
             page.set_arrondissement(arrondissement, choices=choices)
         self._update_status(arrondissement)

@@ -164,3 +164,16 @@ def demo_db(demo_path: Path) -> Iterator[Database]:
     database = open_database(demo_path)
     yield database
     database.close()
+
+
+@pytest.fixture
+def window(qtbot, demo_db):
+    """The main window on a copy of the demo base, shown, as the agent finds it."""
+    from desktop.app import make_application
+    from desktop.main_window import MainWindow
+
+    make_application()
+    main = MainWindow(demo_db)
+    qtbot.addWidget(main)
+    main.show()
+    return main

@@ -47,15 +47,6 @@ def plain(text: str) -> str:
     return text.replace("\u202f", " ").replace("\xa0", " ")
 
 
-@pytest.fixture
-def window(qtbot, demo_db):
-    make_application()
-    main = MainWindow(demo_db)
-    qtbot.addWidget(main)
-    main.show()
-    return main
-
-
 def findings_of(editor) -> list[str]:
     return [editor.findings.item(i).text() for i in range(editor.findings.count())]
 

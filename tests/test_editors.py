@@ -16,18 +16,7 @@ from db.database import open_database
 from db.editing import choices, find_by_reference, operation_for_edit
 from db.models import Contract, FundingLine, Operation, Payment
 from db.services.operations import save_operation
-from desktop.app import make_application
-from desktop.main_window import MainWindow
 from desktop.operation_editor import OperationEditor
-
-
-@pytest.fixture
-def window(qtbot, demo_db):
-    make_application()
-    main = MainWindow(demo_db)
-    qtbot.addWidget(main)
-    main.show()
-    return main
 
 
 def answer_modal(qtbot, act: Callable, delay: int = 150) -> None:

@@ -379,18 +379,6 @@ def test_the_demo_holds_one_organisation_per_name(demo_db):
 
 # --- Editors (pytest-qt, demo base) ---------------------------------------------------------
 
-@pytest.fixture
-def window(qtbot, demo_db):
-    from desktop.app import make_application
-    from desktop.main_window import MainWindow
-
-    make_application()
-    main = MainWindow(demo_db)
-    qtbot.addWidget(main)
-    main.show()
-    return main
-
-
 def watch_dialogs(qtbot, seen: list[str], answer=None) -> QTimer:
     """Every modal dialog that opens is noted (its text) and answered or closed, so a
     test never hangs on one."""

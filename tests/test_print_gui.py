@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
@@ -12,19 +11,8 @@ from PySide6.QtWidgets import QFileDialog
 
 from db.editing import find_by_reference
 from db.formatting import euros
-from desktop.app import make_application
-from desktop.main_window import MainWindow
 from desktop.print_preview import PrintPreview
 from tests.test_printouts import pdf_text
-
-
-@pytest.fixture
-def window(qtbot, demo_db):
-    make_application()
-    main = MainWindow(demo_db)
-    qtbot.addWidget(main)
-    main.show()
-    return main
 
 
 def flat(value: str) -> str:
