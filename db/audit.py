@@ -52,9 +52,29 @@ SKIPPED = {"version", "created_at", "created_by", "updated_at", "updated_by",
             "search_document", "granted_total", "paid_total", "sort_name"}
 
 
+def _parent_keys(obj: Any) -> dict[str, Any]:
+    """The foreign keys of a child attached through a relationship (payment appended to
+    a line's list): the flush fills the column only later, the audit needs it now."""
+    state = inspect(obj)
+    keys: dict[str, Any] = {}
+    for prop in state.mapper.relationships:
+        if prop.direction.name != "MANYTOONE" or prop.secondary is not None:
+            continue
+        parent = state.dict.get(prop.key)  # what is loaded: no query during a flush
+        if parent is None:
+            continue
+        parent_mapper = inspect(parent).mapper
+        for local, remote in prop.local_remote_pairs:
+            key = state.mapper.get_property_by_column(local).key
+            value = getattr(parent, parent_mapper.get_property_by_column(remote).key)
+            if value is not None:
+                keys[key] = plain(value)
+    return keys
+
+
 def _snapshot(obj: Any) -> dict[str, Any]:
     state = inspect(obj)
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = _parent_keys(obj)
     for prop in state.mapper.iterate_properties:
         if isinstance(prop, ColumnProperty) and prop.key not in SKIPPED:
             value = getattr(obj, prop.key)
@@ -63,6 +83,22 @@ def _snapshot(obj: Any) -> dict[str, Any]:
         elif isinstance(prop, RelationshipProperty) and prop.secondary is not None:
             values[prop.key] = sorted(plain(v) for v in getattr(obj, prop.key))
     return values
+
+
+def _delete_orphans(session: Session) -> None:
+    """Children removed from a delete-orphan list (a payment dropped from the plan) are
+    deleted by the flush itself, after this hook: deleting them here, as the flush would,
+    puts them and their own children in session.deleted, hence in the audit trail."""
+    for obj in list(session.dirty):
+        state = inspect(obj)
+        for prop in state.mapper.relationships:
+            if not prop.cascade.delete_orphan:
+                continue
+            for child in state.attrs[prop.key].history.deleted:
+                child_state = inspect(child)
+                if (child_state.persistent and child not in session.deleted
+                        and child_state.mapper._is_orphan(child_state)):
+                    session.delete(child)
 
 
 def _changes(obj: Any) -> dict[str, list[Any]]:
@@ -99,14 +135,15 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
             at=now, login=login, action=action, entity=obj.__tablename__,
             entity_id=_identity(obj), changes=changes, batch_id=batch_id))
 
-    for obj in list(session.new):
-        if isinstance(obj, AuditEntry):
-            continue
+    _delete_orphans(session)
+    created = [obj for obj in session.new if not isinstance(obj, AuditEntry)]
+    for obj in created:  # every id first: a child's snapshot names its new parent's
         if isinstance(obj, Tracked):
             if obj.id is None:
                 obj.id = uuid.uuid4()
             obj.created_at = obj.updated_at = now
             obj.created_by = obj.updated_by = login
+    for obj in created:
         record("insert", obj, _snapshot(obj))
     for obj in list(session.dirty):
         if isinstance(obj, AuditEntry) or not session.is_modified(obj):

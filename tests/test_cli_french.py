@@ -367,6 +367,43 @@ def test_verify_names_each_changed_record(base, tmp_path):
     assert english_in(text) == []
 
 
+def test_verify_names_a_payment_removed_from_the_plan(base, tmp_path):
+    """A payment taken out of the plan in the editor (not deleted on its own): the
+    audit trail must still know it and its operation, so « verify » names both."""
+    from sqlalchemy import select
+
+    from db.database import open_database
+    from db.editing import operation_for_edit
+    from db.models import FundingLine, Operation, Payment
+    from db.services.operations import save_operation
+
+    database = open_database(base)
+    try:
+        with database.read() as session:
+            operation_id, reference = session.execute(
+                select(Operation.id, Operation.reference)
+                .join(FundingLine, FundingLine.operation_id == Operation.id)
+                .join(Payment, Payment.funding_line_id == FundingLine.id)
+                .order_by(Operation.reference).limit(1)).one()
+    finally:
+        database.close()
+    etat = _print(base, tmp_path, "etat.pdf", "list", "--arrondissement", "591")
+    database = open_database(base)
+    try:
+        data = operation_for_edit(database, operation_id)
+        line = next(line for line in data.funding_lines if line.payments)
+        line.payments.pop()
+        save_operation(database, data)
+    finally:
+        database.close()
+    result = run("verify", str(etat), "--db", str(base))
+    assert result.returncode == 1 and result.stderr == ""
+    text = result.stdout.replace("\u202f", " ").replace("\u00a0", " ")
+    said = [line for line in text.splitlines() if reference in line]
+    assert said, text
+    assert any("versement supprimé" in line for line in said), said
+
+
 def test_verify_against_another_base_says_so_in_one_sentence(base, demo_made, tmp_path):
     annex = _print(base, tmp_path, "annexe.pdf", "annex", "--contract", "FICTIF-CRTE-591")
     other = tmp_path / "autre.sqlite"

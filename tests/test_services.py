@@ -264,3 +264,37 @@ def test_bad_input_names_the_field(db, actors):
     with pytest.raises(InvalidInput, match="déjà utilisée"):
         save_contract(db, new_contract(actors))
     assert count(db, Contract) == 1
+
+
+def test_children_are_audited_with_their_parent_even_when_removed_from_a_list(db, actors):
+    """A payment dropped from the plan is deleted as an orphan during the flush: its
+    deletion must still be in the audit trail, and every child entry must say which
+    record it belongs to, so that « verify » can name the operation."""
+    data = new_operation(actors)
+    data.funding_lines[0].payments = [
+        PaymentData(PaymentKind.ADVANCE, date(2025, 5, 2), D("9000.00"), "Mandat 1"),
+        PaymentData(PaymentKind.INSTALMENT, date(2025, 9, 2), D("12000.00"), "Mandat 2")]
+    result = save_operation(db, data)
+    with db.read() as session:
+        operation = session.get(Operation, result.id)
+        loaded = load_operation_data(session, operation)
+        line_id = operation.funding_lines[0].id
+        inserts = session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "insert",
+            AuditEntry.entity.in_(("funding_line", "payment")))).all()
+    assert {e.entity for e in inserts} == {"funding_line", "payment"}
+    for entry in inserts:
+        if entry.entity == "funding_line":
+            assert entry.changes["operation_id"] == str(result.id)
+        else:
+            assert entry.changes["funding_line_id"] == str(line_id)
+    dropped = loaded.funding_lines[0].payments.pop()
+    loaded.version = result.version
+    save_operation(db, loaded)
+    assert count(db, Payment) == 1
+    with db.read() as session:
+        deleted = session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "delete", AuditEntry.entity == "payment")).all()
+    assert [e.entity_id for e in deleted] == [str(dropped.id)]
+    assert deleted[0].changes["funding_line_id"] == str(line_id)
+    assert deleted[0].changes["amount"] == "12000.00"
