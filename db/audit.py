@@ -127,13 +127,15 @@ def _changes(obj: Any) -> dict[str, list[Any]]:
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     login = session.info.get("login") or current_login()
     batch_id = session.info.get("batch_id")
+    origin = session.info.get("origin")
     now = datetime.now(UTC)
     entries: list[AuditEntry] = []
 
     def record(action: str, obj: Any, changes: dict[str, Any]) -> None:
         entries.append(AuditEntry(
             at=now, login=login, action=action, entity=obj.__tablename__,
-            entity_id=_identity(obj), changes=changes, batch_id=batch_id))
+            entity_id=_identity(obj), changes=changes, batch_id=batch_id,
+            origin=origin))
 
     _delete_orphans(session)
     created = [obj for obj in session.new if not isinstance(obj, AuditEntry)]

@@ -225,10 +225,15 @@ class Database:
             yield session
 
     @contextmanager
-    def write(self, *, batch_id: Any = None, login: str | None = None) -> Iterator[Session]:
-        """One transaction: everything inside is committed together or not at all."""
+    def write(self, *, batch_id: Any = None, login: str | None = None,
+              origin: str = "saisie") -> Iterator[Session]:
+        """One transaction: everything inside is committed together or not at all.
+
+        *origin* goes to the audit trail with every change: "saisie" (an editor),
+        "import", "terrain" (a field copy merged back)…"""
         with self._writer_sessions() as session:
             session.info["batch_id"] = batch_id
+            session.info["origin"] = origin
             if login:
                 session.info["login"] = login
             with session.begin():

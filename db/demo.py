@@ -265,7 +265,8 @@ def build_demo(db: Database, path: Path | None = None) -> dict[str, int]:
     """Fill an empty database with the demonstration data; refuse a non-empty one."""
     seed = load_seed(path)
     actors = json.loads(resource("seed", "actors.json").read_text(encoding="utf-8"))
-    with db.write(batch_id=uuid.uuid4()) as session, session.no_autoflush:
+    with db.write(batch_id=uuid.uuid4(), origin="démonstration") as session, \
+            session.no_autoflush:
         contracts, operations, organisations = _is_empty(session)
         if contracts or operations or organisations:
             raise DemoError(

@@ -545,3 +545,84 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(80))
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)
     batch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    # Where the write came from: "saisie" (an editor), "import", "terrain" (a field copy
+    # merged back, its id in batch_id), "restauration"… (db.audit, session.info).
+    origin: Mapped[str | None] = mapped_column(String(40))
+
+
+# --- Field copies (db.field) ---------------------------------------------------
+
+class FieldCopy(Base):
+    """A field copy taken from this base (role "sortie", in the office base) or the copy
+    this base is (role "copie", in the laptop's file); the same id on both sides."""
+
+    __tablename__ = "field_copy"
+    __table_args__ = (CheckConstraint("role IN ('sortie', 'copie')", name="role"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    role: Mapped[str] = mapped_column(String(8))
+    office_id: Mapped[str] = mapped_column(String(36))  # the office base's identifier
+    office_label: Mapped[str] = mapped_column(String(500))
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON)
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    taken_by: Mapped[str] = mapped_column(String(128))
+    file_name: Mapped[str] = mapped_column(String(500))
+    schema_revision: Mapped[str] = mapped_column(String(32))
+    # sha256 of the base state written in the copy: an altered copy is refused.
+    base_digest: Mapped[str] = mapped_column(String(64))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_in_by: Mapped[str | None] = mapped_column(String(128))
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class FieldCopyRecord(Base):
+    """A record out on the terrain in a copy not yet brought back (a mark, not a lock)."""
+
+    __tablename__ = "field_copy_record"
+    __table_args__ = (Index("ix_field_copy_record_entity", "entity", "record_id"),)
+
+    copy_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("field_copy.id", ondelete="CASCADE"), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+
+
+class FieldBase(Base):
+    """In a field copy: each record's values when it was taken (the base of the
+    three-way merge), as stored in the office (cents, ISO dates, hexadecimal ids)."""
+
+    __tablename__ = "field_base"
+
+    entity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class FieldConflict(Base):
+    """What a check-in could not settle alone, waiting for a person: a field changed
+    differently on both sides ("champ"), an edit against a deletion ("suppression"), or
+    a record created on the terrain that looks like one of the office ("doublon")."""
+
+    __tablename__ = "field_conflict"
+    __table_args__ = (
+        CheckConstraint("kind IN ('champ', 'suppression', 'doublon')", name="kind"),
+        CheckConstraint("status IN ('ouvert', 'résolu')", name="status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    number: Mapped[int] = mapped_column(Integer, unique=True)  # what the agent types
+    copy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("field_copy.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    entity: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[str] = mapped_column(String(80))
+    reference: Mapped[str | None] = mapped_column(String(300))
+    field: Mapped[str | None] = mapped_column(String(64))
+    base: Mapped[Any | None] = mapped_column(JSON)
+    terrain: Mapped[Any | None] = mapped_column(JSON)
+    bureau: Mapped[Any | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="ouvert", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[str | None] = mapped_column(String(128))
+    resolution: Mapped[str | None] = mapped_column(String(16))  # terrain, bureau, saisie

@@ -555,7 +555,8 @@ def apply(db: Database, report: ImportReport,
     references = [op.data.reference for op in report.operations]
     names = [o.name for o in report.new_organisations.values()]
     try:
-        with collector_paused(keeps_results=False), db.write(batch_id=batch) as session:
+        with collector_paused(keeps_results=False), \
+                db.write(batch_id=batch, origin="import") as session:
             existing = _existing(session, Operation.reference, references)
             if existing:
                 raise InvalidInput("Import refusé : ces références existent déjà dans la base : "
@@ -609,7 +610,7 @@ def undo(db: Database, batch_id: str) -> int:
     """Remove, in one transaction, what an import created, provided nobody has changed
     it since (otherwise nothing is removed)."""
     batch = uuid.UUID(batch_id)
-    with collector_paused(keeps_results=False), db.write() as session:
+    with collector_paused(keeps_results=False), db.write(origin="import") as session:
         try:
             return delete_created(session, batch)
         except NothingToDelete as error:
