@@ -73,7 +73,7 @@ class OrganisationMergeDialog(QDialog):
             keep = QRadioButton("Garder celle-ci")
             inner = QVBoxLayout(box)
             inner.addWidget(detail)
-            inner.addWidget(keep)
+            inner.addWidget(keep, 0, Qt.AlignmentFlag.AlignLeft)  # clickable on its words
             sides.addWidget(box)
             self.boxes.append(box)
             self.details.append(detail)
@@ -127,7 +127,9 @@ class OrganisationMergeDialog(QDialog):
         for side, uses in enumerate((preview.first, preview.second)):
             self.boxes[side].setTitle(uses.name)
             self.details[side].setText(_describe(uses))
-            self.keep[side].setText(f"Garder « {uses.name} »")
+            # The box's title names it: a long name would be cut on the button.
+            self.keep[side].setText("Garder celle-ci")
+            self.keep[side].setToolTip(f"Garder « {uses.name} »")
         # By default, keep the one the base uses most (fewer records move).
         first, second = preview.first, preview.second
         weight = (first.owned + first.financed + first.signed,

@@ -183,8 +183,10 @@ def test_merge_moves_every_reference_in_one_audited_write(db):
     kept, double, owned, financed, both, alone = _merge_setup(db)
     preview = merge_preview(db, kept, double)
     assert (preview.second.owned, preview.second.financed, preview.second.signed) == (1, 2, 2)
-    assert preview.second.describe() == ("maître d'ouvrage de 1 opération, financeur de "
+    assert preview.second.describe() == ("maître d'ouvrage d'une opération, financeur de "
                                          "2 lignes, signataire de 2 contrats")
+    assert preview.first.describe() == ("maître d'ouvrage d'une opération, financeur "
+                                        "d'aucune ligne, signataire d'un contrat")
     assert preview.shared_contracts == ["CRTE-1"]
     organisations = count(db, Organisation)
 
@@ -538,7 +540,7 @@ def test_merge_from_the_acteurs_page(qtbot, window):
             return False  # the "Fusion faite" message: closed by the watcher
         type_in(qtbot, dialog.other, "Ville de Maubeuge")
         assert dialog.preview is not None
-        assert "Maître d'ouvrage de 1 opération" in dialog.details[0].text()
+        assert "Maître d'ouvrage d'une opération" in dialog.details[0].text()
         assert dialog.keep[0].isChecked()  # as much used: the one the agent started from
         qtbot.mouseClick(dialog.keep[1], Qt.MouseButton.LeftButton)
         assert "« Ville de Maubeuge » est gardée" in dialog.explanation.text()

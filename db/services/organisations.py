@@ -231,16 +231,25 @@ class OrganisationUses:
     signed: int  # contracts it signs
 
     def describe(self) -> str:
-        """``maître d'ouvrage de 3 opérations, financeur de 1 ligne, signataire de 0
+        """``maître d'ouvrage de 3 opérations, financeur d'une ligne, signataire d'aucun
         contrat``."""
         return ", ".join([
-            f"maître d'ouvrage de {_count(self.owned, 'opération', 'opérations')}",
-            f"financeur de {_count(self.financed, 'ligne', 'lignes')}",
-            f"signataire de {_count(self.signed, 'contrat', 'contrats')}"])
+            f"maître d'ouvrage {_of(self.owned, 'opération', 'opérations', True)}",
+            f"financeur {_of(self.financed, 'ligne', 'lignes', True)}",
+            f"signataire {_of(self.signed, 'contrat', 'contrats', False)}"])
 
 
 def _count(number: int, one: str, many: str) -> str:
     return f"{number} {one if number <= 1 else many}"
+
+
+def _of(number: int, one: str, many: str, feminine: bool) -> str:
+    """« de 3 opérations », « d'une opération », « d'aucun contrat »."""
+    if number == 0:
+        return f"d'aucune {one}" if feminine else f"d'aucun {one}"
+    if number == 1:
+        return f"d'une {one}" if feminine else f"d'un {one}"
+    return f"de {number} {many}"
 
 
 @dataclass(frozen=True)
