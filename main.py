@@ -7,6 +7,11 @@
                      [--operation REF] [filtres de la liste]
     python main.py verify FICHIER.pdf --db X
     python main.py import TABLEUR --db X [--sheet NOM] [--mapping NOM] [--dry-run] [--json]
+    python main.py field checkout --db BUREAU (--arrondissement CODE | --contract RÉF… |
+                     --commune INSEE…) -o COPIE.sqlite
+    python main.py field checkin COPIE.sqlite --db BUREAU [--dry-run] [--json]
+    python main.py field conflicts --db BUREAU [--json]
+    python main.py field resolve N --take terrain|bureau --db BUREAU
 """
 
 from __future__ import annotations
@@ -208,10 +213,147 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("file", type=Path, metavar="DOCUMENT.pdf",
                         help="document PDF édité par l'application")
     verify.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    _field_parser(command("field", "copies de terrain : emporter, rapporter, conflits"))
     check = command("check", "contrôle l'état d'une base")
     check.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
     check.add_argument("--json", action="store_true", help="rapport au format JSON")
     return parser
+
+
+def _field_parser(field: argparse.ArgumentParser) -> None:
+    actions = field.add_subparsers(dest="field_command", title="actions", metavar="ACTION",
+                                   required=True)
+
+    def action(name: str, summary: str) -> argparse.ArgumentParser:
+        return actions.add_parser(name, help=summary, description=f"{summary[0].upper()}"
+                                  f"{summary[1:]}.", formatter_class=FrenchHelpFormatter)
+
+    out = action("checkout", "écrit une copie de terrain (fichier SQLite pour un portable)")
+    out.add_argument("--db", required=True, metavar="BUREAU",
+                     help=f"base du bureau ({DB_HELP})")
+    scope = out.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--arrondissement", metavar="CODE",
+                       help="l'arrondissement (591 : Avesnes-sur-Helpe)")
+    scope.add_argument("--contract", nargs="+", metavar="RÉF",
+                       help="des contrats et leurs opérations")
+    scope.add_argument("--commune", nargs="+", metavar="INSEE",
+                       help="les opérations de ces communes (59392 : Maubeuge)")
+    out.add_argument("-o", "--output", required=True, type=Path, metavar="COPIE.sqlite",
+                     help="fichier de la copie à écrire (il ne doit pas exister)")
+    back = action("checkin", "rapporte une copie de terrain dans la base du bureau")
+    back.add_argument("copy", type=Path, metavar="COPIE.sqlite", help="la copie de terrain")
+    back.add_argument("--db", required=True, metavar="BUREAU",
+                      help=f"base du bureau dont la copie a été tirée ({DB_HELP})")
+    back.add_argument("--dry-run", action="store_true",
+                      help="analyse seulement : rien n'est écrit")
+    back.add_argument("--json", action="store_true", help="rapport au format JSON")
+    queue = action("conflicts", "liste les conflits à régler")
+    queue.add_argument("--db", required=True, metavar="BUREAU", help=DB_HELP)
+    queue.add_argument("--json", action="store_true", help="liste au format JSON")
+    settle = action("resolve", "règle un conflit")
+    settle.add_argument("conflict", type=_number, metavar="N", help="numéro du conflit")
+    settle.add_argument("--take", required=True, choices=["terrain", "bureau"],
+                        metavar="CÔTÉ",
+                        help="terrain : la valeur de la copie ; bureau : celle du bureau "
+                             "(pour un doublon : terrain garde les deux fiches, bureau "
+                             "supprime celle du terrain)")
+    settle.add_argument("--db", required=True, metavar="BUREAU", help=DB_HELP)
+
+
+def _field(args: argparse.Namespace) -> int:
+    from db.database import open_database
+
+    database = open_database(args.db, create=False)
+    try:
+        if args.field_command == "checkout":
+            return _field_checkout(database, args)
+        if args.field_command == "checkin":
+            return _field_checkin(database, args)
+        if args.field_command == "conflicts":
+            return _field_conflicts(database, args)
+        return _field_resolve(database, args)
+    finally:
+        database.close()
+
+
+def _field_checkout(database, args: argparse.Namespace) -> int:
+    from db.field import Scope, checkout
+    from db.field.schema import counted
+
+    if args.arrondissement:
+        scope = Scope("arrondissement", (args.arrondissement,))
+    elif args.contract:
+        scope = Scope("contrats", tuple(args.contract))
+    else:
+        scope = Scope("communes", tuple(args.commune))
+    result = checkout(database, scope, args.output)
+    print(f"Copie de terrain écrite : {result.path} ({result.scope_label}).")
+    shown = ("contract", "operation", "funding_line", "payment")
+    print(f"  {counted({key: result.counts[key] for key in shown})} ;")
+    print("  ces fiches sont marquées « sorties sur le terrain » au bureau jusqu'au retour "
+          "de la copie.")
+    return 0
+
+
+def _field_checkin(database, args: argparse.Namespace) -> int:
+    from db.field import checkin
+    from db.field.schema import counted
+
+    report = checkin(database, args.copy, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"Copie de {report.taken_by} ({report.scope}) :")
+    print(f"  ajouts : {counted(report.created)} ;")
+    print(f"  modifications : {counted(report.updated)} ;")
+    print(f"  suppressions : {counted(report.deleted)}.")
+    if report.conflicts:
+        print(f"{len(report.conflicts)} conflit(s) à régler (main.py field conflicts) :")
+        for conflict in report.conflicts:
+            print(f"  n° {conflict['id']} : {conflict['reference'] or conflict['record_id']}, "
+                  f"{conflict['field'] or 'fiche entière'}")
+    if report.duplicates:
+        print(f"{len(report.duplicates)} doublon(s) probable(s) à vérifier :")
+        for duplicate in report.duplicates:
+            print(f"  n° {duplicate['id']} : {duplicate['reference'] or duplicate['record_id']} "
+                  f"({duplicate['terrain']['why']})")
+    for finding in report.findings:
+        print(f"À revoir : {finding}")
+    if report.backup:
+        print(f"Sauvegarde de la base avant la fusion : {report.backup}")
+    print("Rien n'a été écrit (--dry-run)." if args.dry_run
+          else "La fusion est enregistrée en une seule fois.")
+    return 0
+
+
+def _field_conflicts(database, args: argparse.Namespace) -> int:
+    from db.field import conflicts
+
+    found = conflicts(database)
+    if args.json:
+        print(json.dumps([{
+            "id": c.number, "kind": c.kind, "entity": c.entity, "record_id": c.record_id,
+            "reference": c.reference, "field": c.field, "label": c.field_label,
+            "base": c.base, "terrain": c.terrain, "bureau": c.bureau, "copy": c.copy}
+            for c in found], ensure_ascii=False, indent=2))
+        return 0
+    if not found:
+        print("Aucun conflit à régler.")
+    for c in found:
+        print(f"n° {c.number} — {c.noun} {c.reference or ''} — {c.field_label} "
+              f"({c.copy})")
+        print(f"    base : {c.base}\n    terrain : {c.terrain}\n    bureau : {c.bureau}")
+    return 0
+
+
+def _field_resolve(database, args: argparse.Namespace) -> int:
+    from db.field import resolve
+
+    result = resolve(database, args.conflict, args.take)
+    print(result.message)
+    for finding in result.findings:
+        print(f"À revoir : {finding}")
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -400,6 +542,8 @@ def main(argv: list[str] | None = None) -> int:
             return _verify(args)
         if args.command == "import":
             return _import(args)
+        if args.command == "field":
+            return _field(args)
         return _gui(args)
     except UserError as error:
         print(f"Erreur : {error.message}", file=sys.stderr)

@@ -1,0 +1,310 @@
+"""Taking a field copy: a self-contained SQLite base for a laptop, with the base state.
+
+The copy starts from a blank base of the application (built once per schema revision
+and kept in the user's cache: the migrations and the COG load take most of a second),
+receives the records of the chosen scope (with every organisation, contract type and
+setting of the office), the values of each record as taken (the base of the
+three-way merge) and a ``field_copy`` row saying what it is. It is written under a
+temporary name and renamed only once the office has recorded it, so that a file with
+the final name is always a complete copy that the office knows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from db.audit import current_login
+from db.database import Database, head_revision, open_database
+from db.errors import InvalidInput, UserError
+from db.field.schema import ENTITIES, Records, count, read_records
+from db.models import (
+    Arrondissement,
+    Commune,
+    Contract,
+    FieldBase,
+    FieldCopy,
+    FieldCopyRecord,
+    FundingLine,
+    FundingScheme,
+    Operation,
+    OperationLink,
+    Setting,
+    contract_commune,
+    operation_commune,
+)
+from db.search import FTS_TABLES, bulk_indexing
+from db.text import elide
+
+BASE_ID_KEY = "base.identifiant"
+PARTIAL = ".partiel"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What goes on the terrain: an arrondissement, chosen contracts, or communes."""
+
+    kind: str  # arrondissement, contrats, communes
+    codes: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "codes": list(self.codes)}
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    copy_id: uuid.UUID
+    path: Path
+    counts: dict[str, int]
+    scope_label: str
+
+
+def base_id(session) -> str:
+    setting = session.get(Setting, BASE_ID_KEY)
+    if setting is None:  # bases made before revision 0007 get theirs from the migration
+        raise UserError("Cette base n'a pas d'identifiant : ouvrez-la une fois avec "
+                        "l'application pour la mettre à jour.")
+    return setting.value
+
+
+def this_copy(session) -> FieldCopy | None:
+    """The copy this base is, if it is a field copy."""
+    return session.scalar(select(FieldCopy).where(FieldCopy.role == "copie"))
+
+
+def _scope_sets(session, scope: Scope) -> tuple[ColumnElement[bool], ColumnElement[bool], str]:
+    """Conditions on operations and contracts, and the scope in words; unknown codes
+    are refused by name."""
+    from db.lists import _operation_ids_in_arrondissement, contract_in_arrondissement
+
+    codes = [code.strip() for code in scope.codes if code.strip()]
+    if not codes:
+        raise InvalidInput("Périmètre de la copie : choisissez un arrondissement, des "
+                           "contrats ou des communes.")
+    if scope.kind == "arrondissement":
+        if len(codes) != 1:
+            raise InvalidInput("Périmètre de la copie : un seul arrondissement.")
+        arrondissement = session.get(Arrondissement, codes[0])
+        if arrondissement is None:
+            raise InvalidInput(f"Arrondissement inconnu : « {codes[0]} » (code du COG, "
+                               "par exemple 591).")
+        operations = Operation.id.in_(_operation_ids_in_arrondissement(codes[0]))
+        contracts = contract_in_arrondissement(codes[0])
+        label = f"arrondissement {elide('de', arrondissement.name)}"
+    elif scope.kind == "contrats":
+        found = dict(session.execute(select(Contract.reference, Contract.id)
+                                     .where(Contract.reference.in_(codes))).all())
+        unknown = [code for code in codes if code not in found]
+        if unknown:
+            raise InvalidInput(f"Contrat(s) inconnu(s) : {', '.join(unknown)}.")
+        contracts = Contract.id.in_(list(found.values()))
+        operations = Operation.id.in_(select(OperationLink.operation_id).where(
+            OperationLink.contract_id.in_(list(found.values()))))
+        label = ("contrat " if len(codes) == 1 else "contrats ") + ", ".join(codes)
+    elif scope.kind == "communes":
+        names = dict(session.execute(select(Commune.code, Commune.name)
+                                     .where(Commune.code.in_(codes))).all())
+        unknown = [code for code in codes if code not in names]
+        if unknown:
+            raise InvalidInput(f"Commune(s) inconnue(s) du COG : {', '.join(unknown)}.")
+        operations = Operation.id.in_(select(operation_commune.c.operation_id).where(
+            operation_commune.c.commune_code.in_(codes)))
+        contracts = Contract.id.in_(select(contract_commune.c.contract_id).where(
+            contract_commune.c.commune_code.in_(codes)))
+        label = (f"commune {elide('de', names[codes[0]])}" if len(codes) == 1 else
+                 "communes " + ", ".join(names[code] for code in codes))
+    else:
+        raise InvalidInput(f"Périmètre inconnu : {scope.kind}.")
+    # The contracts of the operations come too: a link needs its contract.
+    contracts = or_(contracts, Contract.id.in_(
+        select(OperationLink.contract_id).where(OperationLink.operation_id.in_(
+            select(Operation.id).where(operations)))))
+    return operations, contracts, label
+
+
+def scope_conditions(operations: ColumnElement[bool], contracts: ColumnElement[bool]
+                     ) -> dict[str, ColumnElement[bool] | None]:
+    """Which records of each entity belong to a copy of these operations and contracts."""
+    operation_ids = select(Operation.id).where(operations)
+    contract_ids = select(Contract.id).where(contracts)
+    wanted: dict[str, ColumnElement[bool] | None] = {
+        "organisation": None, "contract_type": None, "contract": contracts,
+        "operation": operations}
+    for entity in ENTITIES:
+        if entity.parent is None or entity.name == "payment":
+            continue
+        parent, column = entity.parent
+        ids = contract_ids if parent == "contract" else operation_ids
+        wanted[entity.name] = entity.table.c[column].in_(ids)
+    wanted["payment"] = ENTITIES[-1].table.c.funding_line_id.in_(
+        select(FundingLine.id).where(FundingLine.operation_id.in_(operation_ids)))
+    return wanted
+
+
+def digest(base: Records) -> str:
+    """sha256 of the base state: the office keeps it, a copy whose base was altered is
+    refused at check-in."""
+    hasher = hashlib.sha256()
+    for entity in sorted(base):
+        for record_id in sorted(base[entity]):
+            hasher.update(json.dumps([entity, record_id, base[entity][record_id]],
+                                     sort_keys=True, ensure_ascii=False).encode())
+    return hasher.hexdigest()
+
+
+def blank_base() -> Path:
+    """A base of the application with its schema and reference data and nothing else,
+    made once per schema revision in the user's cache folder."""
+    from platformdirs import user_cache_path
+
+    from db.locations import APP_AUTHOR, APP_NAME
+
+    folder = user_cache_path(APP_NAME, APP_AUTHOR, ensure_exists=True)
+    path = folder / f"base-vierge-{head_revision()}.sqlite"
+    if not path.exists():
+        building = folder / f"base-vierge-{head_revision()}-{os.getpid()}.sqlite"
+        building.unlink(missing_ok=True)
+        open_database(building).close()
+        os.replace(building, path)  # a killed build leaves no half-made template
+    return path
+
+
+def _copy_file(source: Path, destination: Path) -> None:
+    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        writer = sqlite3.connect(destination)
+        try:
+            reader.backup(writer)
+        finally:
+            writer.close()
+    finally:
+        reader.close()
+
+
+def _insert(connection, table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(table.insert(), rows)
+
+
+def _raw_rows(session, entity, condition) -> list[dict[str, Any]]:
+    query = select(entity.table)
+    if condition is not None:
+        query = query.where(condition)
+    return [dict(row) for row in session.execute(query).mappings()]
+
+
+def checkout(office: Database, scope: Scope, destination: Path, *, login: str | None = None,
+             overwrite: bool = False, progress: Callable[[str], None] | None = None
+             ) -> CheckoutResult:
+    """Write the field copy of *scope* to *destination* and record it in the office."""
+    say = progress or (lambda _step: None)
+    login = login or current_login()
+    destination = Path(destination).expanduser().resolve()
+    if destination.exists() and not overwrite:
+        raise InvalidInput(f"Le fichier {destination} existe déjà : choisissez un autre nom.")
+    if not destination.parent.is_dir():
+        raise InvalidInput(f"Le dossier {destination.parent} n'existe pas.")
+    partial = destination.with_name(destination.name + PARTIAL)
+    copy_id = uuid.uuid4()
+    taken_at = datetime.now(UTC)
+    say("Lecture des fiches du périmètre…")
+    with office.read() as session:
+        if this_copy(session) is not None:
+            raise UserError("Cette base est elle-même une copie de terrain : rapportez-la "
+                            "d'abord au bureau (on n'emporte pas la copie d'une copie).")
+        office_id = base_id(session)
+        operations, contracts, label = _scope_sets(session, scope)
+        wanted = scope_conditions(operations, contracts)
+        if not session.scalar(select(func.count()).select_from(Contract).where(contracts)) \
+                and not session.scalar(select(func.count()).select_from(Operation)
+                                       .where(operations)):
+            raise InvalidInput(f"Le périmètre choisi ({label}) ne contient aucun contrat ni "
+                               "aucune opération : il n'y a rien à emporter.")
+        raw = {entity.name: _raw_rows(session, entity, wanted[entity.name])
+               for entity in ENTITIES}
+        links = {s.table.name: _raw_rows_of(session, s, wanted[entity.name], entity)
+                 for entity in ENTITIES for s in entity.sets}
+        schemes = [dict(r) for r in session.execute(select(FundingScheme.__table__)).mappings()]
+        settings = [dict(r) for r in session.execute(select(Setting.__table__)).mappings()
+                    if r["key"] != BASE_ID_KEY]
+        base = read_records(session.connection(), wanted)
+    counts = count(base)
+    fingerprint = digest(base)
+    say("Écriture de la copie…")
+    partial.unlink(missing_ok=True)
+    try:
+        _copy_file(blank_base(), partial)
+        copy = open_database(partial, create=False)
+        try:
+            _fill(copy, raw, links, schemes, settings, base, FieldCopy(
+                id=copy_id, role="copie", office_id=office_id, office_label=office.display(),
+                scope={**scope.as_dict(), "label": label}, taken_at=taken_at, taken_by=login,
+                file_name=destination.name, schema_revision=head_revision(),
+                base_digest=fingerprint, counts=counts))
+        finally:
+            copy.close()
+        say("Enregistrement de la sortie au bureau…")
+        with office.write(origin="terrain") as session:
+            session.add(FieldCopy(
+                id=copy_id, role="sortie", office_id=office_id, office_label=office.display(),
+                scope={**scope.as_dict(), "label": label}, taken_at=taken_at, taken_by=login,
+                file_name=str(destination), schema_revision=head_revision(),
+                base_digest=fingerprint, counts=counts))
+            session.flush()
+            marks = [{"copy_id": copy_id, "entity": name, "record_id": record_id}
+                     for name in ("contract", "operation") for record_id in base[name]]
+            _insert(session.connection(), FieldCopyRecord.__table__, marks)
+        os.replace(partial, destination)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return CheckoutResult(copy_id, destination, counts, label)
+
+
+def _raw_rows_of(session, set_field, condition, entity) -> list[dict[str, Any]]:
+    owner = set_field.table.c[set_field.owner_column]
+    query = select(set_field.table)
+    if condition is not None:
+        query = query.where(owner.in_(select(entity.key_columns[0]).where(condition)))
+    return [dict(row) for row in session.execute(query).mappings()]
+
+
+def _fill(copy: Database, raw: dict[str, list[dict[str, Any]]],
+          links: dict[str, list[dict[str, Any]]], schemes: list[dict[str, Any]],
+          settings: list[dict[str, Any]], base: Records, record: FieldCopy) -> None:
+    """One transaction on the new copy: the office's catalogue and settings, the
+    records, their base state and the copy's own description."""
+    with copy.write(origin="terrain") as session:
+        connection = session.connection()
+        for table in (Setting.__table__, FundingScheme.__table__, ENTITIES[1].table):
+            connection.execute(delete(table))
+        _insert(connection, FundingScheme.__table__, schemes)
+        _insert(connection, Setting.__table__, settings)
+        connection.execute(Setting.__table__.insert(),
+                           [{"key": BASE_ID_KEY, "value": str(uuid.uuid4())}])
+        with ExitStack() as indexing:
+            for table in FTS_TABLES:
+                indexing.enter_context(bulk_indexing(connection, table))
+            for entity in ENTITIES:
+                _insert(connection, entity.table, raw[entity.name])
+                for set_field in entity.sets:
+                    _insert(connection, set_field.table, links[set_field.table.name])
+        _insert(connection, FieldBase.__table__, [
+            {"entity": name, "record_id": record_id, "values": values}
+            for name, rows in base.items() for record_id, values in rows.items()])
+        session.add(record)
+
+
+__all__ = ["Scope", "checkout", "digest", "this_copy"]
