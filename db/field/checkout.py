@@ -27,7 +27,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.audit import current_login
-from db.database import Database, head_revision, open_database
+from db.database import MIGRATIONS_DIR, Database, head_revision, open_database
 from db.errors import InvalidInput, UserError
 from db.field.schema import ENTITIES, Records, count, read_records
 from db.models import (
@@ -171,10 +171,16 @@ def blank_base() -> Path:
 
     from db.locations import APP_AUTHOR, APP_NAME
 
+    # Keyed by the migrations' content, not only the revision: a template made by a
+    # development build of the same revision is never taken for the released one.
+    hasher = hashlib.sha256()
+    for script in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+        hasher.update(script.read_bytes())
     folder = user_cache_path(APP_NAME, APP_AUTHOR, ensure_exists=True)
-    path = folder / f"base-vierge-{head_revision()}.sqlite"
+    name = f"base-vierge-{head_revision()}-{hasher.hexdigest()[:12]}"
+    path = folder / f"{name}.sqlite"
     if not path.exists():
-        building = folder / f"base-vierge-{head_revision()}-{os.getpid()}.sqlite"
+        building = folder / f"{name}-{os.getpid()}.sqlite"
         building.unlink(missing_ok=True)
         open_database(building).close()
         os.replace(building, path)  # a killed build leaves no half-made template
