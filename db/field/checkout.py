@@ -5,8 +5,8 @@ and kept in the user's cache: the migrations and the COG load take most of a sec
 receives the records of the chosen scope (with every organisation, contract type and
 setting of the office), the values of each record as taken (the base of the
 three-way merge) and a ``field_copy`` row saying what it is. It is written under a
-temporary name and renamed only once the office has recorded it, so that a file with
-the final name is always a complete copy that the office knows.
+temporary name and renamed at the very end of the office's transaction that records
+it, so that a file with the final name is always a complete copy.
 """
 
 from __future__ import annotations
@@ -272,11 +272,25 @@ def checkout(office: Database, scope: Scope, destination: Path, *, login: str | 
             marks = [{"copy_id": copy_id, "entity": name, "record_id": record_id}
                      for name in ("contract", "operation") for record_id in base[name]]
             _insert(session.connection(), FieldCopyRecord.__table__, marks)
-        os.replace(partial, destination)
+            session.flush()
+            # Renamed just before the office's commit: a kill in between leaves a copy
+            # the office does not know, which check-in refuses by name; never an office
+            # record of a copy that does not exist.
+            os.replace(partial, destination)
     except BaseException:
         partial.unlink(missing_ok=True)
+        if destination.exists() and not _recorded(office, copy_id):
+            destination.unlink()  # renamed, then the office's commit failed
         raise
     return CheckoutResult(copy_id, destination, counts, label)
+
+
+def _recorded(office: Database, copy_id: uuid.UUID) -> bool:
+    try:
+        with office.read() as session:
+            return session.get(FieldCopy, copy_id) is not None
+    except Exception:  # the office is unreachable: keep what may be a good copy
+        return True
 
 
 def _raw_rows_of(session, set_field, condition, entity) -> list[dict[str, Any]]:
