@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QStackedWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -64,11 +65,22 @@ class MainWindow(QMainWindow):
         self.navigation.setFixedWidth(180)
         self.stack = QStackedWidget()
         central = QWidget()
-        layout = QHBoxLayout(central)
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        # Says, on a field copy, whose copy it is and how it goes back (db.field).
+        self.field_banner = QLabel()
+        self.field_banner.setObjectName("fieldBanner")
+        self.field_banner.setWordWrap(True)
+        self.field_banner.setAccessibleName("Copie de terrain")
+        self.field_banner.hide()
+        outer.addWidget(self.field_banner)
+        layout = QHBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.navigation)
         layout.addWidget(self.stack, 1)
+        outer.addLayout(layout, 1)
         central.setStyleSheet(STYLESHEET)
         self.setCentralWidget(central)
         self.statusBar().setStyleSheet(STATUSBAR)
@@ -127,6 +139,16 @@ class MainWindow(QMainWindow):
                                                "import")
         self.export_action = self._action("E&xporter…", self.export_current, "Ctrl+E",
                                           "Exporter la liste filtrée en xlsx, ods ou csv")
+        self.checkout_action = self._action(
+            "Emporter une copie de &terrain…", self.take_field_copy, None,
+            "Écrire une copie de l'arrondissement, de contrats ou de communes pour un "
+            "portable, à rapporter ensuite")
+        self.checkin_action = self._action(
+            "&Rapporter une copie de terrain…", self.bring_back_field_copy, None,
+            "Reprendre dans cette base les modifications faites sur une copie de terrain")
+        self.conflicts_action = self._action(
+            "&Conflits des copies de terrain…", self.show_field_conflicts, None,
+            "Régler ce que le retour des copies n'a pas pu décider seul")
         self.delete_action = self._action("&Supprimer…", self.delete_current,
                                           QKeySequence.StandardKey.Delete,
                                           "Supprimer le contrat ou l'opération sélectionné")
@@ -139,6 +161,10 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.export_action)
         file_menu.addAction(self.import_action)
         file_menu.addAction(self.undo_import_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.checkout_action)
+        file_menu.addAction(self.checkin_action)
+        file_menu.addAction(self.conflicts_action)
         file_menu.addSeparator()
         file_menu.addAction(self.open_action)
         file_menu.addSeparator()
@@ -205,7 +231,18 @@ class MainWindow(QMainWindow):
             QSettings().setValue(LAST_PAGE_KEY, NAVIGATION[row][0])
 
     def _update_status(self, arrondissement: queries.ArrondissementRow | None) -> None:
-        self.database_label.setText(f"Base : {self.db.display()} — {self.db.mode_label}")
+        from db.field.status import copy_status
+        from desktop.field_dialogs import BANNER_STYLE
+
+        info = copy_status(self.db)
+        self.field_banner.setVisible(info is not None)
+        self.field_banner.setStyleSheet(BANNER_STYLE)
+        self.field_banner.setText(info.banner() if info else "")
+        # A copy goes back to its office: it is not itself taken or brought back to.
+        self.checkout_action.setEnabled(info is None)
+        self.checkin_action.setEnabled(info is None)
+        mode = "copie de terrain" if info else self.db.mode_label
+        self.database_label.setText(f"Base : {self.db.display()} — {mode}")
         self.arrondissement_label.setText(
             f"Arrondissement : {arrondissement.label}" if arrondissement
             else "Arrondissement : non choisi")
@@ -428,6 +465,30 @@ class MainWindow(QMainWindow):
         except UserError as error:
             QMessageBox.warning(self, "Suppression refusée", error.message)
             return
+        self._after_save()
+
+    # --- field copies (db.field, desktop.field_dialogs) ---------------------------------
+
+    def take_field_copy(self):
+        from desktop.field_dialogs import take_copy
+
+        path = take_copy(self, self.db)
+        if path is not None:
+            self.refresh()  # the records taken now show their mark
+        return path
+
+    def bring_back_field_copy(self, path: Path | None = None):
+        from desktop.field_dialogs import bring_back
+
+        report = bring_back(self, self.db, path if isinstance(path, Path) else None)
+        if report is not None:
+            self._after_save()
+        return report
+
+    def show_field_conflicts(self) -> None:
+        from desktop.field_dialogs import ConflictsDialog
+
+        ConflictsDialog(self.db, self).exec()
         self._after_save()
 
     def choose_arrondissement(self) -> bool:

@@ -159,7 +159,18 @@ class OperationEditor(EditorDialog):
                                  links=[LinkData(contract_id)] if contract_id else [])
         else:
             data = operation_for_edit(db, operation_id)
+            self._show_field_mark(operation_id)
         self.load(data)
+
+    def _show_field_mark(self, operation_id: uuid.UUID) -> None:
+        from db.field.status import checked_out
+
+        marks = checked_out(self.db, "operation", operation_id)
+        self.field_mark.setVisible(bool(marks))
+        self.field_mark.setText(
+            "Cette opération est " + " ; ".join(m.mark() for m in marks) + " : vous pouvez la "
+            "modifier, ce qui aura changé des deux côtés vous sera montré à son retour."
+            if marks else "")
 
     # --- construction ---------------------------------------------------------------
 
@@ -239,8 +250,15 @@ class OperationEditor(EditorDialog):
         self.save_button.setDefault(False)
         self.save_button.setAutoDefault(False)
 
+        # "Sortie sur le terrain par X le …": a mark, not a lock (db.field).
+        self.field_mark = QLabel()
+        self.field_mark.setAccessibleName("Copie de terrain")
+        self.field_mark.setWordWrap(True)
+        self.field_mark.setStyleSheet("color: #6b5000;")
+        self.field_mark.hide()
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.field_mark)
         layout.addWidget(splitter, 1)
         layout.addLayout(buttons)
 

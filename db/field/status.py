@@ -72,3 +72,21 @@ def checked_out(db: Database, entity: str, record_id: uuid.UUID | str) -> list[C
             .where(FieldCopyRecord.entity == entity,
                    FieldCopyRecord.record_id == str(record_id),
                    FieldCopy.checked_in_at.is_(None)))]
+
+
+def scope_choices(db: Database, arrondissement: str | None
+                  ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """What the check-out dialog offers: the contracts (reference, title) and the
+    communes (code, name) of the arrondissement, in order."""
+    from db.lists import _commune_names, contract_in_arrondissement
+    from db.models import Contract
+
+    with db.read() as session:
+        query = select(Contract.reference, Contract.title).order_by(Contract.reference)
+        if arrondissement:
+            query = query.where(contract_in_arrondissement(arrondissement))
+        contracts = [(reference, title) for reference, title in session.execute(query)]
+    communes = _commune_names(db, arrondissement) if arrondissement else []
+    from db.naming import sort_name
+
+    return contracts, sorted(communes, key=lambda pair: sort_name(pair[1]) or "")
