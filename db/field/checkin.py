@@ -24,14 +24,14 @@ from sqlalchemy.orm import Session
 from db.audit import current_login
 from db.database import Database, _check_sqlite_file, known_revisions, open_database
 from db.errors import UserError
-from db.field.checkout import base_id, digest, this_copy
+from db.field.base_state import read_base_state
+from db.field.checkout import base_id, this_copy
 from db.field.merge import Conflict, Key, MergePlan, merge
 from db.field.schema import BY_NAME, ENTITIES, Entity, Records, python, read_records
 from db.models import (
     Commune,
     Contract,
     Epci,
-    FieldBase,
     FieldConflict,
     FieldCopy,
     FieldCopyRecord,
@@ -214,17 +214,6 @@ def _bureau(session: Session, base: Records) -> Records:
     return read_records(session.connection(), wanted)
 
 
-def _base(copy: Database) -> Records:
-    records: Records = {}
-    with copy.read() as session:
-        for entity, record_id, values in session.execute(
-                select(FieldBase.entity, FieldBase.record_id, FieldBase.values)):
-            records.setdefault(entity, {})[record_id] = values
-    for entity in ENTITIES:
-        records.setdefault(entity.name, {})
-    return records
-
-
 def _terrain(copy: Database) -> Records:
     with copy.read() as session:
         return read_records(session.connection(), {entity.name: None for entity in ENTITIES})
@@ -369,7 +358,7 @@ def checkin(office: Database, path: Path, *, dry_run: bool = False, login: str |
         say("Lecture de la copie…")
         copy, record = open_copy(Path(path), Path(folder))
         try:
-            base = _base(copy)
+            base, fingerprint = read_base_state(copy.target.path)
             terrain = _terrain(copy)
         finally:
             copy.close()
@@ -377,7 +366,7 @@ def checkin(office: Database, path: Path, *, dry_run: bool = False, login: str |
         report = CheckinReport(
             copy_id=str(copy_id), scope=(record.get("scope") and _scope_label(record)) or "",
             taken_by=record["taken_by"], taken_at=str(record["taken_at"]), dry_run=dry_run)
-        _check_known(office, record, copy_id, base)
+        _check_known(office, record, copy_id, fingerprint)
         if not dry_run:
             report.backup = _backup(office)
         say("Fusion…")
@@ -422,7 +411,7 @@ def _scope_label(record: dict[str, Any]) -> str:
 
 
 def _check_known(office: Database, record: dict[str, Any], copy_id: uuid.UUID,
-                 base: Records) -> None:
+                 fingerprint: str) -> None:
     with office.read() as session:
         if this_copy(session) is not None:
             raise CopyRefused("La base ouverte est elle-même une copie de terrain : une copie "
@@ -439,7 +428,7 @@ def _check_known(office: Database, record: dict[str, Any], copy_id: uuid.UUID,
                               "interrompue ou base restaurée depuis) : elle ne peut pas être "
                               "rapportée ici ; rien n'a été modifié.")
         _refuse_twice(sortie)
-        if digest(base) != sortie.base_digest:
+        if fingerprint != sortie.base_digest:
             raise CopyRefused("La copie a été altérée (son état de départ ne correspond plus "
                               "à celui enregistré au bureau) : elle est refusée ; rien n'a "
                               "été modifié.")

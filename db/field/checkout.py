@@ -12,7 +12,6 @@ it, so that a file with the final name is always a complete copy.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sqlite3
 import uuid
@@ -23,18 +22,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import (
+    Column,
+    MetaData,
+    Table,
+    Uuid,
+    create_engine,
+    delete,
+    event,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.audit import current_login
 from db.database import MIGRATIONS_DIR, Database, head_revision, open_database
 from db.errors import InvalidInput, UserError
-from db.field.schema import ENTITIES, Records, count, read_records
+from db.field.base_state import base_fingerprint, counts_and_ids, write_base_state
+from db.field.schema import ENTITIES
 from db.models import (
     Arrondissement,
     Commune,
     Contract,
-    FieldBase,
+    ContractType,
     FieldCopy,
     FieldCopyRecord,
     FundingLine,
@@ -153,17 +166,6 @@ def scope_conditions(operations: ColumnElement[bool], contracts: ColumnElement[b
     return wanted
 
 
-def digest(base: Records) -> str:
-    """sha256 of the base state: the office keeps it, a copy whose base was altered is
-    refused at check-in."""
-    hasher = hashlib.sha256()
-    for entity in sorted(base):
-        for record_id in sorted(base[entity]):
-            hasher.update(json.dumps([entity, record_id, base[entity][record_id]],
-                                     sort_keys=True, ensure_ascii=False).encode())
-    return hasher.hexdigest()
-
-
 def blank_base() -> Path:
     """A base of the application with its schema and reference data and nothing else,
     made once per schema revision in the user's cache folder."""
@@ -232,45 +234,40 @@ def checkout(office: Database, scope: Scope, destination: Path, *, login: str | 
                             "d'abord au bureau (on n'emporte pas la copie d'une copie).")
         office_id = base_id(session)
         operations, contracts, label = _scope_sets(session, scope)
-        wanted = scope_conditions(operations, contracts)
         if not session.scalar(select(func.count()).select_from(Contract).where(contracts)) \
                 and not session.scalar(select(func.count()).select_from(Operation)
                                        .where(operations)):
             raise InvalidInput(f"Le périmètre choisi ({label}) ne contient aucun contrat ni "
                                "aucune opération : il n'y a rien à emporter.")
-        raw = {entity.name: _raw_rows(session, entity, wanted[entity.name])
-               for entity in ENTITIES}
-        links = {s.table.name: _raw_rows_of(session, s, wanted[entity.name], entity)
-                 for entity in ENTITIES for s in entity.sets}
-        schemes = [dict(r) for r in session.execute(select(FundingScheme.__table__)).mappings()]
-        settings = [dict(r) for r in session.execute(select(Setting.__table__)).mappings()
-                    if r["key"] != BASE_ID_KEY]
-        base = read_records(session.connection(), wanted)
-    counts = count(base)
-    fingerprint = digest(base)
+        rows = None if office.is_sqlite else _office_rows(session, operations, contracts)
     say("Écriture de la copie…")
     partial.unlink(missing_ok=True)
+    described = {"office_id": office_id, "office_label": office.display(),
+                 "scope": {**scope.as_dict(), "label": label}, "taken_at": taken_at,
+                 "taken_by": login, "schema_revision": head_revision()}
     try:
         _copy_file(blank_base(), partial)
+        if rows is None:  # SQLite reads the office's file itself, in one statement a table
+            _fill_from_file(partial, office.target.path, operations, contracts)
+        else:
+            _fill_from_rows(partial, rows)
         copy = open_database(partial, create=False)
         try:
-            _fill(copy, raw, links, schemes, settings, base, FieldCopy(
-                id=copy_id, role="copie", office_id=office_id, office_label=office.display(),
-                scope={**scope.as_dict(), "label": label}, taken_at=taken_at, taken_by=login,
-                file_name=destination.name, schema_revision=head_revision(),
-                base_digest=fingerprint, counts=counts))
+            with copy.write(origin="terrain") as session:
+                dbapi = session.connection().connection.dbapi_connection
+                fingerprint = base_fingerprint(dbapi)
+                counts, ids = counts_and_ids(dbapi)
+                session.add(FieldCopy(id=copy_id, role="copie", file_name=destination.name,
+                                      base_digest=fingerprint, counts=counts, **described))
         finally:
             copy.close()
         say("Enregistrement de la sortie au bureau…")
         with office.write(origin="terrain") as session:
-            session.add(FieldCopy(
-                id=copy_id, role="sortie", office_id=office_id, office_label=office.display(),
-                scope={**scope.as_dict(), "label": label}, taken_at=taken_at, taken_by=login,
-                file_name=str(destination), schema_revision=head_revision(),
-                base_digest=fingerprint, counts=counts))
+            session.add(FieldCopy(id=copy_id, role="sortie", file_name=str(destination),
+                                  base_digest=fingerprint, counts=counts, **described))
             session.flush()
             marks = [{"copy_id": copy_id, "entity": name, "record_id": record_id}
-                     for name in ("contract", "operation") for record_id in base[name]]
+                     for name in ("contract", "operation") for record_id in ids[name]]
             _insert(session.connection(), FieldCopyRecord.__table__, marks)
             session.flush()
             # Renamed just before the office's commit: a kill in between leaves a copy
@@ -293,6 +290,28 @@ def _recorded(office: Database, copy_id: uuid.UUID) -> bool:
         return True
 
 
+@dataclass
+class _OfficeRows:
+    """What a copy takes from a server base, read in one snapshot."""
+
+    records: dict[str, list[dict[str, Any]]]
+    links: dict[str, list[dict[str, Any]]]
+    schemes: list[dict[str, Any]]
+    settings: list[dict[str, Any]]
+
+
+def _office_rows(session, operations: ColumnElement[bool], contracts: ColumnElement[bool]
+                 ) -> _OfficeRows:
+    wanted = scope_conditions(operations, contracts)
+    return _OfficeRows(
+        {entity.name: _raw_rows(session, entity, wanted[entity.name]) for entity in ENTITIES},
+        {s.table.name: _raw_rows_of(session, s, wanted[entity.name], entity)
+         for entity in ENTITIES for s in entity.sets},
+        [dict(r) for r in session.execute(select(FundingScheme.__table__)).mappings()],
+        [dict(r) for r in session.execute(select(Setting.__table__)).mappings()
+         if r["key"] != BASE_ID_KEY])
+
+
 def _raw_rows_of(session, set_field, condition, entity) -> list[dict[str, Any]]:
     owner = set_field.table.c[set_field.owner_column]
     query = select(set_field.table)
@@ -301,30 +320,115 @@ def _raw_rows_of(session, set_field, condition, entity) -> list[dict[str, Any]]:
     return [dict(row) for row in session.execute(query).mappings()]
 
 
-def _fill(copy: Database, raw: dict[str, list[dict[str, Any]]],
-          links: dict[str, list[dict[str, Any]]], schemes: list[dict[str, Any]],
-          settings: list[dict[str, Any]], base: Records, record: FieldCopy) -> None:
-    """One transaction on the new copy: the office's catalogue and settings, the
-    records, their base state and the copy's own description."""
-    with copy.write(origin="terrain") as session:
-        connection = session.connection()
-        for table in (Setting.__table__, FundingScheme.__table__, ENTITIES[1].table):
-            connection.execute(delete(table))
-        _insert(connection, FundingScheme.__table__, schemes)
-        _insert(connection, Setting.__table__, settings)
-        connection.execute(Setting.__table__.insert(),
-                           [{"key": BASE_ID_KEY, "value": str(uuid.uuid4())}])
-        with ExitStack() as indexing:
-            for table in FTS_TABLES:
-                indexing.enter_context(bulk_indexing(connection, table))
-            for entity in ENTITIES:
-                _insert(connection, entity.table, raw[entity.name])
-                for set_field in entity.sets:
-                    _insert(connection, set_field.table, links[set_field.table.name])
-        _insert(connection, FieldBase.__table__, [
-            {"entity": name, "record_id": record_id, "values": values}
-            for name, rows in base.items() for record_id, values in rows.items()])
-        session.add(record)
+# The office's catalogue replaces the blank base's own.
+CATALOGUE = (Setting.__table__, FundingScheme.__table__, ContractType.__table__)
 
 
-__all__ = ["Scope", "checkout", "digest", "this_copy"]
+def _filling_engine(partial: Path, office: Path | None = None):
+    """An engine on the new copy for its one filling transaction: no journal and no
+    waiting for the disk (a copy killed half-filled is a ``.partiel`` file that is
+    thrown away; the file is synced once filled), the office attached read-only."""
+    engine = create_engine(URL.create("sqlite+pysqlite", database=str(partial)),
+                           poolclass=NullPool, connect_args={"uri": True})
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "foreign_keys = ON"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+        if office is not None:
+            dbapi_connection.execute("ATTACH DATABASE ? AS bureau",
+                                     (f"{office.as_uri().replace('file://', 'file:')}"
+                                      "?mode=ro",))
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _filled(engine, fill: Callable[[Any], None], partial: Path) -> None:
+    try:
+        with engine.connect() as connection:
+            for table in CATALOGUE:
+                connection.execute(delete(table))
+            with ExitStack() as indexing:
+                for table in FTS_TABLES:
+                    indexing.enter_context(bulk_indexing(connection, table))
+                fill(connection)
+            connection.execute(Setting.__table__.insert(),
+                               [{"key": BASE_ID_KEY, "value": str(uuid.uuid4())}])
+            write_base_state(connection)
+            connection.commit()
+    finally:
+        engine.dispose()
+    with partial.open("rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fill_from_rows(partial: Path, rows: _OfficeRows) -> None:
+    def fill(connection) -> None:
+        _insert(connection, FundingScheme.__table__, rows.schemes)
+        _insert(connection, Setting.__table__, rows.settings)
+        for entity in ENTITIES:
+            _insert(connection, entity.table, rows.records[entity.name])
+            for set_field in entity.sets:
+                _insert(connection, set_field.table, rows.links[set_field.table.name])
+
+    _filled(_filling_engine(partial), fill, partial)
+
+
+_SCOPE = MetaData()
+SCOPE_OPERATIONS = Table("scope_operation", _SCOPE, Column("id", Uuid, primary_key=True),
+                         schema="temp", prefixes=["TEMPORARY"])
+SCOPE_CONTRACTS = Table("scope_contract", _SCOPE, Column("id", Uuid, primary_key=True),
+                        schema="temp", prefixes=["TEMPORARY"])
+
+
+def _fill_from_file(partial: Path, office: Path, operations: ColumnElement[bool],
+                    contracts: ColumnElement[bool]) -> None:
+    """Copy the scope from the office's SQLite file, attached read-only, one
+    INSERT … SELECT per table: one consistent read of the office, and the values go
+    from file to file as stored, without Python touching each one."""
+
+    def fill(connection) -> None:
+        # For this statement only: a Connection's execution_options() would keep it.
+        office_side = {"schema_translate_map": {None: "bureau"}}
+        for table, ids, condition in ((SCOPE_OPERATIONS, Operation.id, operations),
+                                      (SCOPE_CONTRACTS, Contract.id, contracts)):
+            connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {table.name} "
+                                       "(id CHAR(32) PRIMARY KEY)")
+            connection.execute(table.insert().from_select(
+                ["id"], select(ids).where(condition)), execution_options=office_side)
+        _copy_table(connection, FundingScheme.__table__, None)
+        _copy_table(connection, Setting.__table__, f"key <> '{BASE_ID_KEY}'")
+        in_operations = "IN (SELECT id FROM temp.scope_operation)"
+        in_contracts = "IN (SELECT id FROM temp.scope_contract)"
+        for entity in ENTITIES:
+            if entity.name == "payment":
+                where = "funding_line_id IN (SELECT id FROM main.funding_line)"
+            elif entity.name in ("contract", "operation"):
+                where = f"id {in_contracts if entity.name == 'contract' else in_operations}"
+            elif entity.parent is None:
+                where = None
+            else:
+                parent, column = entity.parent
+                where = f"{column} {in_contracts if parent == 'contract' else in_operations}"
+            _copy_table(connection, entity.table, where)
+            for set_field in entity.sets:
+                _copy_table(connection, set_field.table,
+                            f"{set_field.owner_column} "
+                            f"{in_contracts if entity.name == 'contract' else in_operations}")
+
+    _filled(_filling_engine(partial, office), fill, partial)
+
+
+def _copy_table(connection, table: Table, where: str | None) -> None:
+    columns = ", ".join(f'"{c.name}"' for c in table.columns)
+    connection.exec_driver_sql(
+        f'INSERT INTO main."{table.name}" ({columns}) SELECT {columns} '
+        f'FROM bureau."{table.name}"' + (f" WHERE {where}" if where else ""))
+
+
+__all__ = ["Scope", "checkout", "this_copy"]

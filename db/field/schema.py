@@ -15,7 +15,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Connection, Date, DateTime, Table, Uuid, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    String,
+    Table,
+    Uuid,
+    select,
+    type_coerce,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import (
@@ -172,33 +184,75 @@ def python(column: Column, value: Any) -> Any:
 Records = dict[str, dict[str, dict[str, Any]]]  # entity -> record id -> values
 
 
+def _dashed(text: str) -> str:
+    """A UUID as SQLite stores it (32 hex digits) in its usual written form."""
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def _reader(column: Column, dialect: str) -> tuple[ColumnElement[Any], Any]:
+    """What to select for a column and how to make its plain value of what comes back.
+
+    The stored form is read as is wherever it already is the plain one (cents, ISO
+    dates on SQLite): going through the column types (cents → Decimal → cents) cost
+    most of the time of reading a copy's records."""
+    kind = column.type
+    if isinstance(kind, Money):
+        return type_coerce(column, BigInteger), None
+    if isinstance(kind, Uuid):
+        if dialect == "sqlite":
+            return type_coerce(column, String), _dashed
+        return column, str
+    if isinstance(kind, Date) and not isinstance(kind, DateTime):
+        if dialect == "sqlite":
+            return type_coerce(column, String), None
+        return column, date.isoformat
+    if isinstance(kind, DateTime):
+        return column, datetime.isoformat
+    if isinstance(kind, Boolean):
+        return column, None
+    return column, None
+
+
 def read_records(connection: Connection, wanted: dict[str, ColumnElement[bool] | None]
                  ) -> Records:
-    """The values of the records of each entity that match its condition (None: all)."""
+    """The values of the records of each entity that match its condition (None: all),
+    each as :func:`plain` gives it."""
     records: Records = {}
+    dialect = connection.dialect.name
     for entity in ENTITIES:
         if entity.name not in wanted:
             continue
         condition = wanted[entity.name]
-        query = select(entity.table)
+        merged = [c for c in entity.table.columns if c.name not in NOT_MERGED]
+        readers = [_reader(c, dialect) for c in merged]
+        query = select(*(expression for expression, _ in readers))
         if condition is not None:
             query = query.where(condition)
+        names = [c.name for c in merged]
+        converted = [(index, convert) for index, (_, convert) in enumerate(readers)
+                     if convert is not None]
+        keys = [names.index(c.name) for c in entity.key_columns]
         rows: dict[str, dict[str, Any]] = {}
-        merged = {c.name: c for c in entity.table.columns if c.name not in NOT_MERGED}
-        for row in connection.execute(query).mappings():
-            rows[entity.record_id(row)] = {name: plain(column, row[name])
-                                           for name, column in merged.items()}
+        for row in connection.execute(query):
+            row = list(row)
+            for index, convert in converted:
+                if row[index] is not None:
+                    row[index] = convert(row[index])
+            record_id = (str(row[keys[0]]) if len(keys) == 1
+                         else "/".join(str(row[k]) for k in keys))
+            rows[record_id] = dict(zip(names, row, strict=True))
         for set_field in entity.sets:
             for values in rows.values():
                 values[set_field.name] = []
-            owner = set_field.table.c[set_field.owner_column]
+            owner_column = set_field.table.c[set_field.owner_column]
+            owner, convert = _reader(owner_column, dialect)
             code = set_field.table.c[set_field.code_column]
             members = select(owner, code)
             if condition is not None:
-                members = members.where(owner.in_(
+                members = members.where(owner_column.in_(
                     select(entity.key_columns[0]).where(condition)))
             for owner_id, member in connection.execute(members):
-                values = rows.get(str(owner_id))
+                values = rows.get(convert(owner_id) if convert else str(owner_id))
                 if values is not None:
                     values[set_field.name].append(member)
             for values in rows.values():
