@@ -91,10 +91,12 @@ def _delete_orphans(session: Session) -> None:
     puts them and their own children in session.deleted, hence in the audit trail."""
     for obj in list(session.dirty):
         state = inspect(obj)
+        attrs = None  # built on each access: once per record (a merge flushes thousands)
         for prop in state.mapper.relationships:
             if not prop.cascade.delete_orphan:
                 continue
-            for child in state.attrs[prop.key].history.deleted:
+            attrs = attrs or state.attrs
+            for child in attrs[prop.key].history.deleted:
                 child_state = inspect(child)
                 if (child_state.persistent and child not in session.deleted
                         and child_state.mapper._is_orphan(child_state)):
@@ -103,19 +105,20 @@ def _delete_orphans(session: Session) -> None:
 
 def _changes(obj: Any) -> dict[str, list[Any]]:
     state = inspect(obj)
+    attrs = state.attrs  # a new mapping on each access: taken once
     changes: dict[str, list[Any]] = {}
     for prop in state.mapper.iterate_properties:
         if prop.key in SKIPPED:
             continue
         if isinstance(prop, ColumnProperty):
-            history = state.attrs[prop.key].history
+            history = attrs[prop.key].history
             if history.has_changes():
                 old = history.deleted[0] if history.deleted else None
                 new = history.added[0] if history.added else None
                 if old != new:
                     changes[prop.key] = [plain(old), plain(new)]
         elif isinstance(prop, RelationshipProperty) and prop.secondary is not None:
-            history = state.attrs[prop.key].history
+            history = attrs[prop.key].history
             if history.has_changes():
                 new = sorted(plain(v) for v in getattr(obj, prop.key))
                 old = sorted(set(new) - {plain(v) for v in history.added}

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from db.database import open_database
 from db.demo import build_demo
 from db.field import Scope, checkout
-from db.field.base_state import read_base_state
+from db.field.base_state import parse, read_base_state, record_texts
 from db.field.schema import ENTITIES, NOT_MERGED, plain, read_records
 from db.models import Organisation
 from db.services.operations import FundingLineData, OperationData, save_operation
@@ -82,6 +82,9 @@ def test_base_state_and_fast_reading_agree_with_the_column_types(db, tmp_path):
         with copy.read() as session:
             terrain = read_records(session.connection(), {e.name: None for e in ENTITIES})
             assert _strict(terrain) == _strict(_through_the_types(session.connection()))
+            # The text SQLite writes for each record (what the check-in compares first).
+            texts = record_texts(session.connection().exec_driver_sql)
+            assert _strict(parse(texts)) == _strict(terrain)
     finally:
         copy.close()
     assert _strict(terrain) == _strict(base)  # nothing edited yet: nothing to merge

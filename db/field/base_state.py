@@ -82,18 +82,9 @@ def base_fingerprint(connection: Any) -> str:
 
 
 def read_base_state(path: Path) -> tuple[Records, str]:
-    """The base state of the copy at *path* (read only) and its fingerprint, in one
-    pass over the stored text."""
-    records: Records = {entity.name: {} for entity in ENTITIES}
-    hasher = hashlib.sha256()
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        for entity, record_id, values in _rows(connection):
-            hasher.update(f"{entity}\x1f{record_id}\x1f{values}\x1e".encode())
-            records.setdefault(entity, {})[record_id] = json.loads(values)
-    finally:
-        connection.close()
-    return records, hasher.hexdigest()
+    """The base state of the copy at *path* (read only) and its fingerprint."""
+    texts, fingerprint = base_texts(path)
+    return parse(texts), fingerprint
 
 
 def counts_and_ids(connection: Any) -> tuple[dict[str, int], dict[str, list[str]]]:
@@ -107,3 +98,46 @@ def counts_and_ids(connection: Any) -> tuple[dict[str, int], dict[str, list[str]
         "SELECT record_id FROM field_base WHERE entity = ?", (name,))]
         for name in ("contract", "operation")}
     return counts, ids
+
+
+def record_texts(run: Any, where: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """Every record of each entity as the JSON text of its values, the same text the base
+    state holds for an unchanged record; *run* executes SQL on an SQLite base (copy or
+    office), *where* restricts an entity (SQL on its rows, aliased ``r``)."""
+    texts: dict[str, dict[str, str]] = {}
+    for entity in ENTITIES:
+        condition = (where or {}).get(entity.name)
+        sql = _select(entity) + (f" WHERE {condition}" if condition else "")
+        texts[entity.name] = {record_id: text for _, record_id, text in run(sql)}
+    return texts
+
+
+def base_texts(path: Path) -> tuple[dict[str, dict[str, str]], str]:
+    """The base state of the copy at *path* as stored (text), and its fingerprint."""
+    texts: dict[str, dict[str, str]] = {entity.name: {} for entity in ENTITIES}
+    hasher = hashlib.sha256()
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        for entity, record_id, values in _rows(connection):
+            hasher.update(f"{entity}\x1f{record_id}\x1f{values}\x1e".encode())
+            texts.setdefault(entity, {})[record_id] = values
+    finally:
+        connection.close()
+    return texts, hasher.hexdigest()
+
+
+def parse(texts: dict[str, dict[str, str]], like: dict[str, dict[str, str]] | None = None,
+          parsed: Records | None = None) -> Records:
+    """Records of their texts; a record whose text is that of *like* shares the values
+    already *parsed* for it (the same object: the merge sees at once it is unchanged)."""
+    records: Records = {}
+    for entity, rows in texts.items():
+        same_text = (like or {}).get(entity, {})
+        same_values = (parsed or {}).get(entity, {})
+        out: dict[str, dict[str, Any]] = {}
+        for record_id, text in rows.items():
+            known = same_values.get(record_id)
+            out[record_id] = known if known is not None and same_text.get(record_id) == text \
+                else json.loads(text)
+        records[entity] = out
+    return records

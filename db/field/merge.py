@@ -211,6 +211,8 @@ class _Merger:
                               subtree=self.subtree(self.terrain, key))
             self.covered.add(key)
             return
+        if terrain is base or terrain == base:
+            return  # the terrain changed nothing here: whatever the office did stays
         self.fields(entity, key, base, terrain, bureau)
 
     def used_elsewhere(self, key: Key) -> bool:

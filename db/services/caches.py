@@ -36,11 +36,18 @@ def refresh_operation(session: Session, operation: Operation) -> None:
     granted = [line.amount_granted for line in lines
                if line.status == FundingStatus.GRANTED.value]
     known = [amount for amount in granted if amount is not None]
-    operation.granted_total = sum(known, ZERO) if known else None
+    # Set only when different: an unchanged record stays out of the flush (a merge
+    # refreshes a thousand operations and their lines at once).
+    _set(operation, "granted_total", sum(known, ZERO) if known else None)
     for line in lines:
-        line.paid_total = sum((p.amount for p in line.payments), ZERO)
-    operation.paid_total = sum((line.paid_total for line in lines), ZERO)
-    operation.search_document = _operation_document(session, operation)
+        _set(line, "paid_total", sum((p.amount for p in line.payments), ZERO))
+    _set(operation, "paid_total", sum((line.paid_total for line in lines), ZERO))
+    _set(operation, "search_document", _operation_document(session, operation))
+
+
+def _set(record, attribute: str, value) -> None:
+    if getattr(record, attribute) != value:
+        setattr(record, attribute, value)
 
 
 def _operation_document(session: Session, operation: Operation) -> str:
