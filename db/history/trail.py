@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.database import Database
@@ -82,8 +82,20 @@ def _target(namer: Namer, entity: str, record_id: str,
     return None
 
 
+def _import_batches(session: Session, entries: list[AuditEntry]) -> set[Any]:
+    """The batches of *entries* that are imports: the bulk writer of an import leaves
+    its entries without an origin, the import's own entry (entity « import ») marks it."""
+    batches = {e.batch_id for e in entries if e.batch_id is not None and not e.origin}
+    found: set[Any] = set()
+    for chunk in [sorted(batches, key=str)[i:i + 500] for i in range(0, len(batches), 500)]:
+        found.update(session.scalars(select(AuditEntry.batch_id).where(
+            AuditEntry.entity == "import", AuditEntry.batch_id.in_(chunk))))
+    return found
+
+
 def _rows(namer: Namer, entries: list[AuditEntry], with_parent: bool) -> list[HistoryRow]:
     rows: list[HistoryRow] = []
+    imports = _import_batches(namer.session, entries)
     for entry in entries:
         changes = entry.changes or {}
         if entry.action == "update":
@@ -97,7 +109,8 @@ def _rows(namer: Namer, entries: list[AuditEntry], with_parent: bool) -> list[Hi
             parent = record if target == (entry.entity, entry.entity_id) \
                 else namer.record_name(target[0], target[1])
         common = {"at": utc(entry.at), "when": moment_text(entry.at), "login": entry.login,
-                  "origin": origin_label(entry.origin),
+                  "origin": origin_label(entry.origin or (
+                      "import" if entry.batch_id in imports else None)),
                   "action": ACTION_LABELS.get(entry.action, entry.action),
                   "entity": entry.entity, "record_id": entry.entity_id, "record": record,
                   "target": target, "parent": parent}
@@ -178,9 +191,14 @@ def journal(db: Database, agent: str | None = None, since: date | None = None,
     if until is not None:
         statement = statement.where(AuditEntry.at < _bound(
             db, _local_midnight_utc(until + timedelta(days=1))))
+    imports = select(AuditEntry.batch_id).where(AuditEntry.entity == "import")
+    unmarked = AuditEntry.origin.is_(None)  # typed in an editor, or written by an import
     if origin == "saisie":
-        statement = statement.where(or_(AuditEntry.origin == origin,
-                                        AuditEntry.origin.is_(None)))
+        statement = statement.where(or_(AuditEntry.origin == origin, and_(unmarked, or_(
+            AuditEntry.batch_id.is_(None), AuditEntry.batch_id.not_in(imports)))))
+    elif origin == "import":
+        statement = statement.where(or_(AuditEntry.origin == origin, and_(
+            unmarked, AuditEntry.batch_id.in_(imports))))
     elif origin:
         statement = statement.where(AuditEntry.origin == origin)
     with db.read() as session:
