@@ -96,6 +96,7 @@ def _import_batches(session: Session, entries: list[AuditEntry]) -> set[Any]:
 def _rows(namer: Namer, entries: list[AuditEntry], with_parent: bool) -> list[HistoryRow]:
     rows: list[HistoryRow] = []
     imports = _import_batches(namer.session, entries)
+    namer.preload(entries)
     for entry in entries:
         changes = entry.changes or {}
         if entry.action == "update":
@@ -183,7 +184,10 @@ def journal(db: Database, agent: str | None = None, since: date | None = None,
     """The office's changes, newest first, *limit* audit entries from *offset*.
     *since* and *until* are local days, both included; *origin*: "saisie", "import",
     "terrain", "démonstration" (entries without an origin are « saisie »)."""
-    statement = select(AuditEntry).where(AuditEntry.entity.in_(DOMAIN_ENTITIES))
+    # Through an expression: on the entity index SQLite read every entry, then sorted
+    # them (0,2 s for 100 000); on the `at` index it stops after one page (2 ms).
+    statement = select(AuditEntry).where(
+        func.coalesce(AuditEntry.entity, "").in_(DOMAIN_ENTITIES))
     if agent:
         statement = statement.where(AuditEntry.login == agent)
     if since is not None:
