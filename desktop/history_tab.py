@@ -23,9 +23,9 @@ from db.history import HistoryRow, record_history
 Index = QModelIndex | QPersistentModelIndex
 
 # (attribute of HistoryRow, header, width in pixels)
-RECORD_COLUMNS = [("when", "Date", 150), ("login", "Agent", 110), ("origin", "Origine", 120),
-                  ("record", "Élément", 260), ("action", "Action", 100),
-                  ("field", "Champ", 170), ("old", "Avant", 190), ("new", "Après", 190)]
+RECORD_COLUMNS = [("when", "Date", 158), ("login", "Agent", 85), ("origin", "Origine", 110),
+                  ("record", "Élément", 210), ("change", "Changement", 140),
+                  ("old", "Avant", 150), ("new", "Après", 150)]
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -86,8 +86,8 @@ class HistoryModel(QAbstractTableModel):
 
     def cell(self, row: int, key: str) -> str:
         """The text shown in a cell (tests and the journal's export read it)."""
-        column = [c[0] for c in self.columns].index(key)
-        return self.data(self.index(row, column))
+        keys = [c[0] for c in self.columns]
+        return self.data(self.index(row, keys.index(key)))
 
 
 def history_view(model: HistoryModel, name: str) -> QTableView:
@@ -129,10 +129,19 @@ class HistoryTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.view, 1)
+        # An organisation has no child records: the « Élément » column would repeat it.
+        self.alone = entity == "organisation"
+        self.view.setColumnHidden([c[0] for c in RECORD_COLUMNS].index("record"), self.alone)
+        self._widened = False
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         if self.stale:
             self.reload()
+        window = self.window()
+        if self.alone and not self._widened and window is not self:
+            # The organisation editor is narrow; its history needs the values' room.
+            self._widened = True
+            window.resize(max(window.width(), 880), window.height())
         super().showEvent(event)
 
     def mark_stale(self) -> None:

@@ -22,10 +22,9 @@ from db.history import ORIGIN_LABELS, HistoryRow, agents, journal, record_exists
 from desktop.fields import DateField
 from desktop.history_tab import ROW_ROLE, HistoryModel, history_view
 
-JOURNAL_COLUMNS = [("when", "Date", 150), ("login", "Agent", 110), ("origin", "Origine", 120),
-                   ("parent", "Fiche", 280), ("record", "Élément", 230),
-                   ("action", "Action", 100), ("field", "Champ", 160), ("old", "Avant", 170),
-                   ("new", "Après", 170)]
+JOURNAL_COLUMNS = [("when", "Date", 158), ("login", "Agent", 85), ("origin", "Origine", 110),
+                   ("parent", "Fiche", 230), ("record", "Élément", 190),
+                   ("change", "Changement", 140), ("old", "Avant", 150), ("new", "Après", 150)]
 PAGE = 200  # audit entries read at a time; the next ones when the table scrolls down
 _WHAT = {"operation": "L'opération", "contract": "Le contrat", "organisation": "L'organisation"}
 

@@ -142,14 +142,16 @@ def test_the_history_tab_says_who_changed_what_and_where(qtbot, office, tmp_path
     editor.tabs.setCurrentWidget(editor.history)
     model = editor.history.model
     rows = model.rows
-    cells = [tuple(model.cell(r, key) for key in ("login", "origin", "record", "action",
-                                                  "field", "old", "new"))
+    cells = [tuple(model.cell(r, key) for key in ("login", "origin", "record", "change",
+                                                  "old", "new"))
              for r in range(model.rowCount())]
     assert ("agent.saisie", "Saisie", "Opération D-001 « Rénovation de l'école Jean-Jaurès »",
-            "modification", "Intitulé", "Rénovation de l'école",
-            "Rénovation de l'école Jean-Jaurès") in cells
-    assert ("agent.saisie", "Saisie", "Ligne DSIL de l'État", "modification",
-            "Montant sollicité", euro("100000"), euro("90000")) in cells
+            "Intitulé", "Rénovation de l'école", "Rénovation de l'école Jean-Jaurès") in cells
+    assert ("agent.saisie", "Saisie", "Ligne DSIL de l'État", "Montant sollicité",
+            euro("100000"), euro("90000")) in cells
+    assert ("agent.saisie", "Saisie", f"Versement : acompte de {euro('15000')} du "
+            "01/09/2025", "Suppression", f"montant : {euro('15000')} ; date du versement : "
+            "01/09/2025", "") in cells
     deleted = rows_of(rows, action="suppression", entity="payment")
     assert [(r.login, r.origin, r.record) for r in deleted] == [
         ("agent.saisie", "Saisie", f"Versement : acompte de {euro('15000')} du 01/09/2025")]
@@ -158,7 +160,7 @@ def test_the_history_tab_says_who_changed_what_and_where(qtbot, office, tmp_path
         ("agent.bureau", "Opération D-001 « Rénovation de l'école Jean-Jaurès »",
          "modification", "Notes", "Vu avec le maire sur place"),
         ("agent.bureau", f"Versement : acompte de {euro('15000')} du 01/09/2025", "création",
-         "", "")}
+         "", f"montant : {euro('15000')} ; date du versement : 01/09/2025")}
     created = rows_of(rows, origin="Import", action="création")
     assert {r.record for r in created} >= {
         "Opération D-001 « Rénovation de l'école »", "Ligne DSIL de l'État"}
@@ -207,7 +209,7 @@ def test_contract_and_organisation_editors_have_their_history(qtbot, office, age
     qtbot.keySequence(organisation, "Ctrl+S")
     organisation.tabs.setCurrentWidget(organisation.history)
     model = organisation.history.model
-    assert (model.cell(0, "login"), model.cell(0, "field"), model.cell(0, "old"),
+    assert (model.cell(0, "login"), model.cell(0, "change"), model.cell(0, "old"),
             model.cell(0, "new")) == ("agent.acteurs", "Téléphone", "(vide)", "03 27 53 75 75")
 
 
@@ -383,7 +385,7 @@ def test_the_journal_page_filters_and_opens_the_record(qtbot, office, agent, tmp
     qtbot.waitUntil(lambda: page.model.rowCount() > 0 and all(
         page.model.cell(r, "parent").startswith("Opération OP-3")
         for r in range(page.model.rowCount())), timeout=3000)
-    assert "suppression" in {page.model.cell(r, "action") for r in range(page.model.rowCount())}
+    assert "Suppression" in {page.model.cell(r, "change") for r in range(page.model.rowCount())}
     shown = []
     answer_modal(qtbot, lambda box: shown.append(box.text()))
     double_click(qtbot, page.table, 0)

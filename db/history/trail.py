@@ -60,6 +60,13 @@ class HistoryRow:
     target: tuple[str, str] | None = None
     parent: str = ""
 
+    @property
+    def change(self) -> str:
+        """What the tables show in one column: the field changed, or « Création » /
+        « Suppression » (an action column beside an empty field column cost the room the
+        old and new values need)."""
+        return self.field or self.action.capitalize()
+
 
 @dataclass(frozen=True)
 class JournalPage:

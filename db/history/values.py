@@ -290,7 +290,7 @@ _SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
     "contract": ("status", "signature_date", "envelope_total"),
     "organisation": ("kind", "siren"),
     "funding_line": ("status", "amount_requested", "amount_granted"),
-    "payment": ("reference",),
+    "payment": ("amount", "payment_date", "reference"),
     "expense_item": ("amount_ht", "amount_ttc"),
     "signatory": ("role", "signing_date"),
     "amendment": ("amendment_date", "subject", "envelope_change"),
