@@ -402,3 +402,29 @@ def test_the_journal_page_filters_and_opens_the_record(qtbot, office, agent, tmp
     type_into(qtbot, page.until.line, date.today().strftime("%d/%m/%Y"))
     type_into(qtbot, page.since.line, date.today().strftime("%d/%m/%Y"))
     assert page.model.rowCount() > 0
+
+
+# --- The command line -----------------------------------------------------------------------
+
+def test_history_and_journal_commands(office, agent, capsys):
+    import json
+
+    from main import main
+
+    agent("agent.cli")
+    edit_operation(office.db, office.operations[0], lambda d: setattr(d, "title", "Cantine"))
+    target = str(office.db.target.path) if office.db.is_sqlite else \
+        office.db.target.url.render_as_string(hide_password=False)
+    assert main(["history", "--db", target, "--operation", "OP-1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("— agent.cli (Saisie) — Opération OP-1 « Cantine » — Intitulé : "
+                             "Rénovation de l'école 1 → Cantine")
+    assert any("Ligne DETR de l'État — création" in line for line in lines)
+    assert main(["journal", "--db", target, "--agent", "agent.cli", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["login"], r["field"], r["old"], r["new"], r["origin"]) for r in rows] == [
+        ("agent.cli", "Intitulé", "Rénovation de l'école 1", "Cantine", "Saisie")]
+    assert main(["history", "--db", target, "--contract", "INCONNU"]) == 2
+    assert capsys.readouterr().err == "Erreur : Contrat introuvable : « INCONNU ».\n"
+    assert main(["journal", "--db", target, "--agent", "personne"]) == 0
+    assert capsys.readouterr().out == "Aucune modification pour ces filtres.\n"
