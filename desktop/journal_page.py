@@ -3,11 +3,13 @@ record and origin; a double click opens the record's editor while it still exist
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.database import Database
+from db.errors import UserError
 from db.history import ORIGIN_LABELS, HistoryRow, agents, journal, record_exists
 from desktop.fields import DateField
 from desktop.history_tab import ROW_ROLE, HistoryModel, history_view
@@ -101,6 +104,36 @@ class JournalPage(QWidget):
     def focus_search(self) -> None:
         self.record.setFocus()
         self.record.selectAll()
+
+    def set_arrondissement(self, arrondissement: Any = None, reload: bool = True,
+                           choices: Any = None) -> None:
+        """The journal covers the whole base, whatever the arrondissement."""
+
+    def export(self) -> Path | None:
+        """The lines shown (as filtered, as far as the table was scrolled) to a sheet."""
+        from db.spreadsheets.export import ExportColumn, export_table
+
+        if not self.model.rows:
+            QMessageBox.information(self, "Export", "Aucune ligne à exporter.")
+            return None
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Exporter le journal", "journal.xlsx",
+            "Classeur Excel (*.xlsx);;Classeur OpenDocument (*.ods);;CSV (*.csv)")
+        if not path:
+            return None
+        target = Path(path)
+        if target.suffix.lower() not in (".xlsx", ".ods", ".csv"):
+            target = target.with_suffix(".xlsx")
+        columns = [ExportColumn(key, label, width=max(10, width // 7))
+                   for key, label, width in JOURNAL_COLUMNS]
+        rows = [{key: getattr(row, key) for key, _label, _width in JOURNAL_COLUMNS}
+                for row in self.model.rows]
+        try:
+            export_table(target, columns, rows, sheet="Journal")
+        except (UserError, OSError) as error:
+            QMessageBox.warning(self, "Export impossible", getattr(error, "message", str(error)))
+            return None
+        return target
 
     def current_row(self) -> dict | None:
         index = self.table.currentIndex()

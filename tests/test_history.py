@@ -382,7 +382,7 @@ def test_the_journal_page_filters_and_opens_the_record(qtbot, office, agent, tmp
     page.agent.setCurrentIndex(page.agent.findData("agent.b"))
     page.origin.setCurrentIndex(page.origin.findData("saisie"))
     type_into(qtbot, page.record, "OP-3")
-    qtbot.waitUntil(lambda: page.model.rowCount() > 0 and all(
+    qtbot.waitUntil(lambda: not page._typing.isActive() and page.model.rowCount() > 0 and all(
         page.model.cell(r, "parent").startswith("Opération OP-3")
         for r in range(page.model.rowCount())), timeout=3000)
     assert "Suppression" in {page.model.cell(r, "change") for r in range(page.model.rowCount())}
@@ -402,6 +402,41 @@ def test_the_journal_page_filters_and_opens_the_record(qtbot, office, agent, tmp
     type_into(qtbot, page.until.line, date.today().strftime("%d/%m/%Y"))
     type_into(qtbot, page.since.line, date.today().strftime("%d/%m/%Y"))
     assert page.model.rowCount() > 0
+
+
+def test_the_journal_exports_what_it_shows_and_ignores_the_arrondissement(
+        qtbot, office, agent, tmp_path, monkeypatch):
+    import csv
+
+    from PySide6.QtWidgets import QFileDialog
+
+    from desktop.app import make_application
+    from desktop.main_window import MainWindow
+
+    agent("agent.a")
+    edit_operation(office.db, office.operations[0], lambda d: setattr(d, "title", "=Cantine"))
+    make_application()
+    window = MainWindow(office.db, view="journal")
+    qtbot.addWidget(window)
+    window.show()
+    window.apply_arrondissement(ARRONDISSEMENT)  # every page built is told; not filtered
+    page = window.current_page()
+    type_into(qtbot, page.record, "OP-1")
+    qtbot.waitUntil(lambda: not page._typing.isActive() and page.model.rowCount() > 0 and all(
+        page.model.cell(r, "parent").startswith("Opération OP-1")
+        for r in range(page.model.rowCount())), timeout=3000)
+    shown = page.model.rowCount()
+    target = tmp_path / "journal.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    assert window.export_current() == target
+    with target.open(encoding="utf-8-sig", newline="") as file:
+        rows = list(csv.reader(file, delimiter=";"))
+    assert rows[0] == ["Date", "Agent", "Origine", "Fiche", "Élément", "Changement", "Avant",
+                       "Après"]
+    assert len(rows) == shown + 1
+    assert rows[1][1:] == ["agent.a", "Saisie", "Opération OP-1 « =Cantine »",
+                           "Opération OP-1 « =Cantine »", "Intitulé",
+                           "Rénovation de l'école 1", "'=Cantine"]
 
 
 # --- The command line -----------------------------------------------------------------------

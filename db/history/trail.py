@@ -178,10 +178,18 @@ def _matching_records(session: Session, text: str) -> tuple[dict[str, set[str]],
                                    (Organisation, "organisation", ("name", "acronym"))):
         ids = {str(i) for i in session.scalars(select(model.id).where(
             or_(*(getattr(model, c).ilike(pattern) for c in columns))).limit(RECORD_MATCHES))}
+        # A deleted record is found by the values its deletion kept (« who removed
+        # OP-3? »); only deletions are read, and only of this table.
+        gone = set(session.scalars(select(AuditEntry.entity_id).where(
+            AuditEntry.entity == entity, AuditEntry.action == "delete",
+            or_(*(AuditEntry.changes[c].as_string().ilike(pattern) for c in columns)))
+            .limit(RECORD_MATCHES)))
         for child, child_ids in members(session, entity, ids, include_deleted=False).items():
             found.setdefault(child, set()).update(child_ids)
+        for child, child_ids in members(session, entity, gone).items():
+            found.setdefault(child, set()).update(child_ids)
         if entity == "operation":
-            operations = ids
+            operations = ids | gone
     return found, operations
 
 
