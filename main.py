@@ -214,6 +214,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="document PDF édité par l'application")
     verify.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
     _field_parser(command("field", "copies de terrain : emporter, rapporter, conflits"))
+    from db.history.cli import register as history_commands  # history, journal
+
+    history_commands(command, DB_HELP)
     check = command("check", "contrôle l'état d'une base")
     check.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
     check.add_argument("--json", action="store_true", help="rapport au format JSON")
@@ -522,6 +525,17 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if verdict.matches else 1
 
 
+def _history(args: argparse.Namespace) -> int:
+    from db.database import open_database
+    from db.history.cli import run
+
+    database = open_database(args.db, create=False, upgrade=False)
+    try:
+        return run(database, args)
+    finally:
+        database.close()
+
+
 def _gui(args: argparse.Namespace) -> int:
     from desktop.app import run
 
@@ -544,6 +558,8 @@ def main(argv: list[str] | None = None) -> int:
             return _import(args)
         if args.command == "field":
             return _field(args)
+        if args.command in ("history", "journal"):
+            return _history(args)
         return _gui(args)
     except UserError as error:
         print(f"Erreur : {error.message}", file=sys.stderr)

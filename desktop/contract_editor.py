@@ -53,6 +53,7 @@ from desktop.combos import combo, known_choice, searchable_combo, select
 from desktop.combos import data as chosen
 from desktop.editor_base import EditorDialog
 from desktop.fields import ERROR_STYLE, AmountField, DateField, NotesField
+from desktop.history_tab import add_history_tab
 from desktop.icons import BLOCKING, OK, SIGN_NAMES, WARNING, finding_item
 
 # The contract's operations: header, width (None: takes what remains).
@@ -327,6 +328,7 @@ class ContractEditor(EditorDialog):
         self.tabs.addTab(perimeter_tab, "&Axes et périmètre")
         self.tabs.addTab(parties_tab, "Si&gnataires, avenants, comités")
         self.tabs.addTab(operations_tab, "&Opérations")
+        self.history = add_history_tab(self, self.tabs, "contract", lambda: self.record_id)
 
         self.findings = QListWidget()
         self.findings.setAccessibleName("Contrôles")

@@ -418,7 +418,14 @@ def page_factories(db: Database, arrondissement: queries.ArrondissementRow | Non
                                 ("organisation", "organisations")),
         "territory": lambda: TerritoryPage(db, arrondissement),
         "reports": lambda: _reports_page(db, arrondissement),
+        "journal": lambda: _journal_page(db),
     }
+
+
+def _journal_page(db: Database) -> QWidget:
+    from desktop.journal_page import JournalPage  # not on the start-up path
+
+    return JournalPage(db)
 
 
 NAVIGATION = [(key, label) for key, label, _description in VIEWS]  # desktop/views.py

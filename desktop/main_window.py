@@ -284,6 +284,12 @@ class MainWindow(QMainWindow):
             self.open_operation(row["operation_id"])
         elif page_key == "organisations":
             self.open_organisation(row["id"])
+        elif page_key == "journal":  # the record a change belongs to (desktop.journal_page)
+            import uuid
+
+            opener = {"operation": self.open_operation, "contract": self.open_contract,
+                      "organisation": self.open_organisation}[row["entity"]]
+            opener(uuid.UUID(row["id"]))
 
     def open_organisation(self, organisation_id):
         from desktop.organisation_editor import OrganisationEditor

@@ -76,6 +76,7 @@ from desktop.fields import (
     NotesField,
     elide_on_the_right,
 )
+from desktop.history_tab import add_history_tab
 from desktop.icons import BLOCKING, ERROR, OK, SIGN_NAMES, WARNING, finding_item
 
 # The plan table holds what an agent compares from line to line; the decision of the
@@ -207,6 +208,7 @@ class OperationEditor(EditorDialog):
         self.expenses.refused.connect(self._refused)
         self.tabs.addTab(self.expenses, "&Dépenses")
         self.tabs.addTab(self._plan_tab(), "&Plan de financement et versements")
+        self.history = add_history_tab(self, self.tabs, "operation", lambda: self.record_id)
 
         self.findings = QListWidget()
         self.findings.setAccessibleName("Contrôles des règles")

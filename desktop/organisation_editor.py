@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -23,6 +24,7 @@ from db.vocabulary import OrganisationKind
 from desktop.combos import combo, select
 from desktop.combos import data as chosen
 from desktop.editor_base import EditorDialog
+from desktop.history_tab import add_history_tab
 
 
 class OrganisationEditor(EditorDialog):
@@ -78,9 +80,15 @@ class OrganisationEditor(EditorDialog):
         buttons.addStretch(1)
         buttons.addWidget(close)
         buttons.addWidget(self.save_button)
+        record = QWidget()
+        boxes = QVBoxLayout(record)
+        boxes.addWidget(identity_box)
+        boxes.addWidget(contact_box)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(record, "&Identité et contact")
+        self.history = add_history_tab(self, self.tabs, "organisation", lambda: self.record.id)
         layout = QVBoxLayout(self)
-        layout.addWidget(identity_box)
-        layout.addWidget(contact_box)
+        layout.addWidget(self.tabs, 1)
         layout.addLayout(buttons)
         for field in (self.name, self.acronym, self.siren, self.contact_name,
                       self.contact_role, self.phone, self.email):
