@@ -44,6 +44,13 @@ def plain(value: Any) -> Any:
 
 def _identity(obj: Any) -> str:
     key = inspect(obj).mapper.primary_key_from_instance(obj)
+    if any(part is None for part in key):
+        # A link row appended to its new parent's list: the flush fills the parent's
+        # column only later; its key is known from the parent already.
+        parents = _parent_keys(obj)
+        columns = inspect(obj).mapper.primary_key
+        key = [parents.get(inspect(obj).mapper.get_property_by_column(column).key, part)
+               if part is None else part for column, part in zip(columns, key, strict=True)]
     return "/".join(str(part) for part in key)
 
 

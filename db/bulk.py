@@ -172,9 +172,9 @@ _PLAIN = {str: _same, int: _same, bool: _same, uuid.UUID: str, Decimal: str,
 
 def insert_audit(connection: Connection, *, at: datetime, login: str, batch_id: uuid.UUID,
                  entity: str, entity_ids: list[str], changes: list[dict[str, Any]],
-                 action: str = "insert") -> int:
-    """One audit entry per record, in one executemany."""
+                 action: str = "insert", origin: str | None = None) -> int:
+    """One audit entry per record, in one executemany; *origin* as db.audit gives it."""
     return insert_rows(connection, AuditEntry, {
         "id": new_ids(len(entity_ids)), "entity_id": entity_ids, "changes": changes,
     }, constants={"at": at, "login": login, "action": action, "entity": entity,
-                  "batch_id": batch_id}) if entity_ids else 0
+                  "batch_id": batch_id, "origin": origin}) if entity_ids else 0

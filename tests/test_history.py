@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from db.database import Database, open_database
 from db.editing import choices, find_by_reference, operation_for_edit
@@ -463,3 +463,17 @@ def test_history_and_journal_commands(office, agent, capsys):
     assert capsys.readouterr().err == "Erreur : Contrat introuvable : « INCONNU ».\n"
     assert main(["journal", "--db", target, "--agent", "personne"]) == 0
     assert capsys.readouterr().out == "Aucune modification pour ces filtres.\n"
+
+
+def test_the_audit_names_an_import_and_the_key_of_a_new_link(office, tmp_path, agent):
+    """An import's own entries say « import »; a link saved with its new operation is
+    audited under its full key (operation/contract), as its history looks it up."""
+    operation_id = imported(office.db, tmp_path, agent)
+    with office.db.read() as session:
+        origins = set(session.scalars(select(AuditEntry.origin).where(
+            AuditEntry.entity == "operation", AuditEntry.entity_id == str(operation_id))))
+        link_ids = list(session.scalars(select(AuditEntry.entity_id).where(
+            AuditEntry.entity == "operation_contract", AuditEntry.action == "insert")))
+    assert origins == {"import"}
+    assert link_ids and all(not i.startswith("None") for i in link_ids)
+    assert f"{office.operations[0]}/{office.contract}" in link_ids

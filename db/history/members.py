@@ -89,8 +89,9 @@ def condition(found: Members, links_of: set[str] = frozenset()) -> ColumnElement
             parts.append(and_(AuditEntry.entity == entity, AuditEntry.entity_id.in_(chunk)))
     for operation in links_of:
         # "/" is followed by "0" in ASCII: every id starting with "<operation>/". A link
-        # created with its operation is audited as "None/<contract>" (its key is read
-        # before the operation's id is set): its snapshot still names the operation.
+        # created with its operation was audited as "None/<contract>" in bases written
+        # before 2026-12 (its key read before the operation's id was set): its snapshot
+        # still names the operation.
         parts.append(and_(AuditEntry.entity == "operation_contract",
                           AuditEntry.entity_id > f"{operation}/",
                           AuditEntry.entity_id < f"{operation}0"))

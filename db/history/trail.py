@@ -91,7 +91,8 @@ def _target(namer: Namer, entity: str, record_id: str,
 
 def _import_batches(session: Session, entries: list[AuditEntry]) -> set[Any]:
     """The batches of *entries* that are imports: the bulk writer of an import leaves
-    its entries without an origin, the import's own entry (entity « import ») marks it."""
+    its entries without an origin in bases written before 2026-12 (the import's own
+    entry, entity « import », marks it)."""
     batches = {e.batch_id for e in entries if e.batch_id is not None and not e.origin}
     found: set[Any] = set()
     for chunk in [sorted(batches, key=str)[i:i + 500] for i in range(0, len(batches), 500)]:

@@ -84,7 +84,8 @@ def _audit(session: Session, stamp: Stamp, entity: str, ids: list[str],
     for part in _chunks(len(ids)):
         insert_audit(session.connection(), at=stamp.at, login=stamp.login,
                      batch_id=stamp.batch_id, entity=entity, entity_ids=ids[part],
-                     changes=changes[part], action=action)
+                     changes=changes[part], action=action,
+                     origin=session.info.get("origin"))
 
 
 def create_organisations(session: Session, organisations: dict[uuid.UUID, OrganisationData],
