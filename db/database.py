@@ -298,8 +298,11 @@ def _connect_error(target: Target, exc: Exception) -> DatabaseOpenError:
 
 
 def open_database(target: str | os.PathLike[str], *, create: bool = True,
-                  upgrade: bool = True) -> Database:
+                  upgrade: bool = True, backup: bool = True) -> Database:
     """Open (and if need be create or upgrade) the database at *target*.
+
+    *backup*: an SQLite base is backed up before an upgrade (db.backups), unless it is
+    itself a scratch copy (a backup being restored).
 
     Raises :class:`DatabaseOpenError` with a French message, having modified
     nothing, when the target is not usable.
@@ -315,7 +318,7 @@ def open_database(target: str | os.PathLike[str], *, create: bool = True,
     engine = _make_engine(parsed)
     database = Database(engine, parsed)
     try:
-        _bring_to_head(database, create=create, upgrade=upgrade)
+        _bring_to_head(database, create=create, upgrade=upgrade, backup=backup)
     except BaseException as exc:
         engine.dispose()
         if not exists:  # leave no half-made file behind
@@ -351,7 +354,8 @@ def _plan_upgrade(where: str, current: str | None, tables: set[str], create: boo
     return True
 
 
-def _bring_to_head(database: Database, *, create: bool, upgrade: bool) -> None:
+def _bring_to_head(database: Database, *, create: bool, upgrade: bool,
+                   backup: bool = True) -> None:
     with database.engine.connect() as connection:
         tables = set(inspect(connection).get_table_names())
         current = None
@@ -361,8 +365,10 @@ def _bring_to_head(database: Database, *, create: bool, upgrade: bool) -> None:
         tables.discard("alembic_version")
     if not _plan_upgrade(database.display(), current, tables, create, upgrade):
         return
-    if current is not None and database.is_sqlite:
-        database.backup_path = backup_sqlite(database.target.path, f"rev{current}")
+    if current is not None and database.is_sqlite and backup:
+        from db.backups import take
+
+        database.backup_path = take(database.target.path, "avant-mise-a-jour").path
     # One transaction for the whole upgrade: all of it, or nothing.
     from alembic import command
 
