@@ -544,10 +544,12 @@ class MainWindow(QMainWindow):
         return job
 
     def _daily_backup_done(self, backup) -> None:
+        self.last_daily_backup = backup
         if backup is not None:
             self.statusBar().showMessage("Sauvegarde quotidienne de la base faite.", 8000)
 
     def _daily_backup_failed(self, error) -> None:
+        self.last_daily_backup = error
         message = error.message if isinstance(error, UserError) else repr(error)
         self.statusBar().showMessage(f"Sauvegarde quotidienne impossible : {message}", 30000)
 

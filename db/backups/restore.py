@@ -98,14 +98,18 @@ def check_backup(path: Path, db: Database, *, force: bool = False) -> Backup:
 def _prepare(backup: Backup, scratch: Path, login: str | None, before: Backup) -> None:
     """The scratch base as the live base will be: at head, with the restore audited."""
     from db.audit import current_login
-    from db.backups.store import copy_into
+    from db.backups.store import BASE_ID_KEY, copy_into
     from db.database import open_database
-    from db.models import AuditEntry
+    from db.models import AuditEntry, Setting
 
     copy_into(backup.path, scratch)
     work = open_database(scratch, create=False, backup=False)
     try:
         with work.write(origin="restauration", login=login) as session:
+            if backup.base_id is None and before.base_id:
+                # A backup older than the base's identity got a new one from the upgrade:
+                # the base stays the same base (its backups, its field copies).
+                session.merge(Setting(key=BASE_ID_KEY, value=before.base_id))
             session.add(AuditEntry(
                 at=datetime.now(UTC), login=login or current_login(), action="insert",
                 entity="restauration", entity_id=backup.path.name[:80],
