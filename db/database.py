@@ -11,7 +11,6 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -178,22 +177,6 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
-
-
-def backup_sqlite(path: Path, label: str) -> Path:
-    """Copy a live SQLite database next to itself (safe while in use)."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    destination = path.with_name(f"{path.stem}.sauvegarde-{label}-{stamp}{path.suffix}")
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        target = sqlite3.connect(destination)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-    finally:
-        source.close()
-    return destination
 
 
 class Database:

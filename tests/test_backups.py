@@ -434,7 +434,8 @@ def test_sigkill_during_restore_leaves_the_old_base_or_the_restored_one(generate
     duration = _restore_in_child(measured, generated[1], None)
     assert _outcome(measured) == "restaurée"
     outcomes = []
-    for round_number, share in enumerate((0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 1.0)):
+    for round_number, share in enumerate(
+            (0.05, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.8, 1.0)):
         path = fresh(f"tour-{round_number}")
         _restore_in_child(path, generated[1], duration * share)
         outcomes.append(_outcome(path))
