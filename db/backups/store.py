@@ -191,7 +191,8 @@ def take(source: Any, kind: str, *, now: datetime | None = None,
             raise BackupError(f"Le fichier {final} existe déjà : choisissez un autre nom.")
         if not final.parent.is_dir():
             raise BackupError(f"Le dossier {final.parent} n'existe pas.")
-    partial = final.with_name(final.name + PARTIAL)
+    # Per process: two agents' windows opening the same base at the same second.
+    partial = final.with_name(f"{final.name}.{os.getpid()}{PARTIAL}")
     partial.unlink(missing_ok=True)
     try:
         copy_into(path, partial)
