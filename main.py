@@ -12,6 +12,9 @@
     python main.py field checkin COPIE.sqlite --db BUREAU [--dry-run] [--json]
     python main.py field conflicts --db BUREAU [--json]
     python main.py field resolve N --take terrain|bureau --db BUREAU
+    python main.py backup --db X [-o FICHIER]
+    python main.py backups --db X [--json]
+    python main.py restore SAUVEGARDE --db X [--oui] [--forcer]
 """
 
 from __future__ import annotations
@@ -217,10 +220,32 @@ def _parser() -> argparse.ArgumentParser:
     from db.history.cli import register as history_commands  # history, journal
 
     history_commands(command, DB_HELP)
+    _backup_parsers(command)
     check = command("check", "contrôle l'état d'une base")
     check.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
     check.add_argument("--json", action="store_true", help="rapport au format JSON")
     return parser
+
+
+def _backup_parsers(command) -> None:
+    saving = command("backup", "sauvegarde une base (SQLite : copie en ligne ; PostgreSQL : "
+                               "pg_dump)")
+    saving.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    saving.add_argument("-o", "--output", type=Path, metavar="FICHIER",
+                        help="fichier à écrire (par défaut : le dossier des sauvegardes de "
+                             "la base, avec sa rotation)")
+    listing = command("backups", "liste les sauvegardes d'une base SQLite")
+    listing.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    listing.add_argument("--json", action="store_true", help="liste au format JSON")
+    restoring = command("restore", "restaure une sauvegarde à la place d'une base SQLite")
+    restoring.add_argument("backup", metavar="SAUVEGARDE",
+                           help="fichier de la sauvegarde, ou son nom dans la liste de "
+                                "main.py backups")
+    restoring.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    restoring.add_argument("--oui", action="store_true",
+                           help="confirme la restauration sans la demander")
+    restoring.add_argument("--forcer", action="store_true",
+                           help="restaure même la sauvegarde d'une autre base")
 
 
 def _field_parser(field: argparse.ArgumentParser) -> None:
@@ -536,6 +561,88 @@ def _history(args: argparse.Namespace) -> int:
         database.close()
 
 
+def _backup_line(backup) -> str:
+    from db.backups.store import COUNTED
+    from db.formatting import number
+
+    labels = dict(zip(COUNTED, ("contrats", "opérations", "lignes", "versements"),
+                      strict=True))
+    counts = ", ".join(f"{number(backup.counts.get(k, 0))} {v}" for k, v in labels.items())
+    return (f"{backup.taken_at.astimezone():%d/%m/%Y %H:%M} {backup.reason} — {counts} — "
+            f"{backup.path}")
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from db.backups import take
+    from db.backups.postgres import dump
+    from db.database import _check_sqlite_file, parse_target
+
+    target = parse_target(args.db)
+    if not target.is_sqlite:
+        print(f"Sauvegarde PostgreSQL écrite : {dump(target.url, args.output)}")
+        return 0
+    if not _check_sqlite_file(target.path, must_write=False):
+        raise UserError(f"La base {target.path} n'existe pas.")
+    backup = take(target.path, "manuelle", destination=args.output)
+    print(f"Sauvegarde écrite : {_backup_line(backup)}")
+    return 0
+
+
+def _backups(args: argparse.Namespace) -> int:
+    from db.backups import list_backups
+    from db.database import parse_target
+
+    target = parse_target(args.db)
+    if not target.is_sqlite:
+        raise UserError("Les sauvegardes d'un serveur PostgreSQL sont les fichiers de "
+                        "pg_dump : main.py backup --db URL en écrit un.")
+    found = list_backups(target.path)
+    if args.json:
+        print(json.dumps([b.as_dict() for b in found], ensure_ascii=False, indent=2))
+    elif not found:
+        print(f"Aucune sauvegarde de la base {target.path}.")
+    for backup in [] if args.json else found:
+        print(_backup_line(backup))
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from db.backups import check_backup, list_backups, restore
+    from db.backups.postgres import restore_command, shown
+    from db.database import open_database, parse_target
+
+    target = parse_target(args.db)
+    if not target.is_sqlite:
+        print("Une base PostgreSQL se restaure avec pg_restore, sur le serveur :\n  "
+              + shown(restore_command(target.url, args.backup)), file=sys.stderr)
+        return 1
+    path = Path(args.backup).expanduser()
+    if not path.exists():  # a name from main.py backups
+        path = next((b.path for b in list_backups(target.path)
+                     if b.path.name == args.backup), path)
+    database = open_database(target.path, create=False)
+    try:
+        chosen = check_backup(path, database, force=args.forcer)
+        if not args.oui:
+            if not sys.stdin.isatty():
+                raise UserError("Restauration non confirmée : ajoutez --oui.")
+            answer = input(f"Remplacer la base {target.path} par la sauvegarde "
+                           f"{_backup_line(chosen)} ? (elle est d'abord sauvegardée) [o/N] ")
+            if answer.strip().lower() not in ("o", "oui"):
+                print("Restauration abandonnée : rien n'a été modifié.")
+                return 1
+        result = restore(database, chosen, force=args.forcer)
+    finally:
+        database.close()
+    print(f"Sauvegarde restaurée : {_backup_line(result.restored)}")
+    print(f"La base d'avant est sauvegardée : {result.before.path}")
+    for problem in result.health.problems:
+        print(f"Problème : {problem}", file=sys.stderr)
+    print("Contrôle de la base : aucun problème détecté." if result.health.healthy
+          else "Contrôle de la base : voir les problèmes ci-dessus (main.py check).")
+    return 0
+
+
 def _gui(args: argparse.Namespace) -> int:
     from desktop.app import run
 
@@ -560,6 +667,9 @@ def main(argv: list[str] | None = None) -> int:
             return _field(args)
         if args.command in ("history", "journal"):
             return _history(args)
+        if args.command in ("backup", "backups", "restore"):
+            return {"backup": _backup, "backups": _backups, "restore": _restore}[
+                args.command](args)
         return _gui(args)
     except UserError as error:
         print(f"Erreur : {error.message}", file=sys.stderr)

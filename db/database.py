@@ -11,7 +11,6 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -180,22 +179,6 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def backup_sqlite(path: Path, label: str) -> Path:
-    """Copy a live SQLite database next to itself (safe while in use)."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    destination = path.with_name(f"{path.stem}.sauvegarde-{label}-{stamp}{path.suffix}")
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        target = sqlite3.connect(destination)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-    finally:
-        source.close()
-    return destination
-
-
 class Database:
     """An open database: engine, sessions, and what it is."""
 
@@ -298,8 +281,11 @@ def _connect_error(target: Target, exc: Exception) -> DatabaseOpenError:
 
 
 def open_database(target: str | os.PathLike[str], *, create: bool = True,
-                  upgrade: bool = True) -> Database:
+                  upgrade: bool = True, backup: bool = True) -> Database:
     """Open (and if need be create or upgrade) the database at *target*.
+
+    *backup*: an SQLite base is backed up before an upgrade (db.backups), unless it is
+    itself a scratch copy (a backup being restored).
 
     Raises :class:`DatabaseOpenError` with a French message, having modified
     nothing, when the target is not usable.
@@ -315,7 +301,7 @@ def open_database(target: str | os.PathLike[str], *, create: bool = True,
     engine = _make_engine(parsed)
     database = Database(engine, parsed)
     try:
-        _bring_to_head(database, create=create, upgrade=upgrade)
+        _bring_to_head(database, create=create, upgrade=upgrade, backup=backup)
     except BaseException as exc:
         engine.dispose()
         if not exists:  # leave no half-made file behind
@@ -351,7 +337,8 @@ def _plan_upgrade(where: str, current: str | None, tables: set[str], create: boo
     return True
 
 
-def _bring_to_head(database: Database, *, create: bool, upgrade: bool) -> None:
+def _bring_to_head(database: Database, *, create: bool, upgrade: bool,
+                   backup: bool = True) -> None:
     with database.engine.connect() as connection:
         tables = set(inspect(connection).get_table_names())
         current = None
@@ -361,8 +348,10 @@ def _bring_to_head(database: Database, *, create: bool, upgrade: bool) -> None:
         tables.discard("alembic_version")
     if not _plan_upgrade(database.display(), current, tables, create, upgrade):
         return
-    if current is not None and database.is_sqlite:
-        database.backup_path = backup_sqlite(database.target.path, f"rev{current}")
+    if current is not None and database.is_sqlite and backup:
+        from db.backups import take
+
+        database.backup_path = take(database.target.path, "avant-mise-a-jour").path
     # One transaction for the whole upgrade: all of it, or nothing.
     from alembic import command
 

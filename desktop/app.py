@@ -120,6 +120,7 @@ def run(db: str | None = None, screenshot: Path | None = None, view: str = "cont
         return save_screenshot(window, screenshot, view)
     window.show()
     QTimer.singleShot(0, lambda: first_run(window, created))
+    QTimer.singleShot(0, window.start_daily_backup)
     code = app.exec()
     window.db.close()
     return code

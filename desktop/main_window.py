@@ -149,6 +149,9 @@ class MainWindow(QMainWindow):
         self.conflicts_action = self._action(
             "&Conflits des copies de terrain…", self.show_field_conflicts, None,
             "Régler ce que le retour des copies n'a pas pu décider seul")
+        self.restore_action = self._action(
+            "Restaurer une sau&vegarde…", self.open_backups, None,
+            "Remettre la base dans l'état d'une de ses sauvegardes")
         self.delete_action = self._action("&Supprimer…", self.delete_current,
                                           QKeySequence.StandardKey.Delete,
                                           "Supprimer le contrat ou l'opération sélectionné")
@@ -167,6 +170,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.conflicts_action)
         file_menu.addSeparator()
         file_menu.addAction(self.open_action)
+        file_menu.addAction(self.restore_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = menus.addMenu("&Affichage")
@@ -216,6 +220,7 @@ class MainWindow(QMainWindow):
         if not page.isVisible():  # a visible page has loaded on its showEvent
             page.reload()
         self._update_status(arrondissement)
+        self._update_restore_action()
 
     def _page_built(self, key: str, page: QWidget) -> None:
         if hasattr(page, "activated"):
@@ -497,6 +502,63 @@ class MainWindow(QMainWindow):
         ConflictsDialog(self.db, self).exec()
         self._after_save()
 
+    # --- backups (db.backups, desktop.backup_dialog) -----------------------------------
+
+    def _update_restore_action(self) -> None:
+        from desktop.backup_dialog import POSTGRES_TIP
+
+        self.restore_action.setEnabled(self.db.is_sqlite)
+        tip = ("Remettre la base dans l'état d'une de ses sauvegardes" if self.db.is_sqlite
+               else POSTGRES_TIP)
+        self.restore_action.setToolTip(tip)
+        self.restore_action.setStatusTip(tip)
+
+    def open_backups(self):
+        from desktop.backup_dialog import BackupDialog
+
+        dialog = BackupDialog(self.db, self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.restored.connect(self._after_restore)
+        dialog.show()
+        return dialog
+
+    def _after_restore(self, result) -> None:
+        from desktop.backup_dialog import when
+
+        self._choices = None
+        self.rebuild_pages()
+        self.statusBar().showMessage(
+            f"Sauvegarde du {when(result.restored)} restaurée ; la base d'avant est "
+            "sauvegardée (« avant restauration »).", 15000)
+
+    def start_daily_backup(self):
+        """The day's backup at its first opening, in a worker thread once the window
+        shows: the first paint never waits for it. Returns the job (None on PostgreSQL)."""
+        if not self.db.is_sqlite:
+            return None
+        from PySide6.QtCore import QThreadPool
+
+        from db.backups import daily_if_due
+        from desktop.tasks import _Job
+
+        path = self.db.target.path
+        job = _Job(lambda: daily_if_due(path))
+        job.signals.finished.connect(self._daily_backup_done)
+        job.signals.failed.connect(self._daily_backup_failed)
+        self._daily_job = job  # its signals must outlive the worker's run
+        QThreadPool.globalInstance().start(job)
+        return job
+
+    def _daily_backup_done(self, backup) -> None:
+        self.last_daily_backup = backup
+        if backup is not None:
+            self.statusBar().showMessage("Sauvegarde quotidienne de la base faite.", 8000)
+
+    def _daily_backup_failed(self, error) -> None:
+        self.last_daily_backup = error
+        message = error.message if isinstance(error, UserError) else repr(error)
+        self.statusBar().showMessage(f"Sauvegarde quotidienne impossible : {message}", 30000)
+
     def choose_arrondissement(self) -> bool:
         current = queries.current_arrondissement(self.db)
         from desktop.arrondissement_dialog import ArrondissementDialog
@@ -551,6 +613,7 @@ class MainWindow(QMainWindow):
         self.db = database
         self._choices = None
         self.rebuild_pages()
+        self.start_daily_backup()
 
     def about(self) -> None:
         QMessageBox.about(

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Backups (db.backups: before each upgrade, import, merge) go to the user's data folder:
+# during the tests, never the real one.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="suivi-tests-donnees-")
 
 import pytest  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402

@@ -120,7 +120,8 @@ def open_copy(path: Path, folder: Path) -> tuple[Database, dict[str, Any]]:
                           f"l'application (révision {revision}) : mettez l'application à "
                           "jour avant de la rapporter.")
     snapshot = _snapshot(path, folder)
-    return open_database(snapshot, create=False), record  # upgraded here if older
+    # Upgraded here if older; a private scratch copy needs no backup of its own.
+    return open_database(snapshot, create=False, backup=False), record
 
 
 # --- The office as the merge sees it ------------------------------------------------
@@ -555,9 +556,9 @@ def _number(session: Session, conflicts: list[Conflict], copy_id: uuid.UUID,
 def _backup(office: Database) -> str | None:
     if not office.is_sqlite:
         return None
-    from db.database import backup_sqlite
+    from db.backups import take
 
-    return str(backup_sqlite(office.target.path, "avant-fusion"))
+    return str(take(office, "avant-fusion").path)
 
 
 __all__ = ["CheckinReport", "CopyRefused", "checkin"]

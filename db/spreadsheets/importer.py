@@ -554,6 +554,10 @@ def apply(db: Database, report: ImportReport,
     batch = uuid.uuid4()
     references = [op.data.reference for op in report.operations]
     names = [o.name for o in report.new_organisations.values()]
+    if db.is_sqlite:  # the state before the import, for the agent to go back to
+        from db.backups import take
+
+        take(db, "avant-import")
     try:
         with collector_paused(keeps_results=False), \
                 db.write(batch_id=batch, origin="import") as session:
