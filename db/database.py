@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import audit
+from db.changes import hooks as change_hooks
 from db.errors import DatabaseOpenError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -33,6 +34,7 @@ class AppSession(Session):
 
 
 audit.install(AppSession)
+change_hooks.install(AppSession)
 
 
 def alembic_config(connection: Any = None):
@@ -234,6 +236,7 @@ class Database:
         with self._writer_sessions() as session:
             session.info["batch_id"] = batch_id
             session.info["origin"] = origin
+            session.info["database"] = self  # whose write it is (db.changes.hooks)
             if login:
                 session.info["login"] = login
             with session.begin():
