@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import audit
+from db.changes import hooks as change_hooks
 from db.errors import DatabaseOpenError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -32,6 +33,7 @@ class AppSession(Session):
 
 
 audit.install(AppSession)
+change_hooks.install(AppSession)
 
 
 def alembic_config(connection: Any = None):
@@ -217,6 +219,7 @@ class Database:
         with self._writer_sessions() as session:
             session.info["batch_id"] = batch_id
             session.info["origin"] = origin
+            session.info["database"] = self  # whose write it is (db.changes.hooks)
             if login:
                 session.info["login"] = login
             with session.begin():

@@ -174,6 +174,13 @@ class EditorDialog(QDialog):
         mine.version = theirs.version
         return mine
 
+    def external_change(self, change: Any) -> None:
+        """Another agent saved or deleted this record (desktop.live_refresh): reload if
+        nothing was typed, else say so in a banner before the agent types over it."""
+        from desktop.change_banner import announce
+
+        announce(self, change)
+
     def print_saved(self, title: str, file_name: str, build) -> None:
         """Print what is saved: a document vouches for the database, not for a draft."""
         if self.original is None or getattr(self.original, "id", None) is None:

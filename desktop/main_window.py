@@ -92,6 +92,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.arrondissement_label)
         self._build_actions()
         self.rebuild_pages(view or QSettings().value(LAST_PAGE_KEY, None))
+        from desktop.live_refresh import LiveRefresh
+
+        self.live = LiveRefresh(self)  # what the other agents save shows here
 
     # --- construction -------------------------------------------------------
 
@@ -609,11 +612,17 @@ class MainWindow(QMainWindow):
         except UserError as error:
             QMessageBox.critical(self, "Ouverture impossible", error.message)
             return
+        self.live.stop()
         self.db.close()
         self.db = database
         self._choices = None
         self.rebuild_pages()
         self.start_daily_backup()
+        self.live.start(database)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.live.stop()
+        super().closeEvent(event)
 
     def about(self) -> None:
         QMessageBox.about(
