@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 from sqlalchemy import text
 
 from db.changes import ChangeFeed, Token, changes_since
@@ -271,18 +273,29 @@ def test_a_save_shows_in_the_other_agent_s_list_and_editor(qtbot, two_agents):
 
 def test_a_deletion_shows_in_the_other_agent_s_list_and_editor(qtbot, two_agents):
     first, second = two_agents
-    operation_id = find_by_reference(first.db, "operation", "FICTIF-DETR-2025-005")
+    operation_id = find_by_reference(first.db, "operation", "FICTIF-DETR-2025-007")
     title = operation_for_edit(first.db, operation_id).title
     assert title in _titles(second)
     watching = second.open_operation(operation_id)
     editor = first.open_operation(operation_id)
     activate(qtbot, editor)
-    answer_modal(qtbot, lambda box: click(qtbot, button(box, "Yes") if any(
-        b.text().replace("&", "") == "Yes" for b in box.buttons()) else box.buttons()[0]))
+    refusals: list[str] = []
+
+    def close_refusal() -> None:  # a refusal would be a second box: read it, close it
+        refusal = QApplication.activeModalWidget()
+        if refusal is not None:
+            refusals.append(refusal.text())
+            refusal.reject()
+
+    def confirm(box) -> None:
+        QTimer.singleShot(300, close_refusal)
+        click(qtbot, box.button(QMessageBox.StandardButton.Yes))
+    answer_modal(qtbot, confirm)
     click(qtbot, editor.delete_button)
+    assert refusals == []
     with first.db.read() as session:
         assert session.scalar(text("SELECT count(*) FROM operation WHERE reference = "
-                                   "'FICTIF-DETR-2025-005'")) == 0
+                                   "'FICTIF-DETR-2025-007'")) == 0
     qtbot.waitUntil(lambda: title not in _titles(second), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: _banner(watching) is not None, timeout=WAIT_MS)
     banner = _banner(watching)
