@@ -81,6 +81,8 @@ class LiveRefresh(QObject):
 
     def poll(self) -> ChangeSet | None:
         """Look once; emit :attr:`changed` if others changed something."""
+        if not self.window.isVisible():
+            return None  # a closed window follows nothing (and costs nothing)
         if self.feed is None:
             self.start(self.window.db)
             if self.feed is None:
