@@ -69,10 +69,14 @@ def _rows(connection: Any):
         'SELECT entity, record_id, "values" FROM field_base ORDER BY entity, record_id')
 
 
+def _hashed(hasher: Any, entity: str, record_id: str, values: str) -> None:
+    hasher.update(f"{entity}\x1f{record_id}\x1f{values}\x1e".encode())
+
+
 def fingerprint(rows) -> str:
     hasher = hashlib.sha256()
-    for entity, record_id, values in rows:
-        hasher.update(f"{entity}\x1f{record_id}\x1f{values}\x1e".encode())
+    for row in rows:
+        _hashed(hasher, *row)
     return hasher.hexdigest()
 
 
@@ -119,7 +123,7 @@ def base_texts(path: Path) -> tuple[dict[str, dict[str, str]], str]:
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         for entity, record_id, values in _rows(connection):
-            hasher.update(f"{entity}\x1f{record_id}\x1f{values}\x1e".encode())
+            _hashed(hasher, entity, record_id, values)
             texts.setdefault(entity, {})[record_id] = values
     finally:
         connection.close()
