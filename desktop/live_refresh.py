@@ -4,7 +4,8 @@ One QObject owned by the main window (``window.live``) polls the base's change f
 (db.changes) on the GUI thread; a poll on a quiet base is one PRAGMA or a look at a
 socket. Its ``changed`` signal is the application's one "the base changed" event:
 the list shown reloads in place (selection and scroll kept), the other lists reload
-when next shown, and the open editors whose record moved reload or warn.
+when next shown, the field-copy banner is read again, and the open editors whose
+record moved reload or warn. The window's own writes go the same way (:meth:`announce`).
 """
 
 from __future__ import annotations
@@ -103,6 +104,11 @@ class LiveRefresh(QObject):
             self.changed.emit(changes)
         return changes
 
+    def announce(self) -> None:
+        """This window wrote (a save, an import, a merge): the feed leaves out our own
+        writes, so the change is told here, through the same signal as the others'."""
+        self.changed.emit(ChangeSet(complete=False))
+
     # --- what the window does with a change ---------------------------------------------
 
     def _apply(self, changes: ChangeSet) -> None:
@@ -113,6 +119,7 @@ class LiveRefresh(QObject):
             if page is not current:
                 page.mark_stale()
         reload_in_place(current)
+        window.show_field_status()  # a copy brought back, a base restored
         self.check_editors(changes)
         if changes.logins():
             window.statusBar().showMessage(

@@ -239,6 +239,15 @@ class MainWindow(QMainWindow):
             QSettings().setValue(LAST_PAGE_KEY, NAVIGATION[row][0])
 
     def _update_status(self, arrondissement: queries.ArrondissementRow | None) -> None:
+        info = self.show_field_status()
+        mode = "copie de terrain" if info else self.db.mode_label
+        self.database_label.setText(f"Base : {self.db.display()} — {mode}")
+        self.arrondissement_label.setText(
+            f"Arrondissement : {arrondissement.label}" if arrondissement
+            else "Arrondissement : non choisi")
+
+    def show_field_status(self):
+        """The banner of a field copy (of which office base, taken when, by whom)."""
         from db.field.status import copy_status
         from desktop.field_dialogs import BANNER_STYLE
 
@@ -249,11 +258,7 @@ class MainWindow(QMainWindow):
         # A copy goes back to its office: it is not itself taken or brought back to.
         self.checkout_action.setEnabled(info is None)
         self.checkin_action.setEnabled(info is None)
-        mode = "copie de terrain" if info else self.db.mode_label
-        self.database_label.setText(f"Base : {self.db.display()} — {mode}")
-        self.arrondissement_label.setText(
-            f"Arrondissement : {arrondissement.label}" if arrondissement
-            else "Arrondissement : non choisi")
+        return info
 
     # --- user actions -------------------------------------------------------
 
@@ -357,8 +362,9 @@ class MainWindow(QMainWindow):
         return editor
 
     def _after_save(self) -> None:
-        self._choices = None  # new organisations, contracts or axes may have appeared
-        self.refresh()
+        """Our own save, import or merge goes the way the other agents' changes come
+        (desktop.live_refresh): lists reloaded in place, editors checked, banner read."""
+        self.live.announce()
 
     def new_record(self) -> None:
         key = [k for k, _ in NAVIGATION][self.navigation.currentRow()]
@@ -488,7 +494,7 @@ class MainWindow(QMainWindow):
 
         path = take_copy(self, self.db)
         if path is not None:
-            self.refresh()  # the records taken now show their mark
+            self._after_save()  # the records taken now show their mark
         return path
 
     def bring_back_field_copy(self, path: Path | None = None):

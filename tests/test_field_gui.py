@@ -112,6 +112,17 @@ def test_take_work_and_bring_back_a_field_copy(qtbot, window, tmp_path, monkeypa
             return True
         return False
 
+    # The agent brings it back from the list of operations, the second one selected.
+    window.show_view("operations")
+    page = window.current_page()
+    while page.model.canFetchMore():
+        page.model.fetchMore()
+    rows = [page.model.row(i) for i in range(page.model.rowCount())]
+    selected = next(i for i, row in enumerate(rows) if row["id"] == second)
+    page.table.setCurrentIndex(page.model.index(selected, 1))
+    told: list = []
+    window.live.changed.connect(told.append)
+
     timer = watch_dialogs(qtbot, seen, answer)
     window.checkin_action.trigger()
     timer.stop()
@@ -124,11 +135,9 @@ def test_take_work_and_bring_back_a_field_copy(qtbot, window, tmp_path, monkeypa
         origins = set(session.scalars(select(AuditEntry.origin).where(
             AuditEntry.entity_id == str(second))))
     assert "terrain" in origins
-    # The list shows the merged title without a manual refresh.
-    window.show_view("operations")
-    page = window.current_page()
-    while page.model.canFetchMore():
-        page.model.fetchMore()
-    assert "Vu avec le maire" in [page.model.row(i)["title"]
-                                  for i in range(page.model.rowCount())]
+    # The merge went the way of every change (desktop.live_refresh): the list shown
+    # has the merged title without a manual refresh, its selection kept.
+    assert told, "the merge was not told through window.live.changed"
+    assert page.current_row()["id"] == second
+    assert page.current_row()["title"] == "Vu avec le maire"
     assert Path(copy_file).exists()  # the copy itself is left as it was
