@@ -30,7 +30,6 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
-    func,
     or_,
     select,
 )
@@ -140,11 +139,14 @@ def _scope_sets(session, scope: Scope) -> tuple[ColumnElement[bool], ColumnEleme
                  "communes " + ", ".join(names[code] for code in codes))
     else:
         raise InvalidInput(f"Périmètre inconnu : {scope.kind}.")
-    # The contracts of the operations come too: a link needs its contract.
-    contracts = or_(contracts, Contract.id.in_(
-        select(OperationLink.contract_id).where(OperationLink.operation_id.in_(
-            select(Operation.id).where(operations)))))
     return operations, contracts, label
+
+
+def _with_their_contracts(contracts: ColumnElement[bool], operation_ids: Any
+                          ) -> ColumnElement[bool]:
+    """The contracts of the operations come too: a link needs its contract."""
+    return or_(contracts, Contract.id.in_(select(OperationLink.contract_id).where(
+        OperationLink.operation_id.in_(operation_ids))))
 
 
 def scope_conditions(operations: ColumnElement[bool], contracts: ColumnElement[bool]
@@ -233,10 +235,11 @@ def checkout(office: Database, scope: Scope, destination: Path, *, login: str | 
             raise UserError("Cette base est elle-même une copie de terrain : rapportez-la "
                             "d'abord au bureau (on n'emporte pas la copie d'une copie).")
         office_id = base_id(session)
-        operations, contracts, label = _scope_sets(session, scope)
-        if not session.scalar(select(func.count()).select_from(Contract).where(contracts)) \
-                and not session.scalar(select(func.count()).select_from(Operation)
-                                       .where(operations)):
+        operations, own_contracts, label = _scope_sets(session, scope)
+        contracts = _with_their_contracts(own_contracts, select(Operation.id).where(operations))
+        # Any operation brings its contracts: look for one before the contracts at all.
+        if session.scalar(select(Operation.id).where(operations).limit(1)) is None \
+                and session.scalar(select(Contract.id).where(own_contracts).limit(1)) is None:
             raise InvalidInput(f"Le périmètre choisi ({label}) ne contient aucun contrat ni "
                                "aucune opération : il n'y a rien à emporter.")
         rows = None if office.is_sqlite else _office_rows(session, operations, contracts)
@@ -248,7 +251,7 @@ def checkout(office: Database, scope: Scope, destination: Path, *, login: str | 
     try:
         _copy_file(blank_base(), partial)
         if rows is None:  # SQLite reads the office's file itself, in one statement a table
-            _fill_from_file(partial, office.target.path, operations, contracts)
+            _fill_from_file(partial, office.target.path, operations, own_contracts)
         else:
             _fill_from_rows(partial, rows)
         copy = open_database(partial, create=False)
@@ -390,13 +393,16 @@ def _fill_from_file(partial: Path, office: Path, operations: ColumnElement[bool]
                     contracts: ColumnElement[bool]) -> None:
     """Copy the scope from the office's SQLite file, attached read-only, one
     INSERT … SELECT per table: one consistent read of the office, and the values go
-    from file to file as stored, without Python touching each one."""
+    from file to file as stored, without Python touching each one. *contracts* are the
+    scope's own; those of its operations are added here."""
 
     def fill(connection) -> None:
         # For this statement only: a Connection's execution_options() would keep it.
         office_side = {"schema_translate_map": {None: "bureau"}}
+        # The contracts' condition reads the operations already chosen, not their query.
+        contracts_and_theirs = _with_their_contracts(contracts, select(SCOPE_OPERATIONS.c.id))
         for table, ids, condition in ((SCOPE_OPERATIONS, Operation.id, operations),
-                                      (SCOPE_CONTRACTS, Contract.id, contracts)):
+                                      (SCOPE_CONTRACTS, Contract.id, contracts_and_theirs)):
             connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {table.name} "
                                        "(id CHAR(32) PRIMARY KEY)")
             connection.execute(table.insert().from_select(
