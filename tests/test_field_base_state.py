@@ -91,3 +91,21 @@ def test_base_state_and_fast_reading_agree_with_the_column_types(db, tmp_path):
     awkward = next(v for v in base["operation"].values() if v["reference"] == "OP-« ÉTRANGE »")
     assert awkward["chef_de_file"] is True and awkward["cost_ht_cents"] == 1
     assert awkward["deposit_date"] == "1999-12-31" and awkward["communes"] == [MAUBEUGE]
+
+
+def test_ids_are_read_with_their_dashes_whether_stored_bare_or_not():
+    # Copies store ids bare (32 hex digits); a copy taken before kept their dashes:
+    # both read the same, so that neither looks changed against the office.
+    bare = {"funding_line": {"k": json.dumps({
+        "id": "0123456789abcdef0123456789abcdef", "financer_id": None,
+        "operation_id": "fedcba9876543210fedcba9876543210", "notes": "0123456789abcdef"
+                                                                       "0123456789abcdef"})}}
+    dashed = {"funding_line": {"k": json.dumps({
+        "id": "01234567-89ab-cdef-0123-456789abcdef", "financer_id": None,
+        "operation_id": "fedcba98-7654-3210-fedc-ba9876543210",
+        "notes": "0123456789abcdef0123456789abcdef"})}}
+    assert parse(bare) == parse(dashed)
+    assert parse(bare)["funding_line"]["k"]["operation_id"] == \
+        "fedcba98-7654-3210-fedc-ba9876543210"
+    # A text of 32 hex digits that is not an id is left as typed.
+    assert parse(bare)["funding_line"]["k"]["notes"] == "0123456789abcdef" * 2
