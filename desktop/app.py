@@ -121,6 +121,7 @@ def run(db: str | None = None, screenshot: Path | None = None, view: str = "cont
     window.show()
     QTimer.singleShot(0, lambda: first_run(window, created))
     QTimer.singleShot(0, window.start_daily_backup)
+    QTimer.singleShot(0, window.start_deadline_notice)
     code = app.exec()
     window.db.close()
     return code

@@ -404,3 +404,17 @@ def opening_notice(db, *, today: date | None = None, arrondissement: str | None 
     if overdue:
         return Notice(late[0].upper() + late[1:] + ".", None, 0, overdue_only=True)
     return None
+
+
+def contract_choices(db, arrondissement: str | None) -> list[tuple[str, str]]:
+    """(« reference — title », id as text) of the contracts of the arrondissement, for
+    the page's contract filter."""
+    from db.lists import contract_in_arrondissement
+
+    query = select(Contract.reference, Contract.title, Contract.id).order_by(
+        Contract.reference)
+    if arrondissement:
+        query = query.where(contract_in_arrondissement(arrondissement))
+    with db.read() as session:
+        return [(f"{reference} — {title}", str(contract_id))
+                for reference, title, contract_id in session.execute(query)]
