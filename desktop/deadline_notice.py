@@ -4,6 +4,7 @@ opens the Échéances page filtered the same way. Nothing when nothing is due.""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from PySide6.QtWidgets import QPushButton
@@ -11,6 +12,11 @@ from PySide6.QtWidgets import QPushButton
 NOTICE_STYLE = ("QPushButton { color: #ce0500; font-weight: 600; border: none; "
                 "padding: 0 8px; text-align: left; } "
                 "QPushButton:hover { text-decoration: underline; }")
+
+
+def today() -> date:
+    """The day the deadlines are counted from (tests set it)."""
+    return date.today()
 
 
 def start_notice(window: Any):
@@ -25,7 +31,8 @@ def start_notice(window: Any):
     db = window.db
     current = queries.current_arrondissement(db)
     code = current.code if current else None
-    job = _Job(lambda: opening_notice(db, arrondissement=code))
+    day = today()
+    job = _Job(lambda: opening_notice(db, today=day, arrondissement=code))
     job.signals.finished.connect(lambda notice: show_notice(window, notice))
     job.signals.failed.connect(lambda _error: None)  # a notice is no reason to alarm
     window._deadline_job = job  # its signals must outlive the worker's run
@@ -47,12 +54,9 @@ def show_notice(window: Any, notice) -> QPushButton | None:
         button.setToolTip("Ouvrir la page Échéances sur ces échéances")
         window.statusBar().addPermanentWidget(button)
         window.deadline_notice = button
+        button.clicked.connect(lambda: open_notice(window, button.notice))
+    button.notice = notice  # what a click opens: the latest notice
     button.setText(notice.text)
-    try:
-        button.clicked.disconnect()
-    except (RuntimeError, TypeError):
-        pass
-    button.clicked.connect(lambda: open_notice(window, notice))
     button.show()
     return button
 

@@ -31,6 +31,7 @@ from db.deadlines.compute import contract_choices
 from db.deadlines.exports import Selection, select_deadlines
 from db.errors import UserError
 from db.formatting import euros, number, short_date
+from desktop import deadline_notice
 from desktop.filter_boxes import ALL, FilterBox, FilterChoices
 
 # label, days (None: every deadline), overdue only
@@ -134,7 +135,7 @@ class DeadlinesPage(QWidget):
         self.epci = FilterBox("EPCI : tous", lambda: self.choices.model("epci", "EPCI : tous"))
         self.epci.setAccessibleName("EPCI")
         self.epci.setMinimumWidth(200)
-        clear = QPushButton("&Tout afficher")
+        self.clear_button = clear = QPushButton("&Tout afficher")
         clear.setToolTip("Retirer les filtres (horizon : tout)")
         clear.clicked.connect(self.clear_filters)
         filters = QHBoxLayout()
@@ -240,7 +241,7 @@ class DeadlinesPage(QWidget):
 
     def reload(self) -> None:
         self._stale = False
-        today = date.today()
+        today = deadline_notice.today()
         try:
             self.found = select_deadlines(self.db, self.selection(), today)
         except UserError as error:
