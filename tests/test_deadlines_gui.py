@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from icalendar import Calendar
+from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
-from pypdf import PdfReader
 
 from db.database import open_database
 from db.services.operations import PaymentData
