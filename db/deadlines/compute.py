@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from db.formatting import euros, short_date
@@ -210,7 +210,9 @@ def _line_query(today: date, horizon: date | None, scheme_code: str | None,
                     func.coalesce(FundingScheme.short_label, FundingScheme.label),
                     Operation.reference, Operation.title, Operation.notification_date,
                     Operation.start_date, Operation.end_date, Operation.start_extension_months,
-                    Operation.completion_extension_months, others)
+                    Operation.completion_extension_months,
+                    # Counted only for a line without its own notification date.
+                    case((FundingLine.notification_date.is_(None), others), else_=0))
              .join(Operation, Operation.id == FundingLine.operation_id)
              .join(FundingScheme, FundingScheme.code == FundingLine.scheme_code)
              .where(FundingLine.status == FundingStatus.GRANTED.value,
@@ -304,7 +306,7 @@ def _contract_deadlines(session: Session, today: date, horizon: date | None,
         Contract.end_date.is_not(None), Contract.status.not_in(open_statuses), *filters)
     if horizon is not None:
         ends = ends.where(Contract.end_date <= horizon)
-    for contract_id, reference, title, end, _state in session.execute(ends):
+    for contract_id, reference, title, end, _state in session.connection().execute(ends):
         detail = (f"Contrat échu le {short_date(end)} et toujours ouvert : à clore, ou à "
                   "prolonger par avenant." if end < today else
                   f"Le contrat prend fin le {short_date(end)} : bilan et clôture à préparer, "
@@ -355,7 +357,8 @@ def deadlines(session: Session, *, today: date, within_days: int | None = None,
     found: list[Deadline] = []
     query = _line_query(today, horizon, scheme_code,
                         _operation_filters(arrondissement, contract_id, epci_code))
-    for row in session.execute(query):
+    # Core, not ORM, execution: plain columns (as db.lists does for its pages).
+    for row in session.connection().execute(query):
         found.extend(_line_deadlines(row, today))
     if not scheme_code:
         found += _contract_deadlines(session, today, horizon,
