@@ -89,8 +89,8 @@ class DeadlineModel(QAbstractTableModel):
         row, key = self.rows[index.row()], COLUMNS[index.column()][0]
         if role == Qt.ItemDataRole.DisplayRole:
             return self.text(row, key)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return row.detail
+        if role == Qt.ItemDataRole.ToolTipRole:  # the whole title and what to do
+            return f"{row.label}\n{row.detail}"
         if role == Qt.ItemDataRole.ForegroundRole and row.overdue and key in ("delay", "due"):
             return RED
         if role == Qt.ItemDataRole.TextAlignmentRole and key == "amount":

@@ -253,9 +253,10 @@ def _line_deadlines(row, today: date) -> Iterable[Deadline]:
         due = limits.start_deadline
         extension = (f", prorogation de {start_ext} mois comprise" if start_ext else "")
         yield item("caducite_debut", due, granted,
-                   f"{scheme_label} notifiée le {short_date(limits.notification_date)} : "
-                   f"travaux à commencer au plus tard le {short_date(due)}{extension}, faute "
-                   f"de quoi la subvention est caduque ({limits.start_article}).",
+                   f"Subvention {scheme_label} notifiée le "
+                   f"{short_date(limits.notification_date)} : travaux à commencer au plus tard "
+                   f"le {short_date(due)}{extension}, faute de quoi la subvention est caduque "
+                   f"({limits.start_article}).",
                    limits.start_article)
         if not start_ext and 0 <= (due - today).days <= EXTENSION_NOTICE_DAYS:
             yield item("prorogation", due, granted,
@@ -270,7 +271,7 @@ def _line_deadlines(row, today: date) -> Iterable[Deadline]:
     if deadline < today and unpaid:
         yield item("solde_non_demande", deadline, left,
                    f"Délai d'achèvement expiré le {short_date(deadline)} avec "
-                   f"{euros(left)} restant à verser sur la {scheme_label} : aucun versement ne "
+                   f"{euros(left)} restant à verser ({scheme_label}) : aucun versement ne "
                    f"peut plus être demandé, le reliquat est à annuler "
                    f"({limits.completion_article}).", limits.completion_article)
         return
@@ -365,7 +366,7 @@ def deadlines(session: Session, *, today: date, within_days: int | None = None,
                                      _contract_filters(arrondissement, contract_id, epci_code))
     if horizon is not None:
         found = [d for d in found if d.due <= horizon]
-    found.sort(key=lambda d: (d.due, _ORDER[d.kind], d.reference, str(d.source_id)))
+    found.sort(key=lambda d: (d.due, _ORDER[d.kind], d.reference, d.scheme_label or ""))
     return found
 
 

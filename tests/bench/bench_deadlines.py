@@ -77,12 +77,13 @@ def main(argv: list[str] | None = None) -> int:
             deadlines.horizon.blockSignals(False)
             baseline, page = [], []
             for _ in range(args.rounds):  # interleaved: both see the same load
-                baseline.append(_median_ms(lambda: load(operations), 1))
-                page.append(_median_ms(lambda: load(deadlines), 1))
+                baseline.append(_median_ms(lambda p=operations: load(p), 1))
+                page.append(_median_ms(lambda p=deadlines: load(p), 1))
             measured[label] = (statistics.median(page), statistics.median(baseline),
                                deadlines.model.rowCount())
         code = scope.code if scope else None
-        notice_ms = _median_ms(lambda: opening_notice(db, arrondissement=code), args.rounds)
+        notice_ms = _median_ms(lambda c=code: opening_notice(db, arrondissement=c),
+                               args.rounds)
         where = scope.label if scope else "toute la base"
         print(f"{where} : liste des opérations, première page {operations.model.total} "
               f"opérations")
