@@ -149,3 +149,16 @@ def test_command_text_json_and_calendar(base: Base, tmp_path: Path, capsys) -> N
     assert "AILLEURS" in {r["reference"] for r in json.loads(out)}
     code, _out, err = _run(capsys, "deadlines", "--db", target, "--arrondissement", "999")
     assert code != 0 and "Arrondissement inconnu : « 999 »." in err
+
+
+def test_command_help_and_errors_are_french() -> None:
+    from tests.test_cli_french import english_in, run
+
+    result = run("deadlines", "--help")
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.startswith("utilisation : main.py deadlines")
+    assert english_in(result.stdout) == [], result.stdout
+    assert "--within JOURS" in result.stdout and "--ics FICHIER.ics" in result.stdout
+    wrong = run("deadlines", "--db", "x.sqlite", "--within", "bientôt")
+    assert wrong.returncode == 2
+    assert "argument --within : « bientôt » n'est pas un nombre de jours" in wrong.stderr
