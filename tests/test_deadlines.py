@@ -298,8 +298,7 @@ def test_opening_notice(base: Base) -> None:
     base.operation("CADUC-2", [base.detr(date(2024, 3, 15))])
     set_arrondissement(base.db, "591")
     notice = opening_notice(base.db, today=date(2026, 1, 15), arrondissement="591")
-    assert notice.text == ("2 subventions deviennent caduques dans les 60 jours si les "
-                           "travaux ne commencent pas.")
+    assert notice.text == "2 subventions deviennent caduques dans les 60 jours."
     assert (notice.kind, notice.within_days) == ("caducite_debut", 60)
     one = opening_notice(base.db, today=date(2026, 2, 1), arrondissement="591", days=30)
     assert one.text.startswith("1 subvention devient caduque dans les 30 jours")

@@ -173,8 +173,8 @@ def test_notice_at_opening_opens_the_page_filtered(qtbot, window, base) -> None:
     qtbot.waitUntil(lambda: getattr(window, "deadline_notice", None) is not None
                     and window.deadline_notice.isVisible())
     button = window.deadline_notice
-    assert button.text() == ("1 subvention devient caduque dans les 60 jours si les travaux "
-                             "ne commencent pas ; 1 échéance en retard.")
+    assert button.text() == ("1 subvention devient caduque dans les 60 jours ; 1 échéance en "
+                             "retard.")
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     page = window.pages["deadlines"]
     assert window.stack.currentWidget() is page

@@ -403,7 +403,7 @@ def opening_notice(db, *, today: date | None = None, arrondissement: str | None 
         count = len(lapsing)
         text = (f"{count} subvention{'s' if count > 1 else ''} "
                 f"devien{'nen' if count > 1 else ''}t caduque{'s' if count > 1 else ''} "
-                f"dans les {days} jours si les travaux ne commencent pas")
+                f"dans les {days} jours")
         return Notice(text + (f" ; {late}" if late else "") + ".", "caducite_debut", days)
     if overdue:
         return Notice(late[0].upper() + late[1:] + ".", None, 0, overdue_only=True)
