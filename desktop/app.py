@@ -94,6 +94,9 @@ def save_screenshot(window: MainWindow, path: Path, view: str) -> int:
                       file=sys.stderr)
                 return 2
             target.tabs.setCurrentIndex(tabs.index(tab))
+    page = window.current_page()
+    while key in PAGES and getattr(page, "loading", False):  # read in a worker thread
+        QApplication.processEvents()
     QApplication.processEvents()
     if not target.grab().save(str(path)):
         print(f"Erreur : impossible d'enregistrer la capture {path}.", file=sys.stderr)

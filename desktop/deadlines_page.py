@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRunnable, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from db.database import Database
 from db.deadlines import KIND_LABELS, Deadline, Notice
@@ -33,6 +34,7 @@ from db.errors import UserError
 from db.formatting import euros, number, short_date
 from desktop import deadline_notice
 from desktop.filter_boxes import ALL, FilterBox, FilterChoices
+from desktop.tasks import _Signals
 
 # label, days (None: every deadline), overdue only
 HORIZONS = [("En retard", 0, True), ("30 jours", 30, False), ("60 jours", 60, False),
@@ -100,6 +102,28 @@ class DeadlineModel(QAbstractTableModel):
         return None
 
 
+class _Reader(QRunnable):
+    """desktop.tasks._Job, but quiet when the page (and the signals) went away while it
+    was reading, e.g. the window closed."""
+
+    def __init__(self, work) -> None:
+        super().__init__()
+        self.work = work
+        self.signals = _Signals()
+
+    def run(self) -> None:
+        try:
+            result = self.work()
+        except BaseException as error:  # handed over to the GUI thread
+            outcome, value = "failed", error
+        else:
+            outcome, value = "finished", result
+        try:
+            getattr(self.signals, outcome).emit(value)
+        except RuntimeError:  # the signals' object is deleted: nobody to tell
+            pass
+
+
 class DeadlinesPage(QWidget):
     title = "Échéances"
     activated = Signal(dict)  # {"entity": "operation" | "contract", "id": UUID}
@@ -112,6 +136,8 @@ class DeadlinesPage(QWidget):
         self.choices = choices or FilterChoices(db, self.code, self)
         self._stale = True
         self.found: list[Deadline] = []
+        self._generation = self._shown = 0  # the reading asked for last, and shown
+        self._jobs: set = set()
         heading = QLabel("Échéances")
         heading.setObjectName("pageTitle")
         self.status = QLabel()
@@ -240,21 +266,52 @@ class DeadlinesPage(QWidget):
                          scheme_code=self._value(self.scheme), epci_code=self._value(self.epci))
 
     def reload(self) -> None:
+        """Read the deadlines in a worker thread (over a whole region they take seconds):
+        the table keeps its rows until the new ones come; an older reading that comes
+        back after a newer one is dropped."""
+        from PySide6.QtCore import QThreadPool
+
         self._stale = False
-        today = deadline_notice.today()
-        try:
-            self.found = select_deadlines(self.db, self.selection(), today)
-        except UserError as error:
-            QMessageBox.warning(self, "Échéances", error.message)
-            self.found = []
-        self.model.set_rows(self.found, today)
-        count = len(self.found)
-        late = sum(1 for d in self.found if d.overdue)
+        self._generation += 1
+        generation, selection = self._generation, self.selection()
+        today, db = deadline_notice.today(), self.db
+        self.status.setText("Lecture des échéances…")
+        job = _Reader(lambda: select_deadlines(db, selection, today))
+        job.signals.finished.connect(
+            lambda found, g=generation, j=job: self._loaded(g, found, today, j))
+        job.signals.failed.connect(lambda error, g=generation, j=job: self._failed(g, error, j))
+        self._jobs.add(job)  # its signals must outlive the worker's run
+        QThreadPool.globalInstance().start(job)
+
+    @property
+    def loading(self) -> bool:
+        return self._shown != self._generation
+
+    def _loaded(self, generation: int, found: list[Deadline], today: date, job) -> None:
+        self._jobs.discard(job)
+        if generation != self._generation or not isValid(self):
+            return
+        self._shown = generation
+        self.found = found
+        self.model.set_rows(found, today)
+        count = len(found)
+        late = sum(1 for d in found if d.overdue)
         if count:
             self.status.setText(f"{number(count)} échéance{'s' if count > 1 else ''}"
                                 + (f", dont {number(late)} en retard" if late else ""))
         else:
             self.status.setText("Aucune échéance pour ces filtres")
+
+    def _failed(self, generation: int, error: BaseException, job) -> None:
+        self._jobs.discard(job)
+        if generation != self._generation or not isValid(self):
+            return
+        self._shown = generation
+        self.found = []
+        self.model.set_rows([], deadline_notice.today())
+        self.status.setText("Échéances illisibles")
+        message = error.message if isinstance(error, UserError) else repr(error)
+        QMessageBox.warning(self, "Échéances", message)
 
     def clear_filters(self) -> None:
         for box in (self.horizon, self.kind, self.contract, self.scheme, self.epci):

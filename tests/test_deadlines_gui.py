@@ -63,6 +63,7 @@ def _open_page(qtbot, window):
                      pos=window.navigation.visualItemRect(item).center())
     page = window.pages["deadlines"]
     assert window.stack.currentWidget() is page
+    _wait(qtbot, page)
     return page
 
 
@@ -74,6 +75,12 @@ def _choose(qtbot, box, typed: str) -> None:
     qtbot.wait(QApplication.keyboardInputInterval() + 50)
     box.setFocus()
     qtbot.keyClicks(box, typed)
+    _wait(qtbot, box.parent())
+
+
+def _wait(qtbot, page) -> None:
+    """The page reads its deadlines in a worker thread."""
+    qtbot.waitUntil(lambda: not page.loading, timeout=10_000)
 
 
 def _shown(page) -> list[tuple[str, str, str, str]]:
@@ -105,6 +112,7 @@ def test_page_horizons_and_filters(qtbot, window, base) -> None:
                              "JAMAIS")]
     # « Tout afficher »: every horizon, every nature.
     qtbot.mouseClick(page.clear_button, Qt.MouseButton.LeftButton)
+    _wait(qtbot, page)
     assert page.horizon.currentText() == "Tout"
     assert ("30/06/2026", "dans 166 jours", "Fin du contrat", "CRTE-SAMBRE") in _shown(page)
     assert "AILLEURS" not in {r[3] for r in _shown(page)}
@@ -178,6 +186,7 @@ def test_notice_at_opening_opens_the_page_filtered(qtbot, window, base) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     page = window.pages["deadlines"]
     assert window.stack.currentWidget() is page
+    _wait(qtbot, page)
     assert (page.horizon.currentText(), page.kind.currentText()) == (
         "60 jours", "Début des travaux avant caducité")
     assert _shown(page) == [("28/02/2026", "dans 44 jours",

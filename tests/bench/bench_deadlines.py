@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         def load(page) -> None:
             page.reload()
             QApplication.processEvents()
+            while getattr(page, "loading", False):  # the Échéances read in a worker thread
+                QApplication.processEvents()
+                time.sleep(0.001)
 
         measured = {}
         for index, (label, _days, _overdue) in enumerate(HORIZONS):
