@@ -203,3 +203,30 @@ def test_no_notice_when_nothing_is_due(qtbot, window, base, monkeypatch) -> None
     QThreadPool.globalInstance().waitForDone(10_000)
     qtbot.wait(50)  # the signal queued to the GUI thread is delivered
     assert getattr(window, "deadline_notice", None) is None
+
+
+def test_a_save_elsewhere_reloads_the_page(qtbot, window, base) -> None:
+    """An extension recorded (here through the service, as an editor saves) goes the way
+    of every change (desktop.live_refresh): the page shown reads its deadlines again."""
+    from db.editing import operation_for_edit
+    from db.services.operations import save_operation
+
+    page = _open_page(qtbot, window)
+    assert ("28/02/2026", "dans 44 jours", "Début des travaux avant caducité", "CADUC") \
+        in _shown(page)
+    data = operation_for_edit(base.db, base.caduc)
+    data.start_extension_months = 6  # 29 August 2026: beyond the 90 days
+    save_operation(base.db, data, today=TODAY)
+    window._after_save()
+    qtbot.waitUntil(lambda: not page.loading and "CADUC" not in {r[3] for r in _shown(page)},
+                    timeout=10_000)
+
+
+def test_only_the_latest_reading_is_shown(qtbot, window, base) -> None:
+    page = _open_page(qtbot, window)
+    page.horizon.setCurrentIndex(4)  # Tout: the slower reading…
+    page.horizon.setCurrentIndex(0)  # …then « En retard », asked for before it came back
+    _wait(qtbot, page)
+    qtbot.wait(300)  # whatever comes back late is dropped
+    assert [r[3] for r in _shown(page)] == ["JAMAIS"]
+    assert page.status.text() == "1 échéance, dont 1 en retard"
