@@ -1,6 +1,7 @@
 """Benchmark of the Échéances page on a large base (not a test: it prints figures).
 
-    python tests/bench/bench_deadlines.py --db bench.sqlite [--arrondissement 591] [--rounds 7]
+    python tests/bench/bench_deadlines.py --db bench.sqlite|postgresql://… [--arrondissement 591]
+                                          [--rounds 7]
 
 Measures, interleaved in the same run, the load of the Échéances page (its deadlines
 computed and shown: db.deadlines then the table) and, as the baseline, the load of the
@@ -33,12 +34,12 @@ def _median_ms(action, rounds: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--db", required=True, help="fichier SQLite ou URL postgresql://…")
     parser.add_argument("--operations", type=int, default=100_000)
     parser.add_argument("--arrondissement", default="591")
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args(argv)
-    if not args.db.exists():
+    if "://" not in args.db and not Path(args.db).exists():
         from tests.bench.generate import generate
 
         generate(str(args.db), args.operations)
