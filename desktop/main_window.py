@@ -391,6 +391,8 @@ class MainWindow(QMainWindow):
 
         key = [k for k, _ in NAVIGATION][self.navigation.currentRow()]
         page = self.current_page()
+        if key == "deadlines":  # the échéancier shown (desktop.deadlines_page)
+            return page.export_pdf()
         if key == "contracts":
             row = page.current_row()
             if row is None:

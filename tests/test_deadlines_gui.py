@@ -230,3 +230,20 @@ def test_only_the_latest_reading_is_shown(qtbot, window, base) -> None:
     qtbot.wait(300)  # whatever comes back late is dropped
     assert [r[3] for r in _shown(page)] == ["JAMAIS"]
     assert page.status.text() == "1 échéance, dont 1 en retard"
+
+
+def test_menu_export_and_print_act_on_the_page(qtbot, window, base, tmp_path,
+                                               monkeypatch) -> None:
+    page = _open_page(qtbot, window)
+    _choose(qtbot, page.horizon, "En")
+    targets = iter([tmp_path / "menu.xlsx", tmp_path / "menu.pdf"])
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(next(targets)), ""))
+    window.export_action.trigger()  # Fichier › Exporter (Ctrl+E)
+    frame = pd.read_excel(tmp_path / "menu.xlsx", engine="calamine")
+    assert list(frame["Référence"]) == ["JAMAIS"]
+    assert list(frame["Délai"]) == ["en retard de 311 jours"]
+    window.print_action.trigger()  # Fichier › Imprimer (Ctrl+P)
+    qtbot.waitUntil(lambda: (tmp_path / "menu.pdf").exists())
+    text = "\n".join(p.extract_text() for p in PdfReader(str(tmp_path / "menu.pdf")).pages)
+    assert "Sélection : Échéances en retard" in text and "JAMAIS" in text
