@@ -302,3 +302,12 @@ def test_opening_notice(base: Base) -> None:
     assert (notice.kind, notice.within_days) == ("caducite_debut", 60)
     one = opening_notice(base.db, today=date(2026, 2, 1), arrondissement="591", days=30)
     assert one.text.startswith("1 subvention devient caduque dans les 30 jours")
+
+
+def test_extension_of_a_decree_subsidy_is_for_its_granting_authority(base: Base) -> None:
+    base.operation("VERT-CADUC", [base.detr(date(2024, 2, 29), scheme="FONDS_VERT",
+                                            planned=date(2027, 12, 31))])
+    [extension] = _of(_read(base.db, date(2026, 1, 15)), "VERT-CADUC", "prorogation")
+    assert extension.due == date(2026, 2, 28)
+    assert "décision de l'autorité qui a attribué la subvention" in extension.detail
+    assert "décret n° 2018-514, art. 11" in extension.detail

@@ -259,10 +259,15 @@ def _line_deadlines(row, today: date) -> Iterable[Deadline]:
                    f"({limits.start_article}).",
                    limits.start_article)
         if not start_ext and 0 <= (due - today).days <= EXTENSION_NOTICE_DAYS:
+            # R2334-28: "le représentant de l'État peut exceptionnellement proroger le
+            # délai (…) pour une période qui ne peut excéder un an"; décret 2018-514,
+            # art. 11: the authority that granted the subsidy decides.
+            who = ("décision du préfet, d'un an au plus" if dotation
+                   else "décision de l'autorité qui a attribué la subvention")
             yield item("prorogation", due, granted,
-                       f"Prorogation du délai de commencement ({scheme_label}) : décision du "
-                       f"préfet, d'un an au plus, à prendre avant le {short_date(due)} "
-                       f"({limits.start_article}).", limits.start_article,
+                       f"Prorogation du délai de commencement ({scheme_label}) : {who}, à "
+                       f"prendre avant le {short_date(due)} ({limits.start_article}).",
+                       limits.start_article,
                        source=uuid.uuid5(line_id, "prorogation-commencement"))
     deadline = limits.completion_deadline
     if deadline is None or (started is None and dotation):
