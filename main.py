@@ -220,6 +220,9 @@ def _parser() -> argparse.ArgumentParser:
     from db.history.cli import register as history_commands  # history, journal
 
     history_commands(command, DB_HELP)
+    from db.deadlines.cli import register as deadline_commands  # deadlines
+
+    deadline_commands(command, DB_HELP)
     _backup_parsers(command)
     check = command("check", "contrôle l'état d'une base")
     check.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
@@ -667,6 +670,10 @@ def main(argv: list[str] | None = None) -> int:
             return _field(args)
         if args.command in ("history", "journal"):
             return _history(args)
+        if args.command == "deadlines":
+            from db.deadlines.cli import run as deadlines
+
+            return deadlines(args)
         if args.command in ("backup", "backups", "restore"):
             return {"backup": _backup, "backups": _backups, "restore": _restore}[
                 args.command](args)

@@ -94,6 +94,9 @@ def save_screenshot(window: MainWindow, path: Path, view: str) -> int:
                       file=sys.stderr)
                 return 2
             target.tabs.setCurrentIndex(tabs.index(tab))
+    page = window.current_page()
+    while key in PAGES and getattr(page, "loading", False):  # read in a worker thread
+        QApplication.processEvents()
     QApplication.processEvents()
     if not target.grab().save(str(path)):
         print(f"Erreur : impossible d'enregistrer la capture {path}.", file=sys.stderr)
@@ -121,6 +124,7 @@ def run(db: str | None = None, screenshot: Path | None = None, view: str = "cont
     window.show()
     QTimer.singleShot(0, lambda: first_run(window, created))
     QTimer.singleShot(0, window.start_daily_backup)
+    QTimer.singleShot(0, window.start_deadline_notice)
     code = app.exec()
     window.db.close()
     return code

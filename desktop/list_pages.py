@@ -418,8 +418,15 @@ def page_factories(db: Database, arrondissement: queries.ArrondissementRow | Non
                                 ("organisation", "organisations")),
         "territory": lambda: TerritoryPage(db, arrondissement),
         "reports": lambda: _reports_page(db, arrondissement),
+        "deadlines": lambda: _deadlines_page(db, arrondissement, choices),
         "journal": lambda: _journal_page(db),
     }
+
+
+def _deadlines_page(db: Database, arrondissement, choices: FilterChoices) -> QWidget:
+    from desktop.deadlines_page import DeadlinesPage  # not on the start-up path
+
+    return DeadlinesPage(db, arrondissement, choices)
 
 
 def _journal_page(db: Database) -> QWidget:

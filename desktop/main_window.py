@@ -303,6 +303,9 @@ class MainWindow(QMainWindow):
             opener = {"operation": self.open_operation, "contract": self.open_contract,
                       "organisation": self.open_organisation}[row["entity"]]
             opener(uuid.UUID(row["id"]))
+        elif page_key == "deadlines":  # desktop.deadlines_page
+            {"operation": self.open_operation, "contract": self.open_contract}[
+                row["entity"]](row["id"])
 
     def open_organisation(self, organisation_id):
         from desktop.organisation_editor import OrganisationEditor
@@ -388,6 +391,8 @@ class MainWindow(QMainWindow):
 
         key = [k for k, _ in NAVIGATION][self.navigation.currentRow()]
         page = self.current_page()
+        if key == "deadlines":  # the échéancier shown (desktop.deadlines_page)
+            return page.export_pdf()
         if key == "contracts":
             row = page.current_row()
             if row is None:
@@ -557,6 +562,13 @@ class MainWindow(QMainWindow):
         self._daily_job = job  # its signals must outlive the worker's run
         QThreadPool.globalInstance().start(job)
         return job
+
+    def start_deadline_notice(self):
+        """« 3 subventions deviennent caduques dans les 60 jours » in the status bar once
+        the window shows, opening the Échéances page (desktop.deadline_notice)."""
+        from desktop.deadline_notice import start_notice
+
+        return start_notice(self)
 
     def _daily_backup_done(self, backup) -> None:
         self.last_daily_backup = backup

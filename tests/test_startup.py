@@ -22,7 +22,8 @@ from desktop.app import run
 code = run(db=sys.argv[1], screenshot=sys.argv[2], view="operations")
 wanted = ("alembic", "pandas", "reportlab", "desktop.operation_editor",
           "desktop.contract_editor", "desktop.reports_page", "db.documents.annex",
-          "db.spreadsheets")
+          "db.spreadsheets", "db.deadlines", "desktop.deadlines_page",
+          "desktop.deadline_notice")
 print(sorted(m for m in sys.modules if m.startswith(wanted)))
 sys.exit(code)
 """
