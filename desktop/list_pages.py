@@ -225,6 +225,19 @@ class ListPage(QWidget):
         self._loading = False
         self._criteria_changed()
 
+    def show_filtered(self, *, arrondissement: bool = True, **filters: Any) -> None:
+        """Show the rows matching *filters* (Criteria fields: year, scheme, epci, status…)
+        and nothing else, over the arrondissement or the whole territory (the Tableau de
+        bord's click-through); the filters not given are cleared."""
+        self._loading = True
+        self.search.clear()
+        self.scope.setCurrentIndex(0 if arrondissement else self.scope.count() - 1)
+        for key, box in self.filters.items():
+            if filters.get(key) is None or not box.select_value(filters[key]):
+                box.setCurrentIndex(0)
+        self._loading = False
+        self._criteria_changed()
+
     def _criteria_changed(self, *_: Any) -> None:
         if self._loading:
             return
@@ -419,7 +432,15 @@ def page_factories(db: Database, arrondissement: queries.ArrondissementRow | Non
         "territory": lambda: TerritoryPage(db, arrondissement),
         "reports": lambda: _reports_page(db, arrondissement),
         "journal": lambda: _journal_page(db),
+        "dashboard": lambda: _dashboard_page(db, arrondissement),
     }
+
+
+def _dashboard_page(db: Database, arrondissement: queries.ArrondissementRow | None
+                    ) -> QWidget:
+    from desktop.dashboard_page import DashboardPage  # matplotlib: not at start-up
+
+    return DashboardPage(db, arrondissement)
 
 
 def _journal_page(db: Database) -> QWidget:

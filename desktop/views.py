@@ -14,6 +14,9 @@ VIEWS = [
     ("territory", "Territoire", "communes et EPCI de l'arrondissement avec leurs totaux"),
     ("reports", "Rapports", "accordé et versé par financeur, par exercice, par commune, "
                             "par EPCI et par contrat"),
+    ("dashboard", "Tableau de bord", "graphiques : consommation des enveloppes, accordé et "
+                                     "versé par exercice, par dispositif et par EPCI, "
+                                     "échéances à venir"),
     ("journal", "Journal", "modifications récentes de la base : qui, quand, quoi, d'où "
                            "(saisie, import, copie de terrain)"),
 ]
