@@ -233,8 +233,13 @@ class ListPage(QWidget):
         self.search.clear()
         self.scope.setCurrentIndex(0 if arrondissement else self.scope.count() - 1)
         for key, box in self.filters.items():
-            if filters.get(key) is None or not box.select_value(filters[key]):
+            value = filters.get(key)
+            if value is None:
                 box.setCurrentIndex(0)
+            elif not box.select_value(value):  # not among the arrondissement's choices
+                label = dict((v, name) for name, v in lists.filter_choices(
+                    self.db, None, keys=(key,)).get(key, [])).get(value, str(value))
+                box.offer(label, value)
         self._loading = False
         self._criteria_changed()
 
