@@ -11,10 +11,10 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
-from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from db.dashboard.figures import budget_years, by_epci, by_scheme, by_year, dashboard_figures
