@@ -394,3 +394,43 @@ def test_dashboard_page_clicks_through_to_the_filtered_lists(qtbot, window, tmp_
     text = PdfReader(tmp_path / "epci.pdf").pages[0].extract_text().replace("\n", " ")
     assert "Accordé et versé par EPCI" in text and "Tout le territoire" in text
     assert first.label.split()[-1] in text
+
+
+# --- The fiche synthèse's chart (reportlab graphics) ----------------------------------
+
+def test_summary_draws_progress_by_axis_on_one_page(demo_db, tmp_path):
+    import re
+
+    from db import documents
+    from printouts.pdf import save
+
+    document = documents.summary(demo_db, "FICTIF-CRTE-591", today=date(2026, 12, 2))
+    path = save(document, tmp_path / "synthese.pdf")
+    reader = PdfReader(str(path))
+    assert len(reader.pages) == 1
+    content = re.sub(r"[\u00a0\u202f\s]+", " ", reader.pages[0].extract_text())
+    assert len(document.axes) == 3
+    for axis in document.axes:  # each bar's amount, as the chart prints it
+        for amount in (axis.granted.value, axis.paid):
+            assert re.sub(r"[\u00a0\u202f]", " ", compact_euros(amount)) in content
+    assert "0 €" in content and "500 k€" in content  # the scale's ticks
+    assert content.count("Versé") >= 2  # the table's column and the chart's legend
+    fonts = {font.get_object()["/BaseFont"]
+             for font in reader.pages[0]["/Resources"]["/Font"].values()}
+    assert fonts and all("DejaVu" in name for name in fonts)
+
+
+def test_summary_chart_is_left_out_when_it_would_not_fit():
+    from db.documents.summary import AxisProgress
+    from db.totals import Total
+    from printouts.summary import CHART_AXES, axis_chart
+
+    def axes(count: int, granted: D = D("1000.00")) -> list[AxisProgress]:
+        return [AxisProgress(f"Axe {n}", 1, Total(granted), D("0.00"))
+                for n in range(1, count + 1)]
+
+    drawing = axis_chart(axes(CHART_AXES), 500)
+    assert drawing is not None and drawing.height < 100 * 2.835  # under 10 cm
+    assert axis_chart(axes(CHART_AXES + 1), 500) is None
+    assert axis_chart(axes(2, D("0.00")), 500) is None  # nothing granted: no empty chart
+    assert axis_chart([], 500) is None
