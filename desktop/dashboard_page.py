@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from db import queries
-from db.dashboard.figures import DashboardFigures, budget_years, dashboard_figures
+from db.dashboard.figures import DashboardFigures, FigureTable, figure_table
 from db.database import Database
 from db.text import elide
 from desktop import charts
@@ -182,6 +182,8 @@ class DashboardPage(QWidget):
         self._stale = True
         self._loading = True
         self.figures: DashboardFigures | None = None
+        self._table: FigureTable | None = None  # the territory's sums, every year
+        self._deadlines: list | None = None
         heading = QLabel("Tableau de bord")
         heading.setObjectName("pageTitle")
         self.scope = QComboBox()
@@ -254,7 +256,6 @@ class DashboardPage(QWidget):
         self.scope.addItem("Tout le territoire", ALL)
         self.scope.setCurrentIndex(0)
         self.scope.blockSignals(False)
-        self._fill_years()
         if reload:
             if self.isVisible():
                 self.reload()
@@ -280,31 +281,43 @@ class DashboardPage(QWidget):
         self.year.blockSignals(True)
         self.year.clear()
         self.year.addItem("Tous les exercices", ALL)
-        for year in budget_years(self.db, arrondissement=self.arrondissement()):
+        for year in self._table.years() if self._table else []:
             self.year.addItem(str(year), year)
         self.year.setCurrentIndex(max(self.year.findData(current), 0)
                                   if current is not None else 0)
         self.year.blockSignals(False)
 
     def _scope_changed(self, *_: Any) -> None:
-        self._fill_years()
-        self._criteria_changed()
+        if not self._loading:
+            self.reload()
 
     def _criteria_changed(self, *_: Any) -> None:
         if not self._loading:
-            self.reload()
+            self.redraw()
 
     # --- drawing ------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Read the figures (a few SQL aggregates) and redraw every chart."""
+        """Read the territory's figures (two SQL aggregates for every year, the
+        deadlines) and redraw every chart."""
         self._stale = False
+        arrondissement = self.arrondissement()
+        self._table = figure_table(self.db, arrondissement=arrondissement)
+        self._deadlines = deadline_data(self.db, arrondissement, self.today or date.today())
+        self._fill_years()
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Draw the charts for the year chosen, from the figures read (no SQL but the
+        envelopes')."""
+        if self._table is None:
+            self.reload()
+            return
         arrondissement, year = self.arrondissement(), self.chosen_year()
         today = self.today or date.today()
-        self.figures = figures = dashboard_figures(self.db, arrondissement=arrondissement,
-                                                   year=year)
+        self.figures = figures = self._table.figures(year)
         envelopes = envelope_data(self.db, arrondissement, year)
-        deadlines = deadline_data(self.db, arrondissement, today)
+        deadlines = self._deadlines
         scope = self.scope_words()
         whole = self.scope.currentText()  # the chart by year shows every year
         self.views["envelopes"].show_chart(partial(_envelopes, envelopes, scope))

@@ -17,6 +17,7 @@ very operations it adds up. An operation located in communes of two EPCI counts 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -76,15 +77,13 @@ class DashboardFigures:
         return sum((a.paid for a in self.by_scheme), Decimal("0.00"))
 
 
-def _granted_lines(db: Database, arrondissement: str | None, year: int | None) -> list:
+def _granted_lines(db: Database, arrondissement: str | None) -> list:
     conditions: list = [FundingLine.status == FundingStatus.GRANTED.value]
     if arrondissement:
         on_operation = [c for c in operation_conditions(db, Criteria(
             arrondissement=arrondissement)) if c is not None]
         conditions.append(FundingLine.operation_id.in_(select(Operation.id)
                                                        .where(*on_operation)))
-    if year is not None:
-        conditions.append(FundingLine.budget_year == year)
     return conditions
 
 
@@ -95,36 +94,90 @@ def _sums() -> list:
             func.count() - func.count(raw_cents(FundingLine.amount_granted))]
 
 
-def _amounts(key: Any, label: str, granted: int, paid: int, lines: int, missing: int
-             ) -> Amounts:
-    return Amounts(key, label, from_cents(int(granted)), from_cents(int(paid)), int(lines),
-                   int(missing))
+@dataclass(frozen=True)
+class _Cell:
+    """The granted lines of one key (scheme or EPCI) and one budget year, in cents."""
+
+    key: Any
+    label: str
+    year: int | None
+    granted: int
+    paid: int
+    lines: int
+    missing: int
 
 
-def by_year(db: Database, *, arrondissement: str | None = None) -> list[Amounts]:
-    query = (select(FundingLine.budget_year, *_sums())
-             .where(*_granted_lines(db, arrondissement, None))
-             .group_by(FundingLine.budget_year))
-    with db.read() as session:
-        rows = session.execute(query).all()
-    found = [_amounts(year, str(year) if year is not None else NO_YEAR, *rest)
-             for year, *rest in rows]
-    # Oldest first, the lines without a budget year last.
-    return sorted(found, key=lambda a: (a.key is None, a.key or 0))
+def _add_up(cells: list[_Cell], key: Callable[[_Cell], Any],
+            label: Callable[[_Cell], str]) -> list[Amounts]:
+    sums: dict[Any, list] = {}
+    for cell in cells:
+        entry = sums.setdefault(key(cell), [label(cell), 0, 0, 0, 0])
+        entry[1] += cell.granted
+        entry[2] += cell.paid
+        entry[3] += cell.lines
+        entry[4] += cell.missing
+    return [Amounts(k, name, from_cents(granted), from_cents(paid), lines, missing)
+            for k, (name, granted, paid, lines, missing) in sums.items()]
 
 
-def by_scheme(db: Database, *, arrondissement: str | None = None,
-              year: int | None = None) -> list[Amounts]:
+def _largest_first(amounts: list[Amounts]) -> list[Amounts]:
+    return sorted(amounts, key=lambda a: (-a.granted, a.label))
+
+
+class FigureTable:
+    """The granted lines of a territory summed per (dispositif, year) and per (EPCI,
+    year) — two SQL aggregates; the figures of any year are then added up from it with
+    no other query (the dashboard's year filter redraws at once)."""
+
+    def __init__(self, arrondissement: str | None, schemes: list[_Cell],
+                 epcis: list[_Cell]) -> None:
+        self.arrondissement = arrondissement
+        self._schemes = schemes
+        self._epcis = epcis
+
+    def years(self) -> list[int]:
+        """The years of the granted lines, latest first (the year filter's choices)."""
+        return sorted({c.year for c in self._schemes if c.year is not None}, reverse=True)
+
+    def by_year(self) -> list[Amounts]:
+        found = _add_up(self._schemes, lambda c: c.year,
+                        lambda c: str(c.year) if c.year is not None else NO_YEAR)
+        # Oldest first, the lines without a budget year last.
+        return sorted(found, key=lambda a: (a.key is None, a.key or 0))
+
+    def by_scheme(self, year: int | None = None) -> list[Amounts]:
+        cells = [c for c in self._schemes if year is None or c.year == year]
+        return _largest_first(_add_up(cells, lambda c: c.key, lambda c: c.label))
+
+    def by_epci(self, year: int | None = None, top: int = TOP_EPCI) -> list[Amounts]:
+        cells = [c for c in self._epcis if year is None or c.year == year]
+        found = _largest_first(_add_up(cells, lambda c: c.key, lambda c: c.label))
+        if len(found) <= top + 1:  # an « autres » bar for one EPCI would hide its name
+            return found
+        shown, rest = found[:top], found[top:]
+        others = Amounts(None, f"Autres EPCI ({len(rest)})",
+                         sum((a.granted for a in rest), Decimal("0.00")),
+                         sum((a.paid for a in rest), Decimal("0.00")),
+                         sum(a.lines for a in rest), sum(a.missing for a in rest), len(rest))
+        return [*shown, others]
+
+    def figures(self, year: int | None = None, top_epci: int = TOP_EPCI
+                ) -> DashboardFigures:
+        return DashboardFigures(self.arrondissement, year, by_year=self.by_year(),
+                                by_scheme=self.by_scheme(year),
+                                by_epci=self.by_epci(year, top_epci))
+
+
+def _scheme_cells(db: Database, arrondissement: str | None) -> list[_Cell]:
     label = func.coalesce(FundingScheme.short_label, FundingScheme.label)
-    query = (select(FundingLine.scheme_code, label, *_sums())
+    query = (select(FundingLine.scheme_code, label, FundingLine.budget_year, *_sums())
              .select_from(FundingLine)
              .outerjoin(FundingScheme, FundingScheme.code == FundingLine.scheme_code)
-             .where(*_granted_lines(db, arrondissement, year))
-             .group_by(FundingLine.scheme_code, label))
+             .where(*_granted_lines(db, arrondissement))
+             .group_by(FundingLine.scheme_code, label, FundingLine.budget_year))
     with db.read() as session:
-        rows = session.execute(query).all()
-    found = [_amounts(code, name or NO_SCHEME, *rest) for code, name, *rest in rows]
-    return sorted(found, key=lambda a: (-a.granted, a.label))
+        return [_Cell(code, name or NO_SCHEME, year, *map(int, rest))
+                for code, name, year, *rest in session.execute(query)]
 
 
 def _epci_pairs(db: Database, arrondissement: str | None) -> Select:
@@ -141,42 +194,43 @@ def _epci_pairs(db: Database, arrondissement: str | None) -> Select:
     return pairs.distinct()
 
 
-def by_epci(db: Database, *, arrondissement: str | None = None, year: int | None = None,
-            top: int = TOP_EPCI) -> list[Amounts]:
+def _epci_cells(db: Database, arrondissement: str | None) -> list[_Cell]:
     pairs = _epci_pairs(db, arrondissement).subquery()
-    query = (select(pairs.c.epci, Epci.name, *_sums())
+    query = (select(pairs.c.epci, Epci.name, FundingLine.budget_year, *_sums())
              .select_from(pairs)
              .join(FundingLine, FundingLine.operation_id == pairs.c.operation)
              .join(Epci, Epci.code == pairs.c.epci)
-             .where(*_granted_lines(db, None, year))
-             .group_by(pairs.c.epci, Epci.name))
+             .where(*_granted_lines(db, None))
+             .group_by(pairs.c.epci, Epci.name, FundingLine.budget_year))
     with db.read() as session:
-        rows = session.execute(query).all()
-    found = sorted((_amounts(code, name, *rest) for code, name, *rest in rows),
-                   key=lambda a: (-a.granted, a.label))
-    if len(found) <= top + 1:  # an « autres » bar for a single EPCI would hide its name
-        return found
-    shown, rest = found[:top], found[top:]
-    others = Amounts(None, f"Autres EPCI ({len(rest)})",
-                     sum((a.granted for a in rest), Decimal("0.00")),
-                     sum((a.paid for a in rest), Decimal("0.00")),
-                     sum(a.lines for a in rest), sum(a.missing for a in rest), len(rest))
-    return [*shown, others]
+        return [_Cell(code, name, year, *map(int, rest))
+                for code, name, year, *rest in session.execute(query)]
+
+
+def figure_table(db: Database, *, arrondissement: str | None = None) -> FigureTable:
+    """Both aggregates of the territory (the whole base without *arrondissement*)."""
+    return FigureTable(arrondissement, _scheme_cells(db, arrondissement),
+                       _epci_cells(db, arrondissement))
+
+
+def by_year(db: Database, *, arrondissement: str | None = None) -> list[Amounts]:
+    return FigureTable(arrondissement, _scheme_cells(db, arrondissement), []).by_year()
+
+
+def by_scheme(db: Database, *, arrondissement: str | None = None,
+              year: int | None = None) -> list[Amounts]:
+    return FigureTable(arrondissement, _scheme_cells(db, arrondissement), []).by_scheme(year)
+
+
+def by_epci(db: Database, *, arrondissement: str | None = None, year: int | None = None,
+            top: int = TOP_EPCI) -> list[Amounts]:
+    return FigureTable(arrondissement, [], _epci_cells(db, arrondissement)).by_epci(year, top)
 
 
 def budget_years(db: Database, *, arrondissement: str | None = None) -> list[int]:
-    """The years of the granted lines, latest first (the year filter's choices)."""
-    query = (select(FundingLine.budget_year).distinct()
-             .where(FundingLine.budget_year.is_not(None),
-                    *_granted_lines(db, arrondissement, None)))
-    with db.read() as session:
-        return sorted(session.scalars(query).all(), reverse=True)
+    return FigureTable(arrondissement, _scheme_cells(db, arrondissement), []).years()
 
 
 def dashboard_figures(db: Database, *, arrondissement: str | None = None,
                       year: int | None = None, top_epci: int = TOP_EPCI) -> DashboardFigures:
-    return DashboardFigures(
-        arrondissement, year,
-        by_year=by_year(db, arrondissement=arrondissement),
-        by_scheme=by_scheme(db, arrondissement=arrondissement, year=year),
-        by_epci=by_epci(db, arrondissement=arrondissement, year=year, top=top_epci))
+    return figure_table(db, arrondissement=arrondissement).figures(year, top_epci)
