@@ -110,9 +110,9 @@ def axis_chart(axes: list[AxisProgress], width: float) -> Drawing | None:
     chart.valueAxis.labels.fontSize = 6.5
     chart.valueAxis.labelTextFormat = lambda value: compact_euros(Decimal(repr(round(value))))
     chart.valueAxis.strokeColor = colors.HexColor("#666666")
-    chart.valueAxis.visibleGrid = True
-    chart.valueAxis.gridStrokeColor = colors.HexColor("#dddddd")
-    chart.valueAxis.gridStrokeWidth = 0.4
+    # No grid: the amounts at the bars' ends say it, and a grid line through them
+    # would read as a table rule crossed by its text (tests/pdf_layout.py).
+    chart.valueAxis.visibleGrid = False
     chart.barLabels.fontName = "Doc"
     chart.barLabels.fontSize = 6
     chart.barLabels.boxAnchor = "w"
