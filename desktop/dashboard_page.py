@@ -293,7 +293,7 @@ class DashboardPage(QWidget):
 
     def _criteria_changed(self, *_: Any) -> None:
         if not self._loading:
-            self.redraw()
+            self.redraw(year_only=True)
 
     # --- drawing ------------------------------------------------------------------------
 
@@ -307,9 +307,10 @@ class DashboardPage(QWidget):
         self._fill_years()
         self.redraw()
 
-    def redraw(self) -> None:
+    def redraw(self, year_only: bool = False) -> None:
         """Draw the charts for the year chosen, from the figures read (no SQL but the
-        envelopes')."""
+        envelopes'); *year_only*: only the year changed, the charts of every year (by
+        year, deadlines) stay as they are."""
         if self._table is None:
             self.reload()
             return
@@ -321,8 +322,9 @@ class DashboardPage(QWidget):
         scope = self.scope_words()
         whole = self.scope.currentText()  # the chart by year shows every year
         self.views["envelopes"].show_chart(partial(_envelopes, envelopes, scope))
-        self.views["deadlines"].show_chart(partial(_deadlines, deadlines, today, whole))
-        self.views["years"].show_chart(partial(_years, figures.by_year, whole))
+        if not year_only:
+            self.views["deadlines"].show_chart(partial(_deadlines, deadlines, today, whole))
+            self.views["years"].show_chart(partial(_years, figures.by_year, whole))
         self.views["schemes"].show_chart(partial(_schemes, figures.by_scheme, year, scope))
         self.views["epci"].show_chart(partial(_epci, figures.by_epci, year, scope))
         from db.formatting import euros
