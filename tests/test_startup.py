@@ -22,7 +22,8 @@ from desktop.app import run
 code = run(db=sys.argv[1], screenshot=sys.argv[2], view="operations")
 wanted = ("alembic", "pandas", "reportlab", "desktop.operation_editor",
           "desktop.contract_editor", "desktop.reports_page", "db.documents.annex",
-          "db.spreadsheets")
+          "db.spreadsheets", "matplotlib", "desktop.dashboard_page", "desktop.charts",
+          "db.dashboard")
 print(sorted(m for m in sys.modules if m.startswith(wanted)))
 sys.exit(code)
 """
