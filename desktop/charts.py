@@ -149,6 +149,9 @@ def year_chart(amounts: Sequence[Any], *, scope: str = "", figure: Figure | None
     _pick(paid, targets, chart)
     axes.set_xticks(positions, [a.label for a in amounts],
                     rotation=45 if len(amounts) > 8 else 0)
+    # Room for four years at least: one year alone is not a wall of colour.
+    pad = (max(len(amounts), 4) - len(amounts)) / 2 + 0.6
+    axes.set_xlim(-pad, len(amounts) - 1 + pad)
     _money_axis(axes.yaxis)
     axes.grid(axis="y", color="#dddddd", linewidth=0.6)
     axes.set_axisbelow(True)
@@ -347,6 +350,20 @@ def export(draw: Callable[[Figure], Chart], path: Path) -> Path:
     metadata = {"Title": chart.title, "Creator": "Suivi des contrats territoriaux"} \
         if kind == "pdf" else {"Software": "Suivi des contrats territoriaux"}
     figure.savefig(path, format=kind, dpi=EXPORT_DPI, metadata=metadata)
+    return path
+
+
+def export_all(draws: Sequence[Callable[[Figure], Chart]], path: Path) -> Path:
+    """Every chart in one PDF, one page each (the toolbar's « Exporter » on the page)."""
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    path = Path(path).with_suffix(".pdf")
+    with PdfPages(path, metadata={"Title": "Tableau de bord",
+                                  "Creator": "Suivi des contrats territoriaux"}) as pdf:
+        for draw in draws:
+            figure = new_figure(EXPORT_SIZE, EXPORT_DPI)
+            draw(figure)
+            pdf.savefig(figure)
     return path
 
 

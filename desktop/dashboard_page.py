@@ -336,6 +336,21 @@ class DashboardPage(QWidget):
                      "non comptés")
         self.summary.setText(text)
 
+    def export(self) -> Path | None:
+        """The toolbar's « Exporter » (Ctrl+E): every chart, as shown, in one PDF."""
+        path, _ = QFileDialog.getSaveFileName(self, "Exporter le tableau de bord",
+                                              "tableau-de-bord.pdf", "Document PDF (*.pdf)")
+        if not path:
+            return None
+        draws = [view._draw for view in self.views.values() if view._draw is not None]
+        try:
+            return charts.export_all(draws, Path(path))
+        except OSError as error:
+            QMessageBox.warning(self, "Export impossible",
+                                f"Le fichier {path} n'a pas pu être écrit : "
+                                f"{error.strerror or error}.")
+            return None
+
     def _open_target(self, target: Target) -> None:
         filters = dict(target.filters)
         filters["arrondissement"] = self.arrondissement() is not None

@@ -434,3 +434,18 @@ def test_summary_chart_is_left_out_when_it_would_not_fit():
     assert axis_chart(axes(CHART_AXES + 1), 500) is None
     assert axis_chart(axes(2, D("0.00")), 500) is None  # nothing granted: no empty chart
     assert axis_chart([], 500) is None
+
+
+def test_the_toolbar_exports_every_chart_in_one_pdf(qtbot, window, tmp_path, monkeypatch):
+    click_navigation(qtbot, window, "Tableau de bord")
+    target = tmp_path / "tableau.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(target), "")))
+    assert window.export_current() == target
+    pages = [page.extract_text().replace("\n", " ") for page in PdfReader(target).pages]
+    assert len(pages) == 5
+    for title, page in zip(["Consommation des enveloppes", "Échéances à venir",
+                            "Accordé et versé par exercice", "Accordé et versé par dispositif",
+                            "Accordé et versé par EPCI"], pages, strict=True):
+        assert title in page and "Arrondissement d'Avesnes-sur-Helpe" in page
+    assert "DETR" in pages[3] and "2025" in pages[2]
