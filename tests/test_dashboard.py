@@ -343,7 +343,8 @@ def test_dashboard_page_clicks_through_to_the_filtered_lists(qtbot, window, tmp_
     assert "Aucune enveloppe enregistrée" in texts(page.views["envelopes"].figure)
     assert "Aucune échéance" in texts(page.views["deadlines"].figure)
 
-    page.year.setCurrentIndex(page.year.findData(2025))
+    qtbot.keyClicks(page.year, "2025")  # typed on the box, as with the keyboard
+    assert page.chosen_year() == 2025
     schemes = page.views["schemes"]
     assert "Arrondissement d'Avesnes-sur-Helpe — exercice 2025" in texts(schemes.figure)
     detr = next(a for a in page.figures.by_scheme if a.key == "DETR")
@@ -363,8 +364,9 @@ def test_dashboard_page_clicks_through_to_the_filtered_lists(qtbot, window, tmp_
 
     # Back on the dashboard, over the whole territory: an EPCI opens its operations.
     click_navigation(qtbot, window, "Tableau de bord")
-    page.scope.setCurrentIndex(page.scope.findData(""))
-    page.year.setCurrentIndex(0)
+    qtbot.keyClicks(page.scope, "Tout")
+    qtbot.keyClicks(page.year, "Tous")
+    assert (page.arrondissement(), page.chosen_year()) == (None, None)
     epci = page.views["epci"]
     first = page.figures.by_epci[0]
     target = click_bar(qtbot, epci, lambda t: t.filters.get("epci") == first.key)
