@@ -184,6 +184,7 @@ class DashboardPage(QWidget):
         self.figures: DashboardFigures | None = None
         self._table: FigureTable | None = None  # the territory's sums, every year
         self._deadlines: list | None = None
+        self._reading = False
         heading = QLabel("Tableau de bord")
         heading.setObjectName("pageTitle")
         self.scope = QComboBox()
@@ -300,20 +301,36 @@ class DashboardPage(QWidget):
     def reload(self) -> None:
         """Read the territory's figures (two SQL aggregates for every year, the
         deadlines) and redraw every chart."""
+        if self._reading:  # a change of territory while the figures are read
+            self._stale = True
+            return
         self._stale = False
-        arrondissement = self.arrondissement()
-        self._table = figure_table(self.db, arrondissement=arrondissement)
-        self._deadlines = deadline_data(self.db, arrondissement, self.today or date.today())
+        arrondissement, today = self.arrondissement(), self.today or date.today()
+
+        def read() -> tuple[FigureTable, list | None]:
+            return (figure_table(self.db, arrondissement=arrondissement),
+                    deadline_data(self.db, arrondissement, today))
+
+        from desktop.tasks import run_with_progress
+
+        # Off the GUI thread: over a whole region (100 000 operations) it takes seconds.
+        self._reading = True
+        try:
+            self._table, self._deadlines = run_with_progress(
+                self, "Calcul du tableau de bord…", read)
+        finally:
+            self._reading = False
         self._fill_years()
         self.redraw()
+        if self._stale and self.isVisible():  # the territory changed meanwhile
+            self.reload()
 
     def redraw(self, year_only: bool = False) -> None:
         """Draw the charts for the year chosen, from the figures read (no SQL but the
         envelopes'); *year_only*: only the year changed, the charts of every year (by
         year, deadlines) stay as they are."""
-        if self._table is None:
-            self.reload()
-            return
+        if self._table is None or self._reading:
+            return  # drawn once the figures are read
         arrondissement, year = self.arrondissement(), self.chosen_year()
         today = self.today or date.today()
         self.figures = figures = self._table.figures(year)

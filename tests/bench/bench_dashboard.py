@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
 def _painted(page) -> None:
-    """Every chart drawn now, as the screen would show it."""
+    """The charts asked for drawn, as the screen shows them: each canvas draws once,
+    when the event loop runs (matplotlib's draw_idle), then paints."""
     from PySide6.QtWidgets import QApplication
 
-    for view in page.views.values():
-        view.canvas.draw()
-    QApplication.processEvents()
+    for _ in range(3):
+        QApplication.processEvents()
 
 
 def main(argv: list[str] | None = None) -> int:
