@@ -134,6 +134,24 @@ def axis_chart(axes: list[AxisProgress], width: float) -> Drawing | None:
 
 
 def summary_pdf(data: SummaryData) -> bytes:
+    """The fiche, with its chart of progress by axis when the fiche then still holds on
+    one page (else without the chart: the table above says the same in figures)."""
+    with_chart = summary_story_pdf(data, chart=True)
+    if axis_chart(data.axes, body_width(PAGE)) is None or page_count(with_chart) == 1:
+        return with_chart
+    without = summary_story_pdf(data, chart=False)
+    return without if page_count(without) < page_count(with_chart) else with_chart
+
+
+def page_count(pdf: bytes) -> int:
+    import io
+
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def summary_story_pdf(data: SummaryData, *, chart: bool = True) -> bytes:
     width = body_width(PAGE)
     envelope = euros(data.envelope_total, unknown="non renseignée")
     if data.envelope_state is not None:
@@ -176,9 +194,9 @@ def summary_pdf(data: SummaryData) -> bytes:
         [Row([axis.label, number(axis.operations), amount_cell(axis.granted), euros(axis.paid),
               percent(axis.paid_rate) if axis.paid_rate is not None else "—"])
          for axis in data.axes] or [Row(["Aucun axe", "0", "—", "—", "—"])], width))
-    chart = axis_chart(data.axes, width)
-    if chart is not None:
-        story.append(chart)
+    drawing = axis_chart(data.axes, width) if chart else None
+    if drawing is not None:
+        story.append(drawing)
     story.append(Beside(lambda w: _statuses(data, w), lambda w: _deadlines(data, w), width,
                         split_at=0.36))
     story += keep_heading("Contacts")

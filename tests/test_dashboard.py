@@ -451,3 +451,31 @@ def test_the_toolbar_exports_every_chart_in_one_pdf(qtbot, window, tmp_path, mon
                             "Accordé et versé par EPCI"], pages, strict=True):
         assert title in page and "Arrondissement d'Avesnes-sur-Helpe" in page
     assert "DETR" in pages[3] and "2025" in pages[2]
+
+
+def test_summary_leaves_the_chart_out_rather_than_take_a_second_page(demo_db):
+    """Contacts added one by one to the demo's fiche: whenever the fiche holds on one
+    page without its chart, it is printed on one page (the chart left out if needed)."""
+    import dataclasses
+
+    from db import documents
+    from db.documents.summary import Contact
+    from printouts.summary import page_count, summary_pdf, summary_story_pdf
+
+    data = documents.summary(demo_db, "FICTIF-CRTE-591", today=date(2026, 12, 2))
+    outcomes = set()
+    for count in range(0, 60, 4):
+        contacts = [Contact(f"Commune numéro {n}", f"Personne {n}", "maire",
+                            "03 27 00 00 00", f"mairie{n}@example.fr") for n in range(count)]
+        more = dataclasses.replace(data, contacts=contacts)
+        fits_without = page_count(summary_story_pdf(more, chart=False)) == 1
+        fits_with = page_count(summary_story_pdf(more, chart=True)) == 1
+        printed = summary_pdf(more)
+        if fits_without:
+            assert page_count(printed) == 1, count
+        text = PdfReader(io.BytesIO(printed)).pages[0].extract_text()
+        chart_shown = "500\xa0k€" in text or "500 k€" in text.replace("\u202f", " ")
+        assert chart_shown == fits_with or not fits_without, count
+        outcomes.add((fits_with, fits_without))
+    # The three cases happened: room for the chart, room only without it, no room at all.
+    assert outcomes == {(True, True), (False, True), (False, False)}
