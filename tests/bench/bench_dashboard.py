@@ -2,6 +2,7 @@
 
     python tests/bench/bench_dashboard.py --db bench.sqlite [--operations 100000]
         [--arrondissement 591] [--runs 5]
+    python tests/bench/bench_dashboard.py --db postgresql://…/bench
 
 Measures, in one process, against a baseline measured in the same run — the operations
 list's first page (its footer totals and first 200 rows, as the list's reload does it,
@@ -38,15 +39,15 @@ def _painted(page) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--db", required=True, help="fichier SQLite ou URL postgresql://…")
     parser.add_argument("--operations", type=int, default=100_000)
     parser.add_argument("--arrondissement", default="591")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
-    if not args.db.exists():
+    if "://" not in args.db and not Path(args.db).exists():
         from tests.bench.generate import generate
 
-        generate(str(args.db), args.operations)
+        generate(args.db, args.operations)
 
     from PySide6.QtWidgets import QApplication
 
