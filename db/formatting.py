@@ -94,7 +94,7 @@ def compact_euros(amount: Decimal | int) -> str:
     sign = _MINUS if value < 0 else ""
     value = abs(value)
     for size, unit in ((Decimal(1_000_000), "M€"), (Decimal(1_000), "k€")):
-        if value >= size:
+        if value >= size * Decimal("0.9995"):  # 999 999 € is « 1 M€ », not « 1 000 k€ »
             value, suffix = value / size, unit
             break
     else:

@@ -179,6 +179,9 @@ def test_compact_euros_for_axis_ticks():
     assert compact_euros(D("2000000")) == f"2{nbsp}M€"
     assert compact_euros(D("1250000000")) == f"1{nnbsp}250{nbsp}M€"
     assert compact_euros(D("-2500000")) == f"-2,5{nbsp}M€"
+    assert compact_euros(D("999999")) == f"1{nbsp}M€"
+    assert compact_euros(D("999.96")) == f"1{nbsp}k€"
+    assert compact_euros(D("999400")) == f"999{nbsp}k€"
 
 
 # --- Charts, from lists built here ---------------------------------------------------
