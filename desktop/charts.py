@@ -128,10 +128,10 @@ def _year_target(key: Any) -> Target | None:
                   f"Financements accordés de l'exercice {key}")
 
 
-def year_chart(amounts: Sequence[Any], *, scope: str = "", figure: Figure | None = None
-               ) -> Chart:
+def year_chart(amounts: Sequence[Any], *, scope: str = "", selected: int | None = None,
+               figure: Figure | None = None) -> Chart:
     """Accordé and versé per budget year: *amounts* with key (the year), label,
-    granted, paid."""
+    granted, paid; the *selected* year (the dashboard's filter) stands out."""
     figure, axes = _start(figure, "Accordé et versé par exercice", scope)
     chart = Chart("exercices", "Accordé et versé par exercice", figure)
     if not amounts:
@@ -149,6 +149,10 @@ def year_chart(amounts: Sequence[Any], *, scope: str = "", figure: Figure | None
     _pick(paid, targets, chart)
     axes.set_xticks(positions, [a.label for a in amounts],
                     rotation=45 if len(amounts) > 8 else 0)
+    for position, a in zip(positions, amounts, strict=True):
+        if selected is not None and a.key == selected:
+            axes.axvspan(position - 0.5, position + 0.5, color="#e6e6e6", zorder=0)
+            axes.get_xticklabels()[position].set_fontweight("bold")
     # Room for four years at least: one year alone is not a wall of colour.
     pad = (max(len(amounts), 4) - len(amounts)) / 2 + 0.6
     axes.set_xlim(-pad, len(amounts) - 1 + pad)

@@ -327,8 +327,8 @@ class DashboardPage(QWidget):
 
     def redraw(self, year_only: bool = False) -> None:
         """Draw the charts for the year chosen, from the figures read (no SQL but the
-        envelopes'); *year_only*: only the year changed, the charts of every year (by
-        year, deadlines) stay as they are."""
+        envelopes'); *year_only*: only the year changed, the deadlines stay as they
+        are."""
         if self._table is None or self._reading:
             return  # drawn once the figures are read
         arrondissement, year = self.arrondissement(), self.chosen_year()
@@ -341,7 +341,7 @@ class DashboardPage(QWidget):
         self.views["envelopes"].show_chart(partial(_envelopes, envelopes, scope))
         if not year_only:
             self.views["deadlines"].show_chart(partial(_deadlines, deadlines, today, whole))
-            self.views["years"].show_chart(partial(_years, figures.by_year, whole))
+        self.views["years"].show_chart(partial(_years, figures.by_year, year, whole))
         self.views["schemes"].show_chart(partial(_schemes, figures.by_scheme, year, scope))
         self.views["epci"].show_chart(partial(_epci, figures.by_epci, year, scope))
         from db.formatting import euros
@@ -384,8 +384,8 @@ def _deadlines(deadlines, today: date, scope: str, figure: Figure | None) -> Cha
     return charts.deadline_chart(deadlines, today=today, scope=scope, figure=figure)
 
 
-def _years(amounts, scope: str, figure: Figure | None) -> Chart:
-    return charts.year_chart(amounts, scope=scope, figure=figure)
+def _years(amounts, year: int | None, scope: str, figure: Figure | None) -> Chart:
+    return charts.year_chart(amounts, scope=scope, selected=year, figure=figure)
 
 
 def _schemes(amounts, year: int | None, scope: str, figure: Figure | None) -> Chart:

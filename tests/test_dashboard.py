@@ -250,6 +250,11 @@ def test_charts_label_in_french_and_map_bars_to_lists():
             "Sans exercice", "Accordé", "Versé"} <= set(words)
     assert any(w.endswith("M€") for w in words) and not any("e+" in w or "1e" in w
                                                                for w in words)
+    selected = charts.year_chart([Bar(2024, "2024", D("1"), D("0")),
+                                  Bar(2025, "2025", D("1"), D("0"))], selected=2025)
+    ticks = {t.get_text(): t.get_fontweight() for t in selected.figure.axes[0]
+             .get_xticklabels()}
+    assert ticks == {"2024": "normal", "2025": "bold"}
     # Two bars of 2024 open its granted lines; the year-less bars open nothing.
     assert sorted(t.description for t in years.targets.values()) == [
         "Financements accordés de l'exercice 2024"] * 2
