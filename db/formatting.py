@@ -85,3 +85,24 @@ def short_date(value: date | None) -> str:
 def long_date(value: date | None) -> str:
     """``13 novembre 2015``."""
     return format_date(value, format="d MMMM y", locale=LOCALE) if value else ""
+
+
+def compact_euros(amount: Decimal | int) -> str:
+    """An axis tick or a bar's label: ``1,2 M€``, ``350 k€``, ``12,5 M€``, ``800 €``
+    (one decimal under 100 units, none when it is 0; the signs of :func:`euros`)."""
+    value = Decimal(amount)
+    sign = _MINUS if value < 0 else ""
+    value = abs(value)
+    for size, unit in ((Decimal(1_000_000), "M€"), (Decimal(1_000), "k€")):
+        if value >= size * Decimal("0.9995"):  # 999 999 € is « 1 M€ », not « 1 000 k€ »
+            value, suffix = value / size, unit
+            break
+    else:
+        suffix = "€"
+    step = Decimal("0.1") if value < 100 else Decimal("1")
+    tenths = int(value.quantize(step, rounding=ROUND_HALF_UP) * 10)
+    units, tenth = divmod(tenths, 10)
+    digits = f"{units:,}".replace(",", _GROUP)
+    decimals = f"{_DECIMAL}{tenth}" if tenth else ""
+    space = _SUFFIX[:-1] or "\u00a0"
+    return f"{sign}{digits}{decimals}{space}{suffix}"

@@ -114,6 +114,20 @@ class FilterBox(QComboBox):
             self.setCurrentIndex(index)
         return index >= 0
 
+    def offer(self, label: str, value: Any) -> None:
+        """Add *value* to this box's choices and choose it: a value the arrondissement's
+        choices lack (the Tableau de bord opens a list on an EPCI of another one)."""
+        self.ensure_loaded()
+        model = self.model()
+        pairs = [(model.index(row, 0).data(), model.index(row, 0).data(Qt.ItemDataRole.UserRole))
+                 for row in range(1, model.rowCount())]
+        signals = self.blockSignals(True)
+        try:
+            self.setModel(ChoiceListModel(self.itemText(0), [*pairs, (label, value)], self))
+        finally:
+            self.blockSignals(signals)
+        self.setCurrentIndex(self.count() - 1)
+
     # Every way of reaching the choices loads them first.
     def findData(self, *args: Any) -> int:  # noqa: N802 (Qt API)
         self.ensure_loaded()

@@ -225,6 +225,24 @@ class ListPage(QWidget):
         self._loading = False
         self._criteria_changed()
 
+    def show_filtered(self, *, arrondissement: bool = True, **filters: Any) -> None:
+        """Show the rows matching *filters* (Criteria fields: year, scheme, epci, status…)
+        and nothing else, over the arrondissement or the whole territory (the Tableau de
+        bord's click-through); the filters not given are cleared."""
+        self._loading = True
+        self.search.clear()
+        self.scope.setCurrentIndex(0 if arrondissement else self.scope.count() - 1)
+        for key, box in self.filters.items():
+            value = filters.get(key)
+            if value is None:
+                box.setCurrentIndex(0)
+            elif not box.select_value(value):  # not among the arrondissement's choices
+                label = dict((v, name) for name, v in lists.filter_choices(
+                    self.db, None, keys=(key,)).get(key, [])).get(value, str(value))
+                box.offer(label, value)
+        self._loading = False
+        self._criteria_changed()
+
     def _criteria_changed(self, *_: Any) -> None:
         if self._loading:
             return
@@ -420,6 +438,7 @@ def page_factories(db: Database, arrondissement: queries.ArrondissementRow | Non
         "reports": lambda: _reports_page(db, arrondissement),
         "deadlines": lambda: _deadlines_page(db, arrondissement, choices),
         "journal": lambda: _journal_page(db),
+        "dashboard": lambda: _dashboard_page(db, arrondissement),
     }
 
 
@@ -427,6 +446,11 @@ def _deadlines_page(db: Database, arrondissement, choices: FilterChoices) -> QWi
     from desktop.deadlines_page import DeadlinesPage  # not on the start-up path
 
     return DeadlinesPage(db, arrondissement, choices)
+def _dashboard_page(db: Database, arrondissement: queries.ArrondissementRow | None
+                    ) -> QWidget:
+    from desktop.dashboard_page import DashboardPage  # matplotlib: not at start-up
+
+    return DashboardPage(db, arrondissement)
 
 
 def _journal_page(db: Database) -> QWidget:

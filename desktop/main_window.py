@@ -228,6 +228,8 @@ class MainWindow(QMainWindow):
     def _page_built(self, key: str, page: QWidget) -> None:
         if hasattr(page, "activated"):
             page.activated.connect(lambda row, k=key: self.open_row(k, row))
+        if hasattr(page, "open_list"):  # Tableau de bord: a bar opens its list
+            page.open_list.connect(self.show_list)
         if key == "organisations":  # « Fusionner avec… » on a right click
             from desktop.organisation_merge import install_merge_action
 
@@ -265,6 +267,13 @@ class MainWindow(QMainWindow):
     def show_view(self, key: str) -> None:
         keys = [k for k, _ in NAVIGATION]
         self.navigation.setCurrentRow(keys.index(key))
+
+    def show_list(self, key: str, filters: dict) -> QWidget:
+        """The list *key* showing only the rows *filters* select (Tableau de bord)."""
+        self.show_view(key)
+        page = self.pages[key]
+        page.show_filtered(**filters)
+        return page
 
     def refresh(self) -> None:
         """Reload the page shown; the others reload when next shown."""

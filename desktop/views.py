@@ -16,6 +16,9 @@ VIEWS = [
                             "par EPCI et par contrat"),
     ("deadlines", "Échéances", "échéancier de l'arrondissement : caducités, achèvements, "
                                "prorogations, soldes, fins de contrat, avenants et comités"),
+    ("dashboard", "Tableau de bord", "graphiques : consommation des enveloppes, accordé et "
+                                     "versé par exercice, par dispositif et par EPCI, "
+                                     "échéances à venir"),
     ("journal", "Journal", "modifications récentes de la base : qui, quand, quoi, d'où "
                            "(saisie, import, copie de terrain)"),
 ]

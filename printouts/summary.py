@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import STATE_DEFAULTS, Drawing
+from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
 from db.documents import SummaryData
-from db.formatting import euros, long_date, number, percent, short_date
+from db.documents.summary import AxisProgress
+from db.formatting import compact_euros, euros, long_date, number, percent, short_date
 from printouts.annex import amount_cell
-from printouts.layout import Column, GridTable, Row, facts
+from printouts.layout import BLUE, Column, GridTable, Row, facts
 from printouts.pdf import Beside, body_width, build, heading, keep_heading, notes, text
 
 PAGE = A4
@@ -55,7 +62,96 @@ def _deadlines(data: SummaryData, width: float) -> list:
     return story
 
 
+# A drawing starts its PDF rendering with this font: the shipped one, never Helvetica
+# (the fonts of every document are embedded, tests/test_printouts.py).
+STATE_DEFAULTS["fontName"] = "Doc"
+PAID = colors.HexColor("#9fb4e0")  # light beside BLUE: the two read apart in grey too
+CHART_AXES = 8  # more axes than this: the table alone (the fiche stays on one page)
+AXIS_ROW = 8.5 * mm  # the two bars of an axis
+LABEL_WIDTH = 70 * mm
+
+
+def _axis_name(axis: AxisProgress, width: int = 46) -> str:
+    name = axis.label
+    return name if len(name) <= width else name[:width - 1].rstrip() + "…"
+
+
+def axis_chart(axes: list[AxisProgress], width: float) -> Drawing | None:
+    """Accordé and versé per axis of the contract, in reportlab's own graphics (printing
+    needs no matplotlib); None when there is nothing to draw or too many axes."""
+    if not axes or len(axes) > CHART_AXES or not any(a.granted.value for a in axes):
+        return None
+    rows = list(reversed(axes))  # a horizontal chart draws its first category lowest
+    plot_height = AXIS_ROW * len(rows)
+    height = plot_height + 19 * mm
+    drawing = Drawing(width, height)
+    chart = HorizontalBarChart()
+    chart.x, chart.y = LABEL_WIDTH, 9 * mm
+    chart.width, chart.height = width - LABEL_WIDTH - 22 * mm, plot_height
+    # Bar lengths are plot coordinates; every amount printed is formatted from Decimal.
+    # The first series is drawn lowest in each group: versé, then accordé above it.
+    chart.data = [[float(a.paid) for a in rows], [float(a.granted.value) for a in rows]]
+    chart.bars[0].fillColor, chart.bars[1].fillColor = PAID, BLUE
+    chart.bars.strokeColor = BLUE
+    chart.bars.strokeWidth = 0.4
+    chart.groupSpacing = 2.2 * mm
+    chart.barSpacing = 0.3 * mm
+    chart.categoryAxis.categoryNames = [_axis_name(a) for a in rows]
+    chart.categoryAxis.labels.fontName = "Doc"
+    chart.categoryAxis.labels.fontSize = 7
+    chart.categoryAxis.labels.boxAnchor = "e"
+    chart.categoryAxis.labels.dx = -2
+    chart.categoryAxis.strokeColor = colors.HexColor("#666666")
+    widest = max(max(a.granted.value, a.paid) for a in axes)
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = float(widest) * 1.02
+    chart.valueAxis.maximumTicks = 5
+    chart.valueAxis.labels.fontName = "Doc"
+    chart.valueAxis.labels.fontSize = 6.5
+    chart.valueAxis.labelTextFormat = lambda value: compact_euros(Decimal(repr(round(value))))
+    chart.valueAxis.strokeColor = colors.HexColor("#666666")
+    # No grid: the amounts at the bars' ends say it, and a grid line through them
+    # would read as a table rule crossed by its text (tests/pdf_layout.py).
+    chart.valueAxis.visibleGrid = False
+    chart.barLabels.fontName = "Doc"
+    chart.barLabels.fontSize = 6
+    chart.barLabels.boxAnchor = "w"
+    chart.barLabels.dx = 2
+    chart.barLabelFormat = lambda value: compact_euros(Decimal(repr(round(value))))
+    drawing.add(chart)
+    legend = Legend()
+    legend.x, legend.y = LABEL_WIDTH, height - 2 * mm
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.deltax = 30 * mm
+    legend.dx, legend.dy = 7, 7
+    legend.fontName, legend.fontSize = "Doc", 7
+    legend.strokeColor = BLUE
+    legend.strokeWidth = 0.4
+    legend.colorNamePairs = [(BLUE, "Accordé"), (PAID, "Versé")]
+    drawing.add(legend)
+    return drawing
+
+
 def summary_pdf(data: SummaryData) -> bytes:
+    """The fiche, with its chart of progress by axis when the fiche then still holds on
+    one page (else without the chart: the table above says the same in figures)."""
+    with_chart = summary_story_pdf(data, chart=True)
+    if axis_chart(data.axes, body_width(PAGE)) is None or page_count(with_chart) == 1:
+        return with_chart
+    without = summary_story_pdf(data, chart=False)
+    return without if page_count(without) < page_count(with_chart) else with_chart
+
+
+def page_count(pdf: bytes) -> int:
+    import io
+
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def summary_story_pdf(data: SummaryData, *, chart: bool = True) -> bytes:
     width = body_width(PAGE)
     envelope = euros(data.envelope_total, unknown="non renseignée")
     if data.envelope_state is not None:
@@ -98,6 +194,9 @@ def summary_pdf(data: SummaryData) -> bytes:
         [Row([axis.label, number(axis.operations), amount_cell(axis.granted), euros(axis.paid),
               percent(axis.paid_rate) if axis.paid_rate is not None else "—"])
          for axis in data.axes] or [Row(["Aucun axe", "0", "—", "—", "—"])], width))
+    drawing = axis_chart(data.axes, width) if chart else None
+    if drawing is not None:
+        story.append(drawing)
     story.append(Beside(lambda w: _statuses(data, w), lambda w: _deadlines(data, w), width,
                         split_at=0.36))
     story += keep_heading("Contacts")

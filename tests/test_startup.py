@@ -23,7 +23,8 @@ code = run(db=sys.argv[1], screenshot=sys.argv[2], view="operations")
 wanted = ("alembic", "pandas", "reportlab", "desktop.operation_editor",
           "desktop.contract_editor", "desktop.reports_page", "db.documents.annex",
           "db.spreadsheets", "db.deadlines", "desktop.deadlines_page",
-          "desktop.deadline_notice")
+          "desktop.deadline_notice", "matplotlib", "desktop.dashboard_page",
+          "desktop.charts", "db.dashboard")
 print(sorted(m for m in sys.modules if m.startswith(wanted)))
 sys.exit(code)
 """

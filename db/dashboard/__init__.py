@@ -1,0 +1,1 @@
+"""The Tableau de bord's figures (SQL aggregates, no Qt, no matplotlib)."""
