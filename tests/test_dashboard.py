@@ -347,9 +347,18 @@ def test_dashboard_page_clicks_through_to_the_filtered_lists(qtbot, window, tmp_
     page = window.pages["dashboard"]
     assert window.current_page() is page
     assert page.scope.currentText() == "Arrondissement d'Avesnes-sur-Helpe"
-    # Without the envelopes' and deadlines' packages (other branches), a French notice.
+    # Without the envelopes' package (another branch), a French notice.
     assert "Aucune enveloppe enregistrée" in texts(page.views["envelopes"].figure)
-    assert "Aucune échéance" in texts(page.views["deadlines"].figure)
+    # The deadlines are the Échéances page's: its overdue ones make the red first bar.
+    from db.deadlines import deadlines
+
+    with window.db.read() as session:
+        late = sum(1 for d in deadlines(session, today=date.today(), within_days=366,
+                                        arrondissement="591") if d.overdue)
+    assert late > 0
+    axes = page.views["deadlines"].figure.axes[0]
+    assert axes.get_xticklabels()[0].get_text() == "En retard"
+    assert axes.patches[0].get_height() == late
 
     qtbot.keyClicks(page.year, "2025")  # typed on the box, as with the keyboard
     assert page.chosen_year() == 2025
