@@ -605,6 +605,17 @@ class _Analysis:
         if changes:
             findings = evaluate_operation(plan_input(data, self.context()), self.today)
             refused = blocking(findings, data.status in COMMITTED_OPERATION_STATUSES)
+            if refused and not any(f.strict for f in refused) and \
+                    data.status is not current.status:
+                # Kept at its status, as a request the agent will review.
+                changes = [c for c in changes if not c.startswith(FIELD_NAMES["status"])]
+                data.status = current.status
+                refused = blocking(findings, data.status in COMMITTED_OPERATION_STATUSES)
+                kept += [f"{f.message} (statut « {current.status.label} » gardé)"
+                         for f in findings if f.is_error]
+                report.warnings += [Finding(row, f"dossier {number}", text)
+                                    for text in kept[-len([f for f in findings
+                                                          if f.is_error]):]]
             if refused:
                 report.errors.append(Finding(row, "plan de financement", "mise à jour "
                                              "refusée : " + "; ".join(f.message

@@ -97,6 +97,9 @@ def create_organisations(session: Session, organisations: dict[uuid.UUID, Organi
     columns: dict[str, list] = {
         "id": ids, "name": [d.name for d in data], "kind": [d.kind.value for d in data],
         "acronym": [d.acronym for d in data],
+        # What identifies a collectivité (a Démarches numériques dossier gives its SIREN).
+        "siren": [d.siren for d in data], "commune_code": [d.commune_code for d in data],
+        "epci_code": [d.epci_code for d in data],
         "search_document": [organisation_document(d.name, d.acronym, d.aliases)
                             for d in data],
         "sort_name": [sort_name(d.name) for d in data],
@@ -104,7 +107,9 @@ def create_organisations(session: Session, organisations: dict[uuid.UUID, Organi
     insert_rows(session.connection(), Organisation, columns, stamp.tracked())
     _audit(session, stamp, "organisation", [str(i) for i in ids], [
         snapshot(Organisation, {"id": i, "name": d.name, "kind": d.kind.value,
-                                "acronym": d.acronym}) for i, d in zip(ids, data, strict=True)])
+                                "acronym": d.acronym, "siren": d.siren,
+                                "commune_code": d.commune_code, "epci_code": d.epci_code})
+        for i, d in zip(ids, data, strict=True)])
 
 
 def _names(session: Session, operations: list[OperationData]) -> tuple[dict, dict, dict]:
