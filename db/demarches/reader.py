@@ -171,7 +171,7 @@ def read_export(path: Path) -> Export:
 
     if path.suffix.lower() == ".csv":
         grid = read_sheet(path)
-        grid.name = DOSSIERS
+        grid.name, grid.names = DOSSIERS, [DOSSIERS]
     else:
         grid = read_sheet(path, DOSSIERS)
     if not grid.cells or not is_export_header(_labels(grid.cells[0])):
