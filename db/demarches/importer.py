@@ -15,6 +15,7 @@ value stays and the report says what the export says instead.
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 from collections.abc import Callable
@@ -266,6 +267,8 @@ class _Analysis:
                     self.org_by_epci.setdefault(epci, org_id)
         state = self.lookups.organisations.get(name_key("État"))
         self.state_id = state[0] if state else None
+        self.fixed_at: dict[str, int | None] = {}
+        self.names = {**self.commune_names, **self.org_names}  # for the report's texts
         found = re.search(r"(20\d\d)", export.procedure)
         self.campaign_year = int(found.group(1)) if found else None
 
@@ -307,6 +310,7 @@ class _Analysis:
         self.new[new_id] = OrganisationData(name, kind, **codes)
         self.lookups.organisations[name_key(name)] = (new_id, kind.value)
         self.org_names[str(new_id)] = name
+        self.names[str(new_id)] = name
         return new_id
 
     def communes(self, cells: list[Any], row: int, errors: list[Finding]) -> list[str]:
@@ -369,7 +373,9 @@ class _Analysis:
         warnings: list[Finding] = []
 
         def fixed(label: str) -> Any:
-            at = export.column(label)
+            at = self.fixed_at.get(label)
+            if at is None and label not in self.fixed_at:
+                at = self.fixed_at[label] = export.column(label)
             return cells[at] if at is not None else None
 
         number = text(fixed("ID")) or ""
@@ -509,16 +515,23 @@ class _Analysis:
         report.warnings.sort(key=lambda f: f.row)
 
     def _existing(self, references: list[str]) -> dict[str, tuple]:
-        from db.models import DemarchesDossier, Operation
+        from sqlalchemy.orm import selectinload
+
+        from db.models import DemarchesDossier, FundingLine, Operation
 
         found: dict[str, tuple] = {}
+        # The aggregates in a few queries, not five per dossier.
+        loads = (selectinload(Operation.communes), selectinload(Operation.links),
+                 selectinload(Operation.expense_items),
+                 selectinload(Operation.funding_lines).selectinload(FundingLine.payments))
         with self.db.read() as session:
             for start in range(0, len(references), 900):
                 for operation, record in session.execute(
                         select(Operation, DemarchesDossier)
                         .outerjoin(DemarchesDossier,
                                    DemarchesDossier.operation_id == Operation.id)
-                        .where(Operation.reference.in_(references[start:start + 900]))):
+                        .where(Operation.reference.in_(references[start:start + 900]))
+                        .options(*loads)):
                     found[operation.reference] = (
                         load_operation_data(session, operation),
                         record.imported if record else None,
@@ -531,9 +544,9 @@ class _Analysis:
         """Three values of each field: the last import (base), the app (current), this
         export (new). The export's is taken where the app still has the base's."""
         report = self.report
-        names = {**self.commune_names, **self.org_names}
-        before = _copy(current)
-        data = _copy(current)
+        names = self.names
+        before = current  # never changed: *data* is a copy
+        data = copy.deepcopy(current)
         new_values = _values(new)
         now_values = _values(current)
         old = base or {}

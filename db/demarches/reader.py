@@ -119,9 +119,12 @@ class Export:
         default_factory=dict)
 
     def column(self, label: str) -> int | None:
-        wanted = normalize(label)
-        return next((i for i, text in enumerate(self.labels) if normalize(text) == wanted),
-                    None)
+        """The first column of this label."""
+        if not hasattr(self, "_columns"):
+            self._columns: dict[str, int] = {}
+            for i, text in enumerate(self.labels):
+                self._columns.setdefault(normalize(text), i)
+        return self._columns.get(normalize(label))
 
 
 def procedure_of(path: Path) -> str:
@@ -150,10 +153,21 @@ def recognise(path: Path) -> bool:
     if path.suffix.lower() not in EXTENSIONS or not path.exists():
         return False
     try:
-        if path.suffix.lower() == ".csv":
-            from db.spreadsheets.reading import _read_csv
+        if path.suffix.lower() == ".csv":  # its first line only: sheets can be long
+            import csv
+            import io
 
-            cells = _read_csv(path)
+            with path.open("rb") as f:
+                line = f.readline(65536)
+            try:
+                first = line.decode("utf-8-sig").splitlines()[:1]
+            except UnicodeDecodeError:
+                first = line.decode("cp1252", errors="replace").splitlines()[:1]
+            if not first:
+                return False
+            delimiter = ";" if first[0].count(";") >= first[0].count(",") else ","
+            cells = list(csv.reader(io.StringIO(first[0]), delimiter=delimiter))
+            cells = [[cell.strip() or None for cell in row] for row in cells]
         else:
             from python_calamine import CalamineWorkbook
 
