@@ -156,7 +156,11 @@ def dossiers(count: int = 12, seed: int = 12) -> list[Dossier]:
             dossier.granted_detr = round(detr * 0.9, 2)
         if state == "refuse":
             dossier.motivation = "Projet non éligible aux catégories prioritaires 2025."
-        dossier.cofinancing = [("Département du Nord", round(cost * 0.2, 2))]
+        # The plan repeats the State's dotations and the owner's share (not lines).
+        dossier.cofinancing = [("DETR", detr), ("Département du Nord", round(cost * 0.2, 2)),
+                               ("Autofinancement", round(cost - detr - dsil - cost * 0.2, 2))]
+        if dsil:
+            dossier.cofinancing.insert(1, ("DSIL", dsil))
         found.append(dossier)
     return found
 

@@ -100,6 +100,13 @@ def test_each_dossier_becomes_a_candidate_operation(db, tmp_path, fmt):
         assert f"https://www.demarches-simplifiees.fr/dossiers/{d.number}" in operation.source
         by_scheme = lines(operation)
         assert by_scheme["DETR"].amount_requested == cents(d.detr)
+        # The « Plan de financement » sheet (xlsx, ods): the Département as co-financer,
+        # neither the DETR again nor the owner's own share.
+        assert len(operation.funding_lines) == 1 + bool(d.dsil) + (fmt != "csv")
+        if fmt != "csv":
+            department = by_scheme[None]
+            assert department.amount_requested == cents(d.cost * 0.2)
+            assert department.status == "sollicite"
         assert ("DSIL" in by_scheme) == bool(d.dsil)
         expected_line = {"refuse": "refuse", "accepte": "accorde" if d.granted_detr
                          else "sollicite"}.get(d.state, "sollicite")
@@ -116,6 +123,10 @@ def test_each_dossier_becomes_a_candidate_operation(db, tmp_path, fmt):
         else:
             assert owner.kind == "commune"
             assert sirens[owner.commune_code] == d.siren
+    with db.read() as session:
+        financers = set(session.scalars(select(Organisation.name).join(
+            FundingLine, FundingLine.financer_id == Organisation.id)))
+    assert financers == ({"Département du Nord"} if fmt != "csv" else set())
     refused = next(d for d in items if d.state == "refuse")
     assert "non éligible" in operations[f"DN-{refused.number}"].notes
 
@@ -131,6 +142,9 @@ def test_owner_found_among_existing_organisations_not_duplicated(demo_db, tmp_pa
     report = importer.analyse(demo_db, fx.export(tmp_path, "xlsx", [*items, maubeuge]))
     created = {o.name for o in report.new_organisations.values()}
     assert "Commune de Maubeuge" not in created
+    # « Département du Nord » of the plans is the base's « Département du Nord (Conseil
+    # départemental) »; « État » its own.
+    assert not created & {"Département du Nord", "État"}
     announced = [w for w in report.warnings if "n'est pas encore une organisation" in w.message]
     assert len(announced) == len(created)  # each said once
     importer.apply(demo_db, report)

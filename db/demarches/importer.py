@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from db.database import Database
 from db.demarches.reader import (
     FIELD_LABELS,
+    SCHEME_WORDS,
     STATE_LABELS,
     STATES,
     Export,
@@ -77,6 +78,7 @@ PREFIX = "DN-"
 SITE = "https://www.demarches-simplifiees.fr"
 MAPPING_SETTING = "import.mapping.demarche.{}"
 _POSTAL = re.compile(r"\s*\(\d{5}\)\s*$")
+_PARENTHESIS = re.compile(r"\s*\([^)]*\)\s*$")
 _RUBY_NUMBER = re.compile(r"-?\d+\.\d{1,2}")
 
 
@@ -267,6 +269,11 @@ class _Analysis:
                     self.org_by_epci.setdefault(epci, org_id)
         state = self.lookups.organisations.get(name_key("État"))
         self.state_id = state[0] if state else None
+        # « Département du Nord » of a form is the « Département du Nord (Conseil
+        # départemental) » of the base.
+        self.known_financers = {name_key(_PARENTHESIS.sub("", name)): org_id
+                                for org_id, name in
+                                ((uuid.UUID(i), n) for i, n in self.org_names.items())}
         self.fixed_at: dict[str, int | None] = {}
         self.names = {**self.commune_names, **self.org_names}  # for the report's texts
         found = re.search(r"(20\d\d)", export.procedure)
@@ -449,6 +456,7 @@ class _Analysis:
                 amount_requested=requested.get(code), amount_granted=amount_granted,
                 status=status, budget_year=year,
                 decision_date=decided if status is not FundingStatus.REQUESTED else None))
+        lines += self.cofinancing(number, row, warnings)
         if not lines:
             warnings.append(Finding(row, "Montant sollicité", "aucune dotation sollicitée "
                                     "(montants vides ou nuls) : opération sans ligne de "
@@ -469,6 +477,33 @@ class _Analysis:
         report.warnings += warnings
         report.dossiers[row] = number
         return number, data, STATE_LABELS[state], times["Dernière mise à jour le"]
+
+    def cofinancing(self, number: str, row: int,
+                    warnings: list[Finding]) -> list[FundingLineData]:
+        """The other financers of the dossier's « Plan de financement »: the State's
+        dotations are already its lines, the owner's share is the balance of the plan."""
+        found = []
+        sheet = self.export.cofinancing_sheet
+        for name, cell, at in self.export.cofinancing.get(number, []):
+            key = normalize(name)
+            if any(w in key for words in SCHEME_WORDS.values() for w in words) or \
+                    key.startswith(("etat", "autofinancement", "fonds propres",
+                                    "maitre d'ouvrage", "commune", "emprunt")):
+                continue
+            try:
+                amount = read_amount(cell)
+            except ValueError as error:
+                warnings.append(Finding(row, f"{sheet}, ligne {at}",
+                                        f"{error} : financeur « {name} » non repris"))
+                continue
+            if not amount:
+                continue
+            financer = self.known_financers.get(name_key(name))
+            if financer is None:
+                financer = self.organisation(name, guess_kind(name, self.lookups))
+            found.append(FundingLineData(financer_id=financer, amount_requested=amount,
+                                         budget_year=self.campaign_year))
+        return found
 
     # --- the whole export ---------------------------------------------------------------
 
@@ -657,15 +692,18 @@ class _Analysis:
         """Organisations to create, each said once, on the first dossier naming it."""
         said: set[uuid.UUID] = set()
         for planned in self.report.operations:
-            owner = planned.data.owner_id
-            if owner in self.new and owner not in said:
-                said.add(owner)
-                organisation = self.new[owner]
-                self.report.warnings.append(Finding(
-                    planned.rows[0], FIELD_LABELS["siret"],
-                    f"« {organisation.name} » n'est pas encore une organisation : elle sera "
-                    f"créée ({organisation.kind.label})"))
-                self.report.new_organisations[owner] = organisation
+            named = [(planned.data.owner_id, FIELD_LABELS["siret"])] + [
+                (line.financer_id, self.export.cofinancing_sheet or "Financeur")
+                for line in planned.data.funding_lines]
+            for org_id, column in named:
+                if org_id in self.new and org_id not in said:
+                    said.add(org_id)
+                    organisation = self.new[org_id]
+                    self.report.warnings.append(Finding(
+                        planned.rows[0], column,
+                        f"« {organisation.name} » n'est pas encore une organisation : elle "
+                        f"sera créée ({organisation.kind.label})"))
+                    self.report.new_organisations[org_id] = organisation
         self.report.warnings.sort(key=lambda f: f.row)
 
 

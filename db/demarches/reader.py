@@ -101,6 +101,7 @@ for _code, _label in (("DETR", "DETR"), ("DSIL", "DSIL"), ("DPV", "DPV"), ("DSID
                       ("FONDS_VERT", "Fonds vert"), ("FNADT", "FNADT")):
     FIELD_LABELS[f"requested:{_code}"] = f"Montant {_label} sollicité"
     FIELD_LABELS[f"granted:{_code}"] = f"Montant {_label} attribué"
+_REPETITION = re.compile(r"^\(\d+\) ")
 _FILE_NAME = re.compile(r"^dossiers_(?P<procedure>.+?)_\d{4}-\d{2}-\d{2}_\d{2}-\d{2}$")
 
 
@@ -117,6 +118,9 @@ class Export:
     # Dossier number -> (SIRET, raison sociale, INSEE code of the établissement).
     etablissements: dict[str, tuple[str | None, str | None, str | None]] = field(
         default_factory=dict)
+    # Dossier number -> (financer, amount cell, sheet row) of its « Plan de financement ».
+    cofinancing: dict[str, list[tuple[str, Any, int]]] = field(default_factory=dict)
+    cofinancing_sheet: str | None = None
 
     def column(self, label: str) -> int | None:
         """The first column of this label."""
@@ -198,6 +202,11 @@ def read_export(path: Path) -> Export:
     export = Export(path, grid.name, grid.names, labels, rows, procedure_of(path))
     if ETABLISSEMENTS in grid.names:
         export.etablissements = _etablissements(path)
+    plan = next((name for name in grid.names if _REPETITION.match(name)
+                 and "financement" in normalize(name)), None)
+    if plan is not None:
+        export.cofinancing_sheet = plan
+        export.cofinancing = _financing_plan(path, plan)
     elif path.suffix.lower() == ".csv":  # the csv writes the établissement in Dossiers
         at = {name: export.column(label) for name, label in (
             ("id", "ID"), ("siret", "Établissement SIRET"),
@@ -234,6 +243,28 @@ def _etablissements(path: Path) -> dict[str, tuple[str | None, str | None, str |
         if number and number not in found:  # the first établissement of the dossier
             found[number] = (text(row[siret]), text(row[name]) if name is not None else None,
                              text(row[insee]) if insee is not None else None)
+    return found
+
+
+def _financing_plan(path: Path, sheet: str) -> dict[str, list[tuple[str, Any, int]]]:
+    """The repeatable block « Plan de financement » (Financeur / Montant), by dossier."""
+    from db.spreadsheets.reading import read_sheet
+
+    cells = read_sheet(path, sheet).cells
+    if not cells:
+        return {}
+    labels = [normalize(label) for label in _labels(cells[0])]
+    dossier = labels.index("dossier id") if "dossier id" in labels else None
+    financer = next((i for i, label in enumerate(labels) if _has(label, "financeur")
+                     or _has(label, "organisme") or _has(label, "partenaire")), None)
+    amount = next((i for i, label in enumerate(labels) if _has(label, "montant")), None)
+    found: dict[str, list[tuple[str, Any, int]]] = {}
+    if None in (dossier, financer, amount):
+        return found
+    for number, row in enumerate(cells[1:], start=2):
+        name = text(row[financer])
+        if text(row[dossier]) and name:
+            found.setdefault(text(row[dossier]), []).append((name, row[amount], number))
     return found
 
 
