@@ -351,10 +351,17 @@ def undo_last_import(db: Database, parent: QWidget) -> int | None:
         QMessageBox.information(parent, "Annuler un import", "Aucun import à annuler.")
         return None
     batch, at, login, count = found[-1]
-    answer = QMessageBox.question(
-        parent, "Annuler un import",
-        f"Retirer les {number(count)} opération(s) importée(s) par {login} le "
-        f"{at:%d/%m/%Y à %H:%M} ? Elles ne doivent pas avoir été modifiées depuis.")
+    from db.demarches.importer import updated_in
+
+    updated = updated_in(db, batch)  # by an export of Démarches numériques
+    question = (f"Retirer les {number(count)} opération(s) importée(s) par {login} le "
+                f"{at:%d/%m/%Y à %H:%M} ? Elles ne doivent pas avoir été modifiées depuis.")
+    if updated:
+        question = (f"Annuler l'import du {at:%d/%m/%Y à %H:%M} par {login} : retirer les "
+                    f"{number(count)} opération(s) créée(s) et remettre les "
+                    f"{number(updated)} opération(s) mise(s) à jour dans leur état "
+                    "d'avant ? Elles ne doivent pas avoir été modifiées depuis.")
+    answer = QMessageBox.question(parent, "Annuler un import", question)
     if answer != QMessageBox.StandardButton.Yes:
         return None
     try:
@@ -363,5 +370,5 @@ def undo_last_import(db: Database, parent: QWidget) -> int | None:
     except UserError as error:
         QMessageBox.warning(parent, "Annulation refusée", error.message)
         return None
-    return removed
+    return removed + updated
 

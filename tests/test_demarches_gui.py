@@ -107,3 +107,27 @@ def test_dialog_previews_dossiers_then_the_changes_of_a_later_export(
         status = session.scalar(select(FundingLine.status).join(Operation).where(
             Operation.reference == f"DN-{first[2].number}", FundingLine.scheme_code == "DETR"))
     assert status == "refuse"
+
+    # Fichier › Annuler un import…: the new dossier removed, the three put back.
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    asked = []
+
+    def confirm():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(100, confirm)
+            return
+        asked.append(box.text())
+        qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes),
+                         Qt.MouseButton.LeftButton)
+    QTimer.singleShot(200, confirm)
+    assert window.undo_import() == 4
+    assert "retirer les 1 opération(s) créée(s) et remettre les 3 opération(s)" in asked[0]
+    with demo_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Operation).where(
+            Operation.reference.like("DN-%"))) == 200
+        status = session.scalar(select(FundingLine.status).join(Operation).where(
+            Operation.reference == f"DN-{first[2].number}", FundingLine.scheme_code == "DETR"))
+    assert status == "sollicite"

@@ -866,3 +866,13 @@ def revert(session: Session, updated: list[dict[str, Any]]) -> list[str]:
                 record.exported_at = (datetime.fromisoformat(previous["exported_at"])
                                       if previous["exported_at"] else None)
     return []
+
+
+def updated_in(db: Database, batch_id: str) -> int:
+    """How many operations the import *batch_id* updated (0 for a tracking sheet)."""
+    from db.models import AuditEntry
+
+    with db.read() as session:
+        changes = session.scalar(select(AuditEntry.changes).where(
+            AuditEntry.batch_id == uuid.UUID(batch_id), AuditEntry.entity == "import"))
+    return sum(1 for entry in (changes or {}).get("updated", []) if entry["changed"])
