@@ -311,3 +311,28 @@ def test_cli_import_of_an_export_then_of_a_later_one(tmp_path, sqlite_template):
         count = connection.execute("SELECT count(*) FROM operation WHERE reference LIKE "
                                    "'DN-%'").fetchone()[0]
     assert count == 13
+
+
+def test_traps_of_a_real_export(db, tmp_path, monkeypatch):
+    """A dossier exported twice, a commune typed without its INSEE code, a blank number
+    written 0, an unknown state: each said on its own row."""
+    items = fx.dossiers(6)
+    items[1].dsil = items[1].detr = 0.0  # the applicant left the amounts blank
+    rows = fx._sheets(items, lambda t: t)
+    header, dossiers_rows = rows["Dossiers"]
+    code_at = header.index("Commune(s) du projet (Code INSEE)")
+    dossiers_rows[2][code_at] = None  # « Avesnes-sur-Helpe (59440) » alone
+    dossiers_rows[3][header.index("État du dossier")] = "En attente"
+    dossiers_rows.append(list(dossiers_rows[0]))  # the same dossier once more
+    monkeypatch.setattr(fx, "_sheets", lambda *a: rows)
+    report = importer.analyse(db, fx.export(tmp_path, "xlsx", items))
+    assert [(f.row, f.column, f.message) for f in report.errors] == [
+        (5, "État du dossier", "état inconnu : « En attente »")]
+    assert report.duplicates == [8]
+    assert any(f.row == 3 and "aucune dotation de l'État sollicitée" in f.message
+               for f in report.warnings)
+    importer.apply(db, report)
+    operations = dn_operations(db)
+    assert len(operations) == 5
+    assert [c.code for c in operations[f"DN-{items[2].number}"].communes] == [items[2].commune]
+    assert operations[f"DN-{items[1].number}"].funding_lines[0].scheme_code is None

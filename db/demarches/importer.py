@@ -456,11 +456,11 @@ class _Analysis:
                 amount_requested=requested.get(code), amount_granted=amount_granted,
                 status=status, budget_year=year,
                 decision_date=decided if status is not FundingStatus.REQUESTED else None))
-        lines += self.cofinancing(number, row, warnings)
         if not lines:
-            warnings.append(Finding(row, "Montant sollicité", "aucune dotation sollicitée "
-                                    "(montants vides ou nuls) : opération sans ligne de "
-                                    "financement"))
+            warnings.append(Finding(row, "Montant sollicité", "aucune dotation de l'État "
+                                    "sollicitée (montants vides ou nuls) : opération sans "
+                                    "ligne de DETR ni de DSIL"))
+        lines += self.cofinancing(number, row, warnings)
         status = (OperationStatus.ABANDONED if state == "sans_suite" else
                   OperationStatus.PROGRAMMED if any(
                       line.status is FundingStatus.GRANTED for line in lines)
