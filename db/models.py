@@ -649,3 +649,6 @@ class DemarchesDossier(Base):
     exported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     batch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The operation's version as the last import (or its undo) left it: the agent has
+    # not touched the operation since when it still has this one.
+    operation_version: Mapped[int] = mapped_column(Integer, default=1)

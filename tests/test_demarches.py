@@ -220,7 +220,8 @@ def test_what_the_agent_decided_stays_and_the_difference_is_said(db, tmp_path):
 
 def test_undo_of_a_later_export_puts_the_dossiers_back(db, tmp_path):
     first = fx.dossiers(12)
-    importer.apply(db, importer.analyse(db, fx.export(tmp_path, "xlsx", first)))
+    first_report = importer.analyse(db, fx.export(tmp_path, "xlsx", first))
+    importer.apply(db, first_report)
     before = {ref: (op.title, op.status, {c: (x.status, x.amount_requested, x.amount_granted)
                                           for c, x in lines(op).items()})
               for ref, op in dn_operations(db).items()}
@@ -235,6 +236,9 @@ def test_undo_of_a_later_export_puts_the_dossiers_back(db, tmp_path):
         states = dict(session.execute(select(DemarchesDossier.number,
                                              DemarchesDossier.state)).all())
     assert states[str(first[1].number)] == "En instruction" and len(states) == 12
+    # Then the first import too: only imports changed its operations since.
+    assert importer.undo(db, first_report.batch_id) == 12
+    assert dn_operations(db) == {}
 
 
 def test_undo_of_a_first_import_removes_its_dossiers(db, tmp_path):
@@ -336,3 +340,22 @@ def test_traps_of_a_real_export(db, tmp_path, monkeypatch):
     assert len(operations) == 5
     assert [c.code for c in operations[f"DN-{items[2].number}"].communes] == [items[2].commune]
     assert operations[f"DN-{items[1].number}"].funding_lines[0].scheme_code is None
+
+
+def test_undo_refused_once_the_agent_changed_an_imported_dossier(db, tmp_path):
+    from db.errors import DeleteRefused
+
+    first = fx.dossiers(6)
+    report = importer.analyse(db, fx.export(tmp_path, "xlsx", first))
+    importer.apply(db, report)
+    later = importer.analyse(db, fx.export(tmp_path, "xlsx", fx.later(first), fx.LATER_STEM))
+    importer.apply(db, later)
+    reference = f"DN-{first[3].number}"
+    with db.read() as session:
+        data = load_operation_data(session, session.scalar(
+            select(Operation).where(Operation.reference == reference)))
+    data.title = "Intitulé corrigé par l'agent"
+    save_operation(db, data)
+    with pytest.raises(DeleteRefused, match=reference):
+        importer.undo(db, report.batch_id)
+    assert len(dn_operations(db)) == 7

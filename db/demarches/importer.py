@@ -798,7 +798,7 @@ def write(session: Session, report: DemarchesReport, created: list[uuid.UUID],
         session.add(DemarchesDossier(
             number=dossier.number, procedure=report.procedure, operation_id=operation_id,
             state=dossier.state, imported=values, exported_at=dossier.exported_at,
-            imported_at=now, batch_id=batch))
+            imported_at=now, batch_id=batch, operation_version=1))
     undo: list[dict[str, Any]] = []
     for update in report.updates:
         record = session.scalar(select(DemarchesDossier)
@@ -820,11 +820,11 @@ def write(session: Session, report: DemarchesReport, created: list[uuid.UUID],
                 number=update.number, procedure=report.procedure,
                 operation_id=update.operation_id, state=update.state,
                 imported=update.imported, exported_at=update.exported_at, imported_at=now,
-                batch_id=batch))
+                batch_id=batch, operation_version=version))
         else:
             record.imported, record.state = update.imported, update.state
             record.exported_at, record.imported_at = update.exported_at, now
-            record.batch_id = batch
+            record.batch_id, record.operation_version = batch, version
         undo.append({"number": update.number, "operation_id": str(update.operation_id),
                      "version": version, "changed": bool(update.changes),
                      "before": encode(update.before) if update.changes else None,
@@ -851,10 +851,11 @@ def revert(session: Session, updated: list[dict[str, Any]]) -> list[str]:
         operation = session.get(Operation, uuid.UUID(entry["operation_id"]))
         if operation is None:
             continue
+        version = operation.version
         if entry["changed"]:
             before = decode(entry["before"])
             before.version = operation.version
-            save_operation_in(session, before)
+            version = save_operation_in(session, before).version
         record = session.scalar(select(DemarchesDossier)
                                 .where(DemarchesDossier.number == entry["number"]))
         previous = entry["dossier"]
@@ -865,7 +866,25 @@ def revert(session: Session, updated: list[dict[str, Any]]) -> list[str]:
                 record.imported, record.state = previous["imported"], previous["state"]
                 record.exported_at = (datetime.fromisoformat(previous["exported_at"])
                                       if previous["exported_at"] else None)
+                record.operation_version = version
     return []
+
+
+def untouched(session: Session, batch: uuid.UUID) -> set[uuid.UUID]:
+    """The operations of dossiers that *batch* created and that only imports of later
+    exports (and their undoing) have changed since: the agent has not touched them."""
+    from db.models import AuditEntry, DemarchesDossier, Operation
+
+    created = [uuid.UUID(i) for i in session.scalars(select(AuditEntry.entity_id).where(
+        AuditEntry.batch_id == batch, AuditEntry.entity == "operation",
+        AuditEntry.action == "insert"))]
+    found: set[uuid.UUID] = set()
+    for start in range(0, len(created), 900):
+        found.update(operation_id for operation_id, version, left in session.execute(
+            select(Operation.id, Operation.version, DemarchesDossier.operation_version)
+            .join(DemarchesDossier, DemarchesDossier.operation_id == Operation.id)
+            .where(Operation.id.in_(created[start:start + 900]))) if version == left)
+    return found
 
 
 def updated_in(db: Database, batch_id: str) -> int:

@@ -285,7 +285,8 @@ def _in_chunks(session: Session, statement_for: Callable[[list], Any], ids: list
     return found
 
 
-def delete_created(session: Session, batch: uuid.UUID) -> int:
+def delete_created(session: Session, batch: uuid.UUID,
+                   settled: set[uuid.UUID] | frozenset = frozenset()) -> int:
     """Delete the operations (with their lines, communes and links) and the organisations
     that *batch* created, provided none was changed, paid or, for an organisation, used
     elsewhere since; each deletion is audited with the record's last values, which are
@@ -302,10 +303,13 @@ def delete_created(session: Session, batch: uuid.UUID) -> int:
     present = _in_chunks(session, lambda part: select(
         Operation.id, Operation.reference, Operation.version).where(Operation.id.in_(part)),
         operation_ids)
-    changed = [ref for _, ref, version in present if version > 1]
+    # *settled*: operations that only later imports changed (db.demarches), not a person.
+    changed = [ref for operation_id, ref, version in present
+               if version > 1 and operation_id not in settled]
     changed += [ref for (ref,) in _in_chunks(session, lambda part: select(Operation.reference)
                 .join(FundingLine).where(FundingLine.operation_id.in_(part),
-                                         FundingLine.version > 1), operation_ids)]
+                                         FundingLine.version > 1),
+                [i for i in operation_ids if i not in settled])]
     changed += [ref for (ref,) in _in_chunks(session, lambda part: select(Operation.reference)
                 .join(FundingLine).join(Payment).where(FundingLine.operation_id.in_(part)),
                 operation_ids)]

@@ -631,19 +631,21 @@ def undo(db: Database, batch_id: str) -> int:
     it since (otherwise nothing is removed)."""
     batch = uuid.UUID(batch_id)
     with collector_paused(keeps_results=False), db.write(origin="import") as session:
-        updated = session.scalar(select(AuditEntry.changes).where(
-            AuditEntry.batch_id == batch, AuditEntry.entity == "import"))
-        updated = (updated or {}).get("updated")
-        if updated:  # operations a Démarches numériques export updated: put back
-            from db.demarches.importer import revert
+        changes = session.scalar(select(AuditEntry.changes).where(
+            AuditEntry.batch_id == batch, AuditEntry.entity == "import")) or {}
+        updated = changes.get("updated")
+        settled: set[uuid.UUID] = set()
+        if "demarche" in changes:  # an export of Démarches numériques
+            from db.demarches.importer import revert, untouched
 
-            moved = revert(session, updated)
+            moved = revert(session, updated or [])  # the operations it updated, put back
             if moved:
                 raise DeleteRefused(
                     "Import non annulé : des opérations qu'il a mises à jour ont été "
                     f"modifiées depuis ({', '.join(moved[:10])}). Rien n'a été changé.")
+            settled = untouched(session, batch)
         try:
-            return delete_created(session, batch)
+            return delete_created(session, batch, settled)
         except NothingToDelete as error:
             if updated:
                 return 0

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("exported_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("batch_id", sa.Uuid(), nullable=True),
+        sa.Column("operation_version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["operation_id"], ["operation.id"], ondelete="CASCADE",
                                 name="fk_demarches_dossier_operation_id_operation"),
         sa.PrimaryKeyConstraint("id", name="pk_demarches_dossier"),
