@@ -138,9 +138,11 @@ def dossiers(count: int = 12, seed: int = 12) -> list[Dossier]:
             code, _, siren, _ = communes[(index * 7) % len(communes)]
             applicant = f"COMMUNE DE {by_code[code][1].upper()}"
         _, commune_name, _, postal = by_code[code]
+        from db.text import elide
+
         title = PROJECTS[index % len(PROJECTS)].format(
             rng.choice(STREETS) if "rue" in PROJECTS[index % len(PROJECTS)]
-            else commune_name)
+            else elide("de", commune_name))
         cost = float(rng.randrange(40_000, 1_800_000, 500))
         detr = round(cost * rng.choice((0.25, 0.3, 0.35, 0.4)), 2)
         dsil = round(cost * 0.2, 2) if index % 4 == 1 else 0.0
