@@ -201,7 +201,8 @@ def _parser() -> argparse.ArgumentParser:
                                "(programmé, engagé, en cours…)")
     printing.add_argument("--year", type=_year, metavar="ANNÉE",
                           help="filtre de l'état récapitulatif : exercice")
-    importing = command("import", "importe un tableau de suivi (xlsx, ods, csv)")
+    importing = command("import", "importe un tableau de suivi ou un export de "
+                                  "Démarches numériques (xlsx, ods, csv)")
     importing.add_argument("file", type=Path, metavar="TABLEUR",
                            help="fichier xlsx, ods ou csv")
     importing.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
@@ -511,12 +512,17 @@ def _import(args: argparse.Namespace) -> int:
             header = find_header(sheet.cells, importer._score)
             mapping = importer.load_mapping(database, args.mapping, header.labels)
         report = importer.analyse(database, args.file, sheet=args.sheet, mapping=mapping)
-        if not args.dry_run and report.operations:
+        if not args.dry_run and (report.operations or getattr(report, "updates", None)):
             importer.apply(database, report)
     finally:
         database.close()
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    if hasattr(report, "updates"):  # an export of Démarches numériques
+        from db.demarches.cli import show
+
+        show(report, args.dry_run)
         return 0
     totals = report.totals()
     done = "seraient importées" if args.dry_run else "importées"

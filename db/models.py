@@ -626,3 +626,29 @@ class FieldConflict(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_by: Mapped[str | None] = mapped_column(String(128))
     resolution: Mapped[str | None] = mapped_column(String(16))  # terrain, bureau, saisie
+
+
+# --- Démarches numériques (db.demarches) -------------------------------------
+
+class DemarchesDossier(Base):
+    """A dossier of Démarches numériques imported as an operation: which démarche and
+    dossier it is, and what the last imported export said of it (the base against which
+    a later export and the agent's own changes are told apart). Office-only: it does not
+    travel in a field copy; deleting the operation deletes it."""
+
+    __tablename__ = "demarches_dossier"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    number: Mapped[str] = mapped_column(String(20), unique=True)  # « ID » of the export
+    procedure: Mapped[str | None] = mapped_column(String(200))
+    operation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("operation.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[str] = mapped_column(String(40))  # « Accepté », as the export writes it
+    # The values last imported: title, cost, communes, requested/granted per scheme…
+    imported: Mapped[dict[str, Any]] = mapped_column(JSON)
+    exported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The operation's version as the last import (or its undo) left it: the agent has
+    # not touched the operation since when it still has this one.
+    operation_version: Mapped[int] = mapped_column(Integer, default=1)

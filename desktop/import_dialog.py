@@ -36,11 +36,14 @@ from desktop.tasks import ProgressRelay, run_with_progress
 
 NOT_USED = -1
 COLOURS = {"erreur": "#ce0500", "avertissement": "#b34000", "doublon": "#6b6b6b",
-           "ignorée": "#6b6b6b", "valide": "#18753c"}
+           "ignorée": "#6b6b6b", "valide": "#18753c",
+           # dossiers of a Démarches numériques export
+           "nouveau": "#18753c", "mise à jour": "#0063cb", "inchangé": "#6b6b6b"}
 SHOWN = [("Toutes les lignes", None), ("Erreurs", {"erreur"}),
          ("Avertissements", {"avertissement"}), ("Doublons et lignes ignorées",
                                                  {"doublon", "ignorée"}),
-         ("Valides", {"valide"})]
+         ("Valides", {"valide", "nouveau", "mise à jour", "inchangé"}),
+         ("Dossiers mis à jour", {"mise à jour"})]
 
 
 def number(value: int) -> str:
@@ -57,6 +60,7 @@ class ReportRows(QAbstractTableModel):
 
     def __init__(self) -> None:
         super().__init__()
+        self.headers = self.HEADERS
         self.entries: list[tuple[int, str, str, str]] = []
         self.shown: list[tuple[int, str, str, str]] = []
         self.states: set[str] | None = None
@@ -99,7 +103,7 @@ class ReportRows(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
+            return self.headers[section]
         return None
 
 
@@ -117,7 +121,7 @@ class ImportDialog(QDialog):
         self.sheet.setAccessibleName("Feuille à importer")
         self.columns: dict[str, QComboBox] = {}
         mapping_box = QGroupBox("Correspondance des colonnes")
-        form = QFormLayout(mapping_box)
+        self.form = form = QFormLayout(mapping_box)
         form.addRow("Feuille", self.sheet)
         for name, (label, _) in importer.FIELDS.items():
             box = QComboBox()
@@ -209,6 +213,8 @@ class ImportDialog(QDialog):
 
     def show_report(self, report: importer.ImportReport) -> None:
         self.report = report
+        if hasattr(report, "updates"):  # an export of Démarches numériques
+            self._demarches_columns(report.fields)
         self.sheet.blockSignals(True)
         self.sheet.clear()
         self.sheet.addItems(report.sheets)
@@ -231,6 +237,9 @@ class ImportDialog(QDialog):
         entries += [(row, "valide", "", "") for op in report.operations for row in op.rows
                     if row not in shown]
         entries.sort(key=lambda e: (e[0], e[1]))
+        if hasattr(report, "updates"):
+            self.show_dossiers(report, entries)
+            return
         self.fates.set_entries(entries)
         self.count_shown()
         totals = report.totals()
@@ -248,6 +257,57 @@ class ImportDialog(QDialog):
         self.import_button.setText(
             f"&Importer {number(report.imported_operations)} opération(s)")
 
+    # --- Démarches numériques ---------------------------------------------------------------
+
+    def _demarches_columns(self, fields: dict[str, str]) -> None:
+        """The columns of a DETR/DSIL form instead of those of a tracking sheet."""
+        if set(self.columns) == set(fields):
+            return
+        for _ in self.columns:
+            self.form.removeRow(1)  # row 0 is the sheet
+        self.columns = {}
+        for position, (name, label) in enumerate(fields.items(), start=1):
+            box = QComboBox()
+            box.setAccessibleName(f"Colonne pour « {label} »")
+            box.setMinimumContentsLength(22)
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            self.columns[name] = box
+            self.form.insertRow(position, label, box)
+        self.sheet.setEnabled(False)  # the dossiers are on the sheet « Dossiers »
+        self.fates.headers = ("Ligne", "État", "Dossier ou colonne", "Détail")
+
+    def show_dossiers(self, report: Any, entries: list[tuple[int, str, str, str]]) -> None:
+        """Every dossier: new, updated (with what changes) or unchanged."""
+        from db.demarches.importer import PREFIX
+
+        fates = [(planned.rows[0], "nouveau", planned.data.reference, planned.data.title)
+                 for planned in report.operations]
+        # One line per change: each is read whole, none cut at the column's edge.
+        fates += [(update.row, "mise à jour", PREFIX + update.number, change)
+                  for update in report.updated for change in update.changes]
+        fates += [(update.row, "inchangé", PREFIX + update.number, "")
+                  for update in report.updates if not update.changes]
+        fates += [(row, "inchangé", PREFIX + dossier, "") for row, dossier in report.unchanged]
+        entries = [e for e in entries if e[1] != "valide"] + fates
+        # The dossier first, then what is said of it.
+        entries.sort(key=lambda e: (e[0], e[1] in ("erreur", "avertissement")))
+        self.fates.set_entries(entries)
+        self.count_shown()
+        unchanged = len(report.updates) - len(report.updated) + len(report.unchanged)
+        in_error = len({f.row for f in report.errors})
+        cost = from_cents(report.totals()["cost_cents"])
+        self.summary.setText(
+            f"Export Démarches numériques de la démarche « {report.procedure} » : "
+            f"{number(report.rows_read)} dossier(s) lu(s), {number(in_error)} en erreur, "
+            f"{number(len(report.duplicates))} en double. <b>{number(len(report.operations))} "
+            f"nouveau(x)</b> (coût {euros(cost)}), <b>{number(len(report.updated))} mis à "
+            f"jour</b>, {number(unchanged)} inchangé(s). Rien n'est écrit avant "
+            "« Importer ».")
+        self.import_button.setEnabled(report.writes())
+        self.import_button.setText(f"&Importer {number(len(report.operations))} nouveau(x), "
+                                   f"{number(len(report.updated))} mise(s) à jour")
+
     def show_only(self, index: int) -> None:
         self.fates.show_only(self.shown.itemData(index))
         self.count_shown()
@@ -258,7 +318,8 @@ class ImportDialog(QDialog):
     # --- import ----------------------------------------------------------------------------
 
     def import_rows(self) -> None:
-        if self.report is None or not self.report.operations:
+        if self.report is None or not (self.report.operations
+                                       or getattr(self.report, "updates", None)):
             return
         report = self.report
         stop = threading.Event()
@@ -272,9 +333,12 @@ class ImportDialog(QDialog):
             QMessageBox.warning(self, "Import refusé", error.message)
             return
         self.batch = str(batch)
+        done = (f"{report.imported_operations} opération(s) importée(s)" if not hasattr(
+            report, "updates") else f"{number(report.imported_operations)} dossier(s) "
+            f"créé(s), {number(len(report.updated))} mis à jour")
         QMessageBox.information(
             self, "Import terminé",
-            f"{report.imported_operations} opération(s) importée(s) en un seul lot "
+            f"{done} en un seul lot "
             f"({self.batch[:8]}…). Menu Fichier › Annuler un import… pour le retirer en "
             "une fois.")
         self.accept()
@@ -287,10 +351,17 @@ def undo_last_import(db: Database, parent: QWidget) -> int | None:
         QMessageBox.information(parent, "Annuler un import", "Aucun import à annuler.")
         return None
     batch, at, login, count = found[-1]
-    answer = QMessageBox.question(
-        parent, "Annuler un import",
-        f"Retirer les {number(count)} opération(s) importée(s) par {login} le "
-        f"{at:%d/%m/%Y à %H:%M} ? Elles ne doivent pas avoir été modifiées depuis.")
+    from db.demarches.importer import updated_in
+
+    updated = updated_in(db, batch)  # by an export of Démarches numériques
+    question = (f"Retirer les {number(count)} opération(s) importée(s) par {login} le "
+                f"{at:%d/%m/%Y à %H:%M} ? Elles ne doivent pas avoir été modifiées depuis.")
+    if updated:
+        question = (f"Annuler l'import du {at:%d/%m/%Y à %H:%M} par {login} : retirer les "
+                    f"{number(count)} opération(s) créée(s) et remettre les "
+                    f"{number(updated)} opération(s) mise(s) à jour dans leur état "
+                    "d'avant ? Elles ne doivent pas avoir été modifiées depuis.")
+    answer = QMessageBox.question(parent, "Annuler un import", question)
     if answer != QMessageBox.StandardButton.Yes:
         return None
     try:
@@ -299,5 +370,5 @@ def undo_last_import(db: Database, parent: QWidget) -> int | None:
     except UserError as error:
         QMessageBox.warning(parent, "Annulation refusée", error.message)
         return None
-    return removed
+    return removed + updated
 

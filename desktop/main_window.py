@@ -473,7 +473,8 @@ class MainWindow(QMainWindow):
         removed = undo_last_import(self.db, self)
         if removed:
             self._after_save()
-            self.statusBar().showMessage(f"{removed} opération(s) retirée(s)", 8000)
+            self.statusBar().showMessage(f"Import annulé : {removed} opération(s) retirée(s) "
+                                         "ou rétablie(s)", 8000)
         return removed
 
     def delete_current(self) -> None:

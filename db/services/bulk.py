@@ -97,6 +97,9 @@ def create_organisations(session: Session, organisations: dict[uuid.UUID, Organi
     columns: dict[str, list] = {
         "id": ids, "name": [d.name for d in data], "kind": [d.kind.value for d in data],
         "acronym": [d.acronym for d in data],
+        # What identifies a collectivité (a Démarches numériques dossier gives its SIREN).
+        "siren": [d.siren for d in data], "commune_code": [d.commune_code for d in data],
+        "epci_code": [d.epci_code for d in data],
         "search_document": [organisation_document(d.name, d.acronym, d.aliases)
                             for d in data],
         "sort_name": [sort_name(d.name) for d in data],
@@ -104,7 +107,9 @@ def create_organisations(session: Session, organisations: dict[uuid.UUID, Organi
     insert_rows(session.connection(), Organisation, columns, stamp.tracked())
     _audit(session, stamp, "organisation", [str(i) for i in ids], [
         snapshot(Organisation, {"id": i, "name": d.name, "kind": d.kind.value,
-                                "acronym": d.acronym}) for i, d in zip(ids, data, strict=True)])
+                                "acronym": d.acronym, "siren": d.siren,
+                                "commune_code": d.commune_code, "epci_code": d.epci_code})
+        for i, d in zip(ids, data, strict=True)])
 
 
 def _names(session: Session, operations: list[OperationData]) -> tuple[dict, dict, dict]:
@@ -280,7 +285,8 @@ def _in_chunks(session: Session, statement_for: Callable[[list], Any], ids: list
     return found
 
 
-def delete_created(session: Session, batch: uuid.UUID) -> int:
+def delete_created(session: Session, batch: uuid.UUID,
+                   settled: set[uuid.UUID] | frozenset = frozenset()) -> int:
     """Delete the operations (with their lines, communes and links) and the organisations
     that *batch* created, provided none was changed, paid or, for an organisation, used
     elsewhere since; each deletion is audited with the record's last values, which are
@@ -297,10 +303,13 @@ def delete_created(session: Session, batch: uuid.UUID) -> int:
     present = _in_chunks(session, lambda part: select(
         Operation.id, Operation.reference, Operation.version).where(Operation.id.in_(part)),
         operation_ids)
-    changed = [ref for _, ref, version in present if version > 1]
+    # *settled*: operations that only later imports changed (db.demarches), not a person.
+    changed = [ref for operation_id, ref, version in present
+               if version > 1 and operation_id not in settled]
     changed += [ref for (ref,) in _in_chunks(session, lambda part: select(Operation.reference)
                 .join(FundingLine).where(FundingLine.operation_id.in_(part),
-                                         FundingLine.version > 1), operation_ids)]
+                                         FundingLine.version > 1),
+                [i for i in operation_ids if i not in settled])]
     changed += [ref for (ref,) in _in_chunks(session, lambda part: select(Operation.reference)
                 .join(FundingLine).join(Payment).where(FundingLine.operation_id.in_(part)),
                 operation_ids)]

@@ -192,7 +192,14 @@ def analyse(db: Database, path: Path, *, sheet: str | None = None,
     """What importing *path* would do, row by row; writes nothing. *cancelled* is
     asked now and then; when it answers True, :class:`ImportCancelled` is raised.
     *progress* is told now and then what is being done and how far it is."""
+    from db.demarches.reader import DOSSIERS, recognise
+
     with collector_paused(keeps_results=True):
+        if sheet in (None, DOSSIERS) and recognise(Path(path)):  # Démarches numériques
+            from db.demarches import importer as demarches
+
+            return demarches.analyse(db, Path(path), mapping=mapping, today=today,
+                                     cancelled=cancelled, progress=progress)
         return _analyse(db, path, sheet, mapping, today, cancelled, progress)
 
 
@@ -571,16 +578,21 @@ def apply(db: Database, report: ImportReport,
                 raise InvalidInput(
                     f"Import refusé : {', '.join(sorted(created)[:5])} existe(nt) dans la base "
                     "depuis l'analyse du fichier ; relancez l'analyse. Rien n'a été importé.")
-            create_operations(session, [op.data for op in report.operations],
-                              new_organisations=report.new_organisations, cancelled=cancelled,
-                              progress=progress)
+            created = create_operations(session, [op.data for op in report.operations],
+                                        new_organisations=report.new_organisations,
+                                        cancelled=cancelled, progress=progress) \
+                if report.operations else []
+            changes = {"file": report.file, "sheet": report.sheet,
+                       "operations": report.imported_operations}
+            if hasattr(report, "updates"):  # dossiers of Démarches numériques
+                from db.demarches import importer as demarches
+
+                changes.update(demarches.write(session, report, created, batch))
             # The import itself, so that it can be listed and undone as a whole.
             session.add(AuditEntry(at=datetime.now(UTC), login=current_login(),
                                    action="insert", entity="import",
                                    entity_id=Path(report.file).name[:80],
-                                   changes={"file": report.file, "sheet": report.sheet,
-                                            "operations": report.imported_operations},
-                                   batch_id=batch))
+                                   changes=changes, batch_id=batch))
     except BulkCancelled as error:
         raise ImportCancelled() from error
     except IntegrityError as error:
@@ -588,6 +600,10 @@ def apply(db: Database, report: ImportReport,
                            "depuis l'analyse (organisation, contrat ou référence). Relancez "
                            "l'analyse. Rien n'a été importé.") from error
     report.batch_id = str(batch)
+    if hasattr(report, "updates"):  # the columns of this démarche, for its next export
+        from db.demarches.importer import remember_mapping
+
+        remember_mapping(db, report)
     db.analyze()  # thousands of new rows: the lists' plans need fresh statistics
     return batch
 
@@ -615,9 +631,24 @@ def undo(db: Database, batch_id: str) -> int:
     it since (otherwise nothing is removed)."""
     batch = uuid.UUID(batch_id)
     with collector_paused(keeps_results=False), db.write(origin="import") as session:
+        changes = session.scalar(select(AuditEntry.changes).where(
+            AuditEntry.batch_id == batch, AuditEntry.entity == "import")) or {}
+        updated = changes.get("updated")
+        settled: set[uuid.UUID] = set()
+        if "demarche" in changes:  # an export of Démarches numériques
+            from db.demarches.importer import revert, untouched
+
+            moved = revert(session, updated or [])  # the operations it updated, put back
+            if moved:
+                raise DeleteRefused(
+                    "Import non annulé : des opérations qu'il a mises à jour ont été "
+                    f"modifiées depuis ({', '.join(moved[:10])}). Rien n'a été changé.")
+            settled = untouched(session, batch)
         try:
-            return delete_created(session, batch)
+            return delete_created(session, batch, settled)
         except NothingToDelete as error:
+            if updated:
+                return 0
             raise NotFoundError(f"Aucun import {batch_id} à annuler.") from error
         except ChangedSince as error:
             raise DeleteRefused(
