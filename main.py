@@ -220,6 +220,9 @@ def _parser() -> argparse.ArgumentParser:
     from db.history.cli import register as history_commands  # history, journal
 
     history_commands(command, DB_HELP)
+    from db.programming.cli import register as envelope_commands  # envelopes
+
+    envelope_commands(command, DB_HELP)
     _backup_parsers(command)
     check = command("check", "contrôle l'état d'une base")
     check.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
@@ -561,6 +564,17 @@ def _history(args: argparse.Namespace) -> int:
         database.close()
 
 
+def _envelopes(args: argparse.Namespace) -> int:
+    from db.database import open_database
+    from db.programming.cli import run
+
+    database = open_database(args.db, create=False, upgrade=False)
+    try:
+        return run(database, args)
+    finally:
+        database.close()
+
+
 def _backup_line(backup) -> str:
     from db.backups.store import COUNTED
     from db.formatting import number
@@ -667,6 +681,8 @@ def main(argv: list[str] | None = None) -> int:
             return _field(args)
         if args.command in ("history", "journal"):
             return _history(args)
+        if args.command == "envelopes":
+            return _envelopes(args)
         if args.command in ("backup", "backups", "restore"):
             return {"backup": _backup, "backups": _backups, "restore": _restore}[
                 args.command](args)

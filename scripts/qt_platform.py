@@ -26,7 +26,8 @@ from pathlib import Path
 # main.py's sub-commands never load Qt (headless jobs) and the options that take a value:
 # keep in step with main._parser(), which is not imported here (it would import SQLAlchemy).
 HEADLESS_COMMANDS = frozenset({"demo", "check", "print", "verify", "import", "field",
-                               "history", "journal", "backup", "backups", "restore"})
+                               "history", "journal", "backup", "backups", "restore",
+                               "envelopes"})
 OPTIONS_WITH_VALUE = frozenset({"--db", "--screenshot", "--view"})
 
 # The Qt modules the application imports, besides the platform plugin: QtPdf brings
