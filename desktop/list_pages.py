@@ -418,8 +418,15 @@ def page_factories(db: Database, arrondissement: queries.ArrondissementRow | Non
                                 ("organisation", "organisations")),
         "territory": lambda: TerritoryPage(db, arrondissement),
         "reports": lambda: _reports_page(db, arrondissement),
+        "envelopes": lambda: _envelopes_page(db, arrondissement),
         "journal": lambda: _journal_page(db),
     }
+
+
+def _envelopes_page(db: Database, arrondissement) -> QWidget:
+    from desktop.envelopes_page import EnvelopesPage  # not on the start-up path
+
+    return EnvelopesPage(db, arrondissement)
 
 
 def _journal_page(db: Database) -> QWidget:

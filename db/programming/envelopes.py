@@ -381,3 +381,26 @@ def departement_envelope(db: Database, scheme_code: str, year: int, departement:
 
 __all__ = ["ZERO", "EnvelopeData", "EnvelopeFigures", "EnvelopeRow", "envelope_figures",
            "envelope_rows", "save_envelope"]
+
+
+@dataclass(frozen=True)
+class PerimeterChoices:
+    schemes: list[tuple[str, str]]  # code, label shown
+    departements: list[tuple[str, str]]  # code, "59 — Nord"
+    arrondissements: list[tuple[str, str, str]]  # code, "Avesnes-sur-Helpe (59)", dep
+
+
+def perimeter_choices(db: Database) -> PerimeterChoices:
+    """What the envelope editor offers: the State's dotations and subsidies first."""
+    with db.read() as session:
+        schemes = [(s.code, s.short_label or s.label) for s in session.scalars(
+            select(FundingScheme).order_by(FundingScheme.state_investment_grant.desc(),
+                                           FundingScheme.state_subsidy.desc(),
+                                           FundingScheme.code))]
+        departements = [(code, f"{code} — {name}") for code, name in session.execute(
+            select(Departement.code, Departement.name).order_by(Departement.code))]
+        arrondissements = [(code, f"{name} ({dep}, {code})", dep) for code, name, dep in
+                           session.execute(select(Arrondissement.code, Arrondissement.name,
+                                                  Arrondissement.departement_code)
+                                           .order_by(Arrondissement.code))]
+    return PerimeterChoices(schemes, departements, arrondissements)

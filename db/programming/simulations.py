@@ -265,13 +265,19 @@ class Totals:
 
     def text(self) -> str:
         over = self.remaining < 0
-        counts = ", ".join(f"{self.counts.get(s, 0)} {STATUS_LABELS[s].lower()}"
+        counts = ", ".join(_counted(self.counts.get(s, 0), s)
                            for s in (RETAINED, REFUSED, POSTPONED, None))
         rest = (f"dépassement de {euros(-self.remaining)}" if over
                 else f"reste à attribuer {euros(self.remaining)}")
         return (f"Enveloppe {euros(self.envelope)} — programmé {euros(self.programmed)}"
                 f" (dont simulation {euros(self.retained)}) — {rest} — demandé "
                 f"{euros(self.requested)} — {counts}")
+
+
+def _counted(count: int, status: str | None) -> str:
+    """« 1 retenu », « 3 refusés », « 2 à examiner »."""
+    label = STATUS_LABELS[status].lower()
+    return f"{count} {label}{'s' if count > 1 and status is not None else ''}"
 
 
 def totals_of(view: SimulationView) -> Totals:
