@@ -134,7 +134,7 @@ class SimulationModel(QAbstractTableModel):
             return self.text(row, column)
         if role == Qt.ItemDataRole.EditRole:
             if column == COL_PROPOSED:
-                return "" if row.proposed is None else euros(row.proposed).replace(" €", "")
+                return "" if row.proposed is None else euros(row.proposed)[:-2]  # no " €"
             if column == COL_STATUS:
                 return row.status
             if column == COL_CATEGORY:
@@ -194,9 +194,64 @@ class SimulationModel(QAbstractTableModel):
             self.totals_changed.emit()
         return True
 
+    def preview_proposed(self, number: int, typed: str) -> None:
+        """What is being typed in the « Proposé » cell, counted in the totals at each
+        keystroke (text that is not an amount yet changes nothing)."""
+        row = self.rows[number]
+        try:
+            amount = parse_amount(typed)
+        except ValueError:
+            return
+        if amount is None or amount < 0 or amount == row.proposed:
+            return
+        self.set_proposed(number, amount, row.status or RETAINED)
+
+    def set_proposed(self, number: int, amount: Decimal | None, status: str | None) -> None:
+        row = self.rows[number]
+        self.totals.add(row, -1)
+        row.proposed = amount
+        row.status = status
+        self.totals.add(row)
+        self.dataChanged.emit(self.index(number, COL_RATE), self.index(number, COL_RATE))
+        self.totals_changed.emit()
+
     def edits(self) -> list[LineEdit]:
         return [LineEdit(r.id, r.proposed, r.status, r.category_id, r.opinion)
                 for r in self.rows]
+
+
+class AmountDelegate(QStyledItemDelegate):
+    """The « Proposé » cell: the totals follow each keystroke; Échap puts the amount
+    back as it was."""
+
+    def __init__(self, model: SimulationModel, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self._before: dict[int, Any] = {}
+        self.closeEditor.connect(self._closed)
+
+    def createEditor(self, parent: QWidget, option: Any, index: QModelIndex) -> QWidget:  # noqa: N802
+        editor = QLineEdit(parent)
+        editor.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        number = index.row()
+        row = self.model.rows[number]
+        self._before[id(editor)] = (number, row.proposed, row.status)
+        editor.textEdited.connect(lambda typed: self.model.preview_proposed(number, typed))
+        return editor
+
+    def setModelData(self, editor: QWidget, model: Any, index: QModelIndex) -> None:  # noqa: N802
+        if not model.setData(index, editor.text(), Qt.ItemDataRole.EditRole):
+            self._revert(editor)  # refused: the amount before the edit comes back
+
+    def _revert(self, editor: QWidget) -> None:
+        number, proposed, status = self._before.get(id(editor), (None, None, None))
+        if number is not None:
+            self.model.set_proposed(number, proposed, status)
+
+    def _closed(self, editor: QWidget, hint: Any) -> None:
+        if hint == QStyledItemDelegate.EndEditHint.RevertModelCache:
+            self._revert(editor)
+        self._before.pop(id(editor), None)
 
 
 class ChoiceDelegate(QStyledItemDelegate):
@@ -253,6 +308,7 @@ class SimulationEditor(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(24)
         for column, (_label, width) in enumerate(COLUMNS):
             self.table.setColumnWidth(column, width)
+        self.table.setItemDelegateForColumn(COL_PROPOSED, AmountDelegate(self.model, self))
         self.table.setItemDelegateForColumn(COL_STATUS, ChoiceDelegate(
             lambda: [(label, code) for code, label in STATUS_LABELS.items()], self))
         self.table.setItemDelegateForColumn(COL_CATEGORY, ChoiceDelegate(

@@ -118,7 +118,7 @@ def test_create_an_envelope_and_see_the_refusal_in_the_dialog(qtbot, window, dem
             "AND scheme_code = 'DETR'")).scalar() == 420_000_000
 
 
-def _type_in(qtbot, table, row: int, column: int, typed: str) -> None:
+def _type_in(qtbot, table, row: int, column: int, typed: str, during=None) -> None:
     index = table.model().index(row, column)
     rect = table.visualRect(index)
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -130,6 +130,8 @@ def _type_in(qtbot, table, row: int, column: int, typed: str) -> None:
     editor = editors[0]
     editor.selectAll()
     qtbot.keyClicks(editor, typed)
+    if during is not None:
+        during()  # before the cell is left: the totals already follow what is typed
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     # The delegate commits on the next turn of the event loop.
     qtbot.waitUntil(lambda: table.state() != QAbstractItemView.State.EditingState)
@@ -154,14 +156,30 @@ def test_simulation_typing_updates_the_totals_then_apply_and_undo(qtbot, window,
             "WHERE id = :id"), {"id": first.funding_line_id.hex if demo_db.is_sqlite
                                else first.funding_line_id}).one()
     old = D(before[1]) / 100
-    _type_in(qtbot, editor.table, 0, 5, "150 000,00")
     expected = granted - old + D("150000.00")
+    seen = []
+    _type_in(qtbot, editor.table, 0, 5, "150 000,00",
+             during=lambda: seen.append(editor.totals.text()))
+    assert f"programmé {euro(expected)}" in seen[0]
     assert f"programmé {euro(expected)}" in editor.totals.text()
     assert f"reste à attribuer {euro(D('4200000.00') - expected)}" in editor.totals.text()
     assert editor.model.index(0, 5).data() == euro(D("150000.00"))
     # A mistyped amount is refused and said; the totals do not move.
+    second_before = editor.model.rows[1].proposed
     _type_in(qtbot, editor.table, 1, 5, "12,345")
     assert "ambigu" in editor.message.text()
+    assert f"programmé {euro(expected)}" in editor.totals.text()
+    assert editor.model.rows[1].proposed == second_before
+    # Échap while typing puts the amount (and the totals) back.
+    qtbot.mouseClick(editor.table.viewport(), Qt.MouseButton.LeftButton,
+                     pos=editor.table.visualRect(editor.model.index(2, 5)).center())
+    qtbot.keyClick(editor.table, Qt.Key.Key_F2)
+    line = [e for e in editor.table.viewport().findChildren(QLineEdit) if e.isVisible()][0]
+    line.selectAll()
+    qtbot.keyClicks(line, "9")
+    assert f"programmé {euro(expected)}" not in editor.totals.text()
+    qtbot.keyClick(line, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: editor.table.state() != QAbstractItemView.State.EditingState)
     assert f"programmé {euro(expected)}" in editor.totals.text()
     editor.grab().save(str(tmp_path / "simulation.png"))
 
