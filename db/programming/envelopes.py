@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.database import Database
@@ -123,13 +123,32 @@ def operations_in_departement(code: str) -> Select:
 
 def candidate_condition(envelope: Envelope):
     """The funding lines an envelope counts: its scheme and budget year, on an operation
-    of its perimeter."""
-    perimeter = (operations_in_arrondissement(envelope.arrondissement_code)
-                 if envelope.arrondissement_code
-                 else operations_in_departement(envelope.departement_code))
+    of its perimeter (by one of its communes, or one of its contracts).
+
+    Written as correlated EXISTS: the lines of one scheme and year are a few thousand,
+    each checked through the primary keys of operation_commune and operation_contract,
+    where ``IN (the operations of the perimeter)`` built that set (tens of thousands in a
+    département) first — 0,4 s per envelope on 100 000 operations."""
+    if envelope.arrondissement_code:
+        by_commune = Commune.arrondissement_code == envelope.arrondissement_code
+        by_contract = Contract.arrondissement_code == envelope.arrondissement_code
+        contracts = select(OperationLink.operation_id).join(
+            Contract, Contract.id == OperationLink.contract_id)
+    else:
+        by_commune = Commune.departement_code == envelope.departement_code
+        by_contract = Arrondissement.departement_code == envelope.departement_code
+        contracts = (select(OperationLink.operation_id)
+                     .join(Contract, Contract.id == OperationLink.contract_id)
+                     .join(Arrondissement,
+                           Arrondissement.code == Contract.arrondissement_code))
+    communes = (select(operation_commune.c.operation_id)
+                .join(Commune, Commune.code == operation_commune.c.commune_code))
     return and_(FundingLine.scheme_code == envelope.scheme_code,
                 FundingLine.budget_year == envelope.year,
-                FundingLine.operation_id.in_(perimeter))
+                or_(communes.where(operation_commune.c.operation_id
+                                   == FundingLine.operation_id, by_commune).exists(),
+                    contracts.where(OperationLink.operation_id == FundingLine.operation_id,
+                                    by_contract).exists()))
 
 
 def perimeter_label(session: Session, envelope: Envelope) -> str:

@@ -112,9 +112,14 @@ def upgrade() -> None:
                     ["simulation_id", "funding_line_id"], unique=True)
     op.create_index("ix_simulation_line_funding_line_id", "simulation_line",
                     ["funding_line_id"])
+    # The envelopes' figures, read from the index alone (db.models).
+    op.create_index("ix_funding_line_programming", "funding_line",
+                    ["scheme_code", "budget_year", "operation_id", "status",
+                     "amount_requested_cents", "amount_granted_cents", "paid_total_cents"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_funding_line_programming", "funding_line")
     op.drop_table("simulation_line")
     op.drop_table("simulation")
     op.drop_table("priority_category")
