@@ -162,3 +162,45 @@ def test_bad_input_names_the_field(db, world):
     save_envelope(db, EnvelopeData("DETR", 2025, D("60000.00"), arrondissement_code="591"))
     with pytest.raises(InvalidInput, match="existe déjà"):
         save_envelope(db, EnvelopeData("DETR", 2025, D("70000.00"), arrondissement_code="591"))
+
+
+def test_granting_in_the_operation_beyond_the_envelope_is_refused(db, world):
+    from dataclasses import replace
+
+    from db.models import Operation
+    from db.services.operations import load_operation_data, save_operation, update_funding_line
+    from db.vocabulary import FundingStatus
+
+    # 57 000,00 € programmed in 591; B asks 30 000 €: 43 000 € left exactly.
+    save_envelope(db, EnvelopeData("DETR", 2025, D("100000.00"), arrondissement_code="591"))
+    operation_id = world["operations"]["B"]
+
+    def line_of_b():
+        with db.read() as session:
+            data = load_operation_data(session, session.get(Operation, operation_id))
+        return data, data.funding_lines[0]
+
+    data, line = line_of_b()
+    with pytest.raises(InvalidInput) as error:
+        update_funding_line(db, operation_id, data.version, replace(
+            line, status=FundingStatus.GRANTED, amount_granted=D("43000.01")))
+    assert "dépasse le montant notifié (100\u202f000,00\xa0€) de 0,01\xa0€" in \
+        error.value.message
+    assert figures(db, year=2025)[
+        "DETR", "Arrondissement d'Avesnes-sur-Helpe"].programmed == D("57000.00")
+    update_funding_line(db, operation_id, data.version, replace(
+        line, status=FundingStatus.GRANTED, amount_granted=D("43000.00")))
+    assert figures(db, year=2025)[
+        "DETR", "Arrondissement d'Avesnes-sur-Helpe"].remaining == D("0.00")
+    # The whole operation saved from its editor: the same rule.
+    data, line = line_of_b()
+    data.funding_lines[0] = replace(line, amount_granted=D("43000.01"))
+    with pytest.raises(InvalidInput, match="dépasse le montant notifié"):
+        save_operation(db, data)
+    # An operation of another arrondissement is not counted by 591's envelope.
+    cambrai = world["operations"]["D"]
+    with db.read() as session:
+        data = load_operation_data(session, session.get(Operation, cambrai))
+    data.funding_lines[0] = replace(data.funding_lines[0], amount_granted=D("26000.00"),
+                                    amount_requested=D("26000.00"))
+    save_operation(db, data)
