@@ -320,6 +320,9 @@ class EnvelopeDialog(QDialog):
             self.by_arrondissement.setChecked(True)
             self.arrondissement.setCurrentIndex(
                 max(self.arrondissement.findData(self.data.arrondissement_code), 0))
+            departement = next((dep for code, _label, dep in self.choices.arrondissements
+                                if code == self.data.arrondissement_code), None)
+            self.departement.setCurrentIndex(max(self.departement.findData(departement), 0))
         else:
             self.by_departement.setChecked(True)
             self.departement.setCurrentIndex(

@@ -156,3 +156,26 @@ def test_undo_refused_when_a_line_changed_since(db, world):
     with pytest.raises(InvalidInput, match="« Première » est déjà appliquée"):
         apply_simulation(db, other, load_simulation(db, other).version)
     assert isinstance(other, uuid.UUID)
+
+
+def test_the_totals_are_what_applying_programmes(db, world):
+    """A line granted now and left « ajourné » or « à examiner » is not touched by the
+    application: the simulation's totals keep counting it, as the envelope will."""
+    from db.programming.envelopes import envelope_figures
+
+    simulation = create_simulation(db, world["envelope"], "Ajournements")
+    view = load_simulation(db, simulation)
+    save_simulation(db, edit_of(view, {"OP-2025-H": (D("12000.00"), "ajourne"),
+                                       "OP-2025-I": (D("5000.00"), None),
+                                       "OP-2025-A": (D("41000.00"), "retenu"),
+                                       "OP-2025-B": (D("20000.00"), "retenu")}))
+    view = load_simulation(db, simulation)
+    expected = totals_of(view)
+    # 41 000 (A) + 20 000 (B) retained; H (12 000) and I (5 000) stay granted.
+    assert expected.programmed == D("78000.00")
+    apply_simulation(db, simulation, view.version)
+    with db.read() as session:
+        found = [f for f in envelope_figures(session, year=2025, arrondissement="591")
+                 if f.envelope_id == world["envelope"]][0]
+    assert found.programmed == expected.programmed
+    assert found.remaining == expected.remaining == D("22000.00")

@@ -247,11 +247,15 @@ class Totals:
     outside: Decimal
     requested: Decimal = ZERO
     retained: Decimal = ZERO
+    # Lines the simulation leaves as they are (ajourné, à examiner) that are granted now:
+    # applying does not touch them, so they stay programmed.
+    kept: Decimal = ZERO
     counts: dict[str | None, int] = field(default_factory=dict)
 
     @property
     def programmed(self) -> Decimal:
-        return self.outside + self.retained
+        """What the envelope's programmation will be once the simulation is applied."""
+        return self.outside + self.kept + self.retained
 
     @property
     def remaining(self) -> Decimal:
@@ -261,6 +265,8 @@ class Totals:
         self.requested += sign * (row.requested or ZERO)
         if row.status == RETAINED:
             self.retained += sign * (row.proposed or ZERO)
+        elif row.status != REFUSED and row.line_status == FundingStatus.GRANTED.value:
+            self.kept += sign * (row.granted or ZERO)
         self.counts[row.status] = self.counts.get(row.status, 0) + sign
 
     def text(self) -> str:
@@ -270,7 +276,7 @@ class Totals:
         rest = (f"dépassement de {euros(-self.remaining)}" if over
                 else f"reste à attribuer {euros(self.remaining)}")
         return (f"Enveloppe {euros(self.envelope)} — programmé {euros(self.programmed)}"
-                f" (dont simulation {euros(self.retained)}) — {rest} — demandé "
+                f" (dont retenu dans la simulation {euros(self.retained)}) — {rest} — demandé "
                 f"{euros(self.requested)} — {counts}")
 
 
