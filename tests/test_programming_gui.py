@@ -234,3 +234,13 @@ def test_envelopes_command_text_and_json(demo_path, demo_db):
     result = run("envelopes", "--db", str(demo_path), "--year", "1999")
     assert result.returncode == 2
     assert "argument --year : « 1999 » n'est pas une année" in result.stderr
+
+
+def test_envelopes_help_is_french():
+    from tests.test_cli_french import english_in
+
+    result = run("envelopes", "--help")
+    assert result.returncode == 0 and result.stderr == ""
+    assert english_in(result.stdout) == [], result.stdout
+    assert result.stdout.startswith("utilisation : main.py envelopes")
+    assert "chaînes d'euros exactes" in result.stdout
