@@ -5,6 +5,7 @@ and the simulations of each."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -190,9 +192,42 @@ class EnvelopesPage(QWidget):
         row = self.selected()
         return {"id": row.figures.envelope_id} if row else None
 
-    def export(self) -> None:
-        QMessageBox.information(self, "Export", "Les exports de la commission DETR se font "
-                                "depuis une simulation (bouton « Simulations… »).")
+    def export(self, path: Path | None = None) -> Path | None:
+        """The envelopes shown, with their figures, to a sheet (the commission's exports
+        are made from a simulation)."""
+        from db.spreadsheets.export import ExportColumn, export_table
+
+        if not self.model.rows:
+            QMessageBox.information(self, "Export", "Aucune enveloppe à exporter.")
+            return None
+        if path is None:
+            chosen, _ = QFileDialog.getSaveFileName(
+                self, "Exporter les enveloppes", "enveloppes.xlsx",
+                "Classeur Excel (*.xlsx);;Classeur OpenDocument (*.ods);;CSV (*.csv)")
+            if not chosen:
+                return None
+            path = Path(chosen)
+        if path.suffix.lower() not in (".xlsx", ".ods", ".csv"):
+            path = path.with_suffix(".xlsx")
+        keys = ["scheme", "year", "perimeter", "parent", "amount", "requested", "programmed",
+                "remaining", "paid", "dossiers", "simulations"]
+        columns = [ExportColumn(key, label, "money" if index in MONEY_COLUMNS else
+                                "int" if key in ("year", "dossiers", "simulations") else "text",
+                                max(10, width // 7))
+                   for index, (key, (label, width)) in enumerate(zip(keys, COLUMNS,
+                                                                     strict=True))]
+        rows = [{"scheme": r.figures.scheme_label, "year": r.figures.year,
+                 "perimeter": r.figures.perimeter_label, "parent": r.parent_label or "",
+                 "amount": r.figures.amount, "requested": r.figures.requested,
+                 "programmed": r.figures.programmed, "remaining": r.figures.remaining,
+                 "paid": r.figures.paid, "dossiers": r.figures.dossiers,
+                 "simulations": r.simulations} for r in self.model.rows]
+        try:
+            export_table(path, columns, rows, sheet="Enveloppes")
+        except (UserError, OSError) as error:
+            QMessageBox.warning(self, "Export impossible", getattr(error, "message", str(error)))
+            return None
+        return path
 
     # --- loading --------------------------------------------------------------------------
 

@@ -244,3 +244,20 @@ def test_envelopes_help_is_french():
     assert english_in(result.stdout) == [], result.stdout
     assert result.stdout.startswith("utilisation : main.py envelopes")
     assert "chaînes d'euros exactes" in result.stdout
+
+
+def test_envelopes_page_exports_its_figures(qtbot, window, demo_db, tmp_path):
+    import pandas as pd
+
+    page = envelopes_page(qtbot, window)
+    path = page.export(tmp_path / "enveloppes.xlsx")
+    frame = pd.read_excel(path, engine="calamine")
+    assert list(frame.columns) == ["Dotation", "Année", "Périmètre", "Déléguée de", "Notifié",
+                                   "Demandé", "Programmé", "Reste à attribuer", "Versé",
+                                   "Dossiers", "Simulations"]
+    avesnes = frame[(frame["Périmètre"] == "Arrondissement d'Avesnes-sur-Helpe")
+                    & (frame["Dotation"] == "DETR")].iloc[0]
+    requested, granted, count = sums(demo_db)
+    assert avesnes["Notifié"] == 4200000.0
+    assert round(D(str(avesnes["Programmé"])), 2) == granted
+    assert avesnes["Dossiers"] == count
