@@ -179,3 +179,26 @@ def test_the_totals_are_what_applying_programmes(db, world):
                  if f.envelope_id == world["envelope"]][0]
     assert found.programmed == expected.programmed
     assert found.remaining == expected.remaining == D("22000.00")
+
+
+def test_apply_refused_below_what_is_already_paid(db, world):
+    before = lines_state(db)
+    simulation = create_simulation(db, world["envelope"], "Versements")
+    view = load_simulation(db, simulation)
+    # A has received 10 000,00 €.
+    save_simulation(db, edit_of(view, {"OP-2025-A": (D("9999.99"), "retenu")}))
+    view = load_simulation(db, simulation)
+    with pytest.raises(InvalidInput) as error:
+        apply_simulation(db, simulation, view.version)
+    assert error.value.message == (
+        "Ligne 1 (le financement DETR de l'opération « OP-2025-A ») : 10\u202f000,00\xa0€ "
+        "déjà versés, plus que le montant proposé (9\u202f999,99\xa0€). "
+        "Rien n'a été enregistré.")
+    save_simulation(db, edit_of(view, {"OP-2025-A": (None, "refuse")}))
+    view = load_simulation(db, simulation)
+    with pytest.raises(InvalidInput, match="déjà versés, il ne peut pas être refusé"):
+        apply_simulation(db, simulation, view.version)
+    assert lines_state(db) == before
+    save_simulation(db, edit_of(view, {"OP-2025-A": (D("10000.00"), "retenu")}))
+    apply_simulation(db, simulation, load_simulation(db, simulation).version)
+    assert lines_state(db)["OP-2025-A"][:2] == ("accorde", 1_000_000)

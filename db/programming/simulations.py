@@ -432,11 +432,11 @@ def _apply(session: Session, simulation_id: uuid.UUID, version: int, today: date
                                "retenue sans montant proposé. Rien n'a été enregistré.")
         granted = line.proposed if line.status == RETAINED else None
         if funding.paid_total and (granted or ZERO) < funding.paid_total:
+            what = (f"plus que le montant proposé ({euros(granted)})" if granted
+                    else "il ne peut pas être refusé")
             raise InvalidInput(
                 f"Ligne {line.position + 1} ({_line_what(session, funding)}) : "
-                f"{euros(funding.paid_total)} déjà versés, plus que le montant "
-                f"{'proposé' if granted else 'accordé après refus (rien)'}. "
-                "Rien n'a été enregistré.")
+                f"{euros(funding.paid_total)} déjà versés, {what}. Rien n'a été enregistré.")
         line.before_status = funding.status
         line.before_granted = funding.amount_granted
         line.before_decision_date = funding.decision_date
