@@ -45,7 +45,7 @@ from db.programming.envelopes import (
 from desktop.fields import AmountField, NotesField
 
 OVER = QColor("#b00020")
-COLUMNS = [("Dotation", 90), ("Année", 55), ("Périmètre", 250), ("Déléguée de", 170),
+COLUMNS = [("Dotation", 75), ("Année", 50), ("Périmètre", 240), ("Déléguée de", 160),
            ("Notifié", 125), ("Demandé", 125), ("Programmé", 125), ("Reste à attribuer", 130),
            ("Versé", 125), ("Dossiers", 70), ("Simulations", 85)]
 MONEY_COLUMNS = {4, 5, 6, 7, 8}
