@@ -202,3 +202,17 @@ def test_apply_refused_below_what_is_already_paid(db, world):
     save_simulation(db, edit_of(view, {"OP-2025-A": (D("10000.00"), "retenu")}))
     apply_simulation(db, simulation, load_simulation(db, simulation).version)
     assert lines_state(db)["OP-2025-A"][:2] == ("accorde", 1_000_000)
+
+
+def test_the_journal_shows_what_a_simulation_wrote(db, world):
+    from db.history import journal
+
+    simulation = create_simulation(db, world["envelope"], "Journal")
+    view = load_simulation(db, simulation)
+    save_simulation(db, edit_of(view, {"OP-2025-B": (D("30000.00"), "retenu")}))
+    apply_simulation(db, simulation, load_simulation(db, simulation).version)
+    rows = journal(db, origin="simulation", limit=50).rows
+    assert rows and {r.origin for r in rows} == {"Simulation de programmation"}
+    changed = [r for r in rows if r.parent.startswith("Opération OP-2025-B")
+               and r.field and r.new]
+    assert any("30\u202f000,00" in r.new for r in changed), [(r.field, r.new) for r in changed]
