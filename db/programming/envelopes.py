@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from db.database import Database
@@ -175,7 +175,16 @@ def envelope_title(session: Session, envelope: Envelope) -> str:
 
 # --- Figures -------------------------------------------------------------------------
 
+def without_jit(session: Session) -> None:
+    """PostgreSQL compiles a query whose estimated cost is high (the EXISTS over thousands
+    of lines) before running it: 0,45 s of JIT for 0,18 s of work on 100 000 operations.
+    Off for the rest of this transaction only."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+
+
 def _sums(session: Session, envelope: Envelope) -> tuple[Decimal, Decimal, Decimal, int]:
+    without_jit(session)
     granted = FundingLine.status == FundingStatus.GRANTED.value
     row = session.execute(
         select(func.coalesce(func.sum(raw_cents(FundingLine.amount_requested)), 0),

@@ -33,6 +33,7 @@ from db.programming.envelopes import (
     candidate_condition,
     check_programming,
     envelope_title,
+    without_jit,
 )
 from db.services import caches
 from db.services.common import (
@@ -191,6 +192,7 @@ def load_simulation(db: Database, simulation_id: uuid.UUID) -> SimulationView:
 def _load(session: Session, simulation_id: uuid.UUID) -> SimulationView:
     simulation = get(session, Simulation, simulation_id, "Simulation")
     envelope = session.get(Envelope, simulation.envelope_id)
+    without_jit(session)
     base = _base_column()
     rows = [SimulationRow(
         id=r.id, funding_line_id=r.funding_line_id, reference=r.reference, title=r.title,
@@ -305,6 +307,7 @@ def create_simulation(db: Database, envelope_id: uuid.UUID, name: str) -> uuid.U
                                                       Simulation.name == name)):
             raise InvalidInput(f"Nom de la simulation : « {name} » existe déjà pour "
                                f"l'enveloppe {envelope_title(session, envelope)}.")
+        without_jit(session)
         simulation = Simulation(id=uuid.uuid4(), envelope_id=envelope_id, name=name)
         session.add(simulation)
         lines = session.execute(
