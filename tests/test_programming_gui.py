@@ -181,6 +181,29 @@ def test_simulation_typing_updates_the_totals_then_apply_and_undo(qtbot, window,
     qtbot.keyClick(line, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: editor.table.state() != QAbstractItemView.State.EditingState)
     assert f"programmé {euro(expected)}" in editor.totals.text()
+    # The provisional status and the category are chosen from lists in their cells.
+    from PySide6.QtWidgets import QComboBox
+
+    def choose(row: int, column: int, label: str) -> None:
+        rect = editor.table.visualRect(editor.model.index(row, column))
+        qtbot.mouseClick(editor.table.viewport(), Qt.MouseButton.LeftButton,
+                         pos=rect.center())
+        qtbot.keyClick(editor.table, Qt.Key.Key_F2)
+        box = [b for b in editor.table.viewport().findChildren(QComboBox) if b.isVisible()][0]
+        box.setCurrentIndex(box.findText(label))
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: editor.table.state() != QAbstractItemView.State.EditingState)
+
+    refused = editor.model.rows[3]
+    choose(3, 7, "Refusé")
+    assert refused.status == "refuse"
+    assert "1 refusé" in editor.totals.text()
+    after_refusal = expected - refused.proposed
+    assert f"programmé {euro(after_refusal)}" in editor.totals.text()
+    choose(3, 8, "Bâtiments scolaires et périscolaires")
+    assert editor.model.index(3, 8).data() == "Bâtiments scolaires et périscolaires"
+    choose(3, 7, "Retenu")
+    assert f"programmé {euro(expected)}" in editor.totals.text()
     editor.grab().save(str(tmp_path / "simulation.png"))
 
     qtbot.mouseClick(editor.apply_button, Qt.MouseButton.LeftButton)
@@ -194,6 +217,11 @@ def test_simulation_typing_updates_the_totals_then_apply_and_undo(qtbot, window,
             "SELECT DISTINCT origin FROM audit_entry WHERE entity = 'funding_line' "
             "AND batch_id = :batch"), {"batch": editor.view.id.hex}).scalars().all()
     assert tuple(after) == ("accorde", 15_000_000)
+    with demo_db.engine.connect() as connection:
+        category = connection.execute(text(
+            "SELECT c.label FROM simulation_line l JOIN priority_category c "
+            "ON c.id = l.category_id WHERE l.id = :id"), {"id": refused.id.hex}).scalar()
+    assert category == "Bâtiments scolaires et périscolaires"  # saved before applying
     assert origins == ["simulation"]
     assert not editor.apply_button.isEnabled()
     qtbot.mouseClick(editor.undo_button, Qt.MouseButton.LeftButton)
