@@ -129,6 +129,8 @@ class EnvelopesPage(QWidget):
         self.new_button = QPushButton("&Nouvelle enveloppe…")
         self.edit_button = QPushButton("&Modifier…")
         self.simulations_button = QPushButton("&Simulations…")
+        self.delete_button = QPushButton("S&upprimer")
+        self.delete_button.clicked.connect(self.delete_envelope)
         self.new_button.clicked.connect(self.new_envelope)
         self.edit_button.clicked.connect(self.edit_envelope)
         self.simulations_button.clicked.connect(self.open_simulations)
@@ -140,7 +142,8 @@ class EnvelopesPage(QWidget):
         top.addWidget(caption)
         top.addWidget(self.year)
         top.addWidget(self.scope, 1)
-        for button in (self.new_button, self.edit_button, self.simulations_button):
+        for button in (self.new_button, self.edit_button, self.simulations_button,
+                       self.delete_button):
             top.addWidget(button)
         self.model = EnvelopeModel(self)
         self.table = QTableView()
@@ -300,6 +303,29 @@ class EnvelopesPage(QWidget):
         self.year.clear()  # a new year may have appeared
         self.reload()
         self.select(envelope_id)
+
+    def delete_envelope(self) -> bool:
+        from db.programming.envelopes import delete_envelope
+
+        row = self.selected()
+        if row is None:
+            QMessageBox.information(self, "Enveloppes", "Choisissez d'abord une enveloppe.")
+            return False
+        f = row.figures
+        title = f"{f.scheme_label} {f.year} — {f.perimeter_label}"
+        more = (f" et ses {row.simulations} simulation(s)" if row.simulations else "")
+        answer = QMessageBox.question(self, "Supprimer l'enveloppe",
+                                      f"Supprimer l'enveloppe {title}{more} ? Les financements "
+                                      "ne sont pas modifiés.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        try:
+            delete_envelope(self.db, f.envelope_id, row.version)
+        except UserError as error:
+            QMessageBox.warning(self, "Suppression refusée", error.message)
+            return False
+        self.reload()
+        return True
 
     def open_simulations(self) -> QWidget | None:
         from desktop.simulation_editor import SimulationEditor  # not on the start-up path

@@ -289,3 +289,32 @@ def test_envelopes_page_exports_its_figures(qtbot, window, demo_db, tmp_path):
     assert avesnes["Notifié"] == 4200000.0
     assert round(D(str(avesnes["Programmé"])), 2) == granted
     assert avesnes["Dossiers"] == count
+
+
+def test_delete_an_envelope_from_the_page(qtbot, window, demo_db, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    page = envelopes_page(qtbot, window)
+    asked, warned = [], []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or
+                        QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    # The Nord's envelope has 591's delegated from it: refused, said.
+    page.table.selectRow(row_of(page, "Nord"))
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    assert warned == ["L'enveloppe DETR 2025 — Nord ne peut pas être supprimée : 1 "
+                      "enveloppe en est déléguée."]
+    page.table.selectRow(row_of(page, "Arrondissement d'Avesnes-sur-Helpe"))
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    assert asked[-1].startswith("Supprimer l'enveloppe DETR 2025 — Arrondissement "
+                                "d'Avesnes-sur-Helpe ?")
+    with demo_db.engine.connect() as connection:
+        left = connection.execute(text(
+            "SELECT scheme_code, COALESCE(arrondissement_code, departement_code) "
+            "FROM envelope ORDER BY 1, 2")).all()
+        audited = connection.execute(text(
+            "SELECT COUNT(*) FROM audit_entry WHERE entity = 'envelope' "
+            "AND action = 'delete'")).scalar()
+    assert [tuple(r) for r in left] == [("DETR", "59"), ("DSIL", "59"), ("DSIL", "591")]
+    assert audited == 1
+    assert len(page.model.rows) == 3

@@ -377,7 +377,18 @@ def delete_envelope(db: Database, envelope_id: uuid.UUID, version: int) -> None:
                                   .where(Envelope.parent_id == envelope_id))
         if children:
             raise DeleteRefused(f"L'enveloppe {envelope_title(session, envelope)} ne peut pas "
-                                f"être supprimée : {children} enveloppe(s) en sont déléguées.")
+                                f"être supprimée : {children} " + (
+                                    "enveloppe en est déléguée." if children == 1
+                                    else "enveloppes en sont déléguées."))
+        applied = session.scalar(select(Simulation.name).where(
+            Simulation.envelope_id == envelope_id, Simulation.applied_at.is_not(None)))
+        if applied:
+            raise DeleteRefused(f"L'enveloppe {envelope_title(session, envelope)} ne peut pas "
+                                f"être supprimée : sa simulation « {applied} » est appliquée "
+                                "(annulez d'abord son application).")
+        for simulation in session.scalars(select(Simulation).where(
+                Simulation.envelope_id == envelope_id)):
+            session.delete(simulation)  # with its lines, each audited
         session.delete(envelope)
 
 
