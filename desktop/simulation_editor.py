@@ -323,6 +323,7 @@ class SimulationEditor(QWidget):
         self.save_button = QPushButton("&Enregistrer")
         self.apply_button = QPushButton("&Appliquer aux financements")
         self.undo_button = QPushButton("Annuler l'a&pplication")
+        self.delete_button = QPushButton("&Supprimer la simulation")
         self.categories_button = QPushButton("&Catégories…")
         self.export_xlsx_button = QPushButton("Exporter (&classeur)…")
         self.export_pdf_button = QPushButton("Exporter (P&DF)…")
@@ -331,6 +332,7 @@ class SimulationEditor(QWidget):
         self.apply_button.clicked.connect(self.apply)
         self.undo_button.clicked.connect(self.undo)
         self.categories_button.clicked.connect(self.edit_categories)
+        self.delete_button.clicked.connect(self.delete)
         self.export_xlsx_button.clicked.connect(lambda: self.export("xlsx"))
         self.export_pdf_button.clicked.connect(lambda: self.export("pdf"))
         close.clicked.connect(self.close)
@@ -349,7 +351,7 @@ class SimulationEditor(QWidget):
         buttons = QHBoxLayout()
         for button in (self.save_button, self.apply_button, self.undo_button,
                        self.categories_button, self.export_xlsx_button,
-                       self.export_pdf_button):
+                       self.export_pdf_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(close)
@@ -402,7 +404,8 @@ class SimulationEditor(QWidget):
         self.totals.setText("Aucune simulation : « Nouvelle simulation… » en crée une avec "
                             "les candidats de l'enveloppe.")
         for widget in (self.save_button, self.apply_button, self.undo_button,
-                       self.export_xlsx_button, self.export_pdf_button, self.name):
+                       self.export_xlsx_button, self.export_pdf_button, self.name,
+                       self.delete_button):
             widget.setEnabled(False)
 
     def load(self, simulation_id: uuid.UUID) -> None:
@@ -416,6 +419,7 @@ class SimulationEditor(QWidget):
         self.apply_button.setEnabled(not applied)
         self.undo_button.setEnabled(applied)
         self.name.setEnabled(not applied)
+        self.delete_button.setEnabled(not applied)
         self.export_xlsx_button.setEnabled(True)
         self.export_pdf_button.setEnabled(True)
         if applied:
@@ -502,6 +506,27 @@ class SimulationEditor(QWidget):
         self.fill_chooser(self.view.id)
         self.message.setText(f"Application annulée : {count} financement(s) remis comme "
                              "avant.")
+        self.message.setStyleSheet("")
+        self.changed.emit()
+        return True
+
+    def delete(self) -> bool:
+        from db.programming.simulations import delete_simulation
+
+        if self.view is None:
+            return False
+        answer = QMessageBox.question(self, "Supprimer la simulation",
+                                      f"Supprimer la simulation « {self.view.name} » ? "
+                                      "Les financements ne sont pas modifiés.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        try:
+            delete_simulation(self.db, self.view.id, self.view.version)
+        except UserError as error:
+            self.show_error(error.message)
+            return False
+        self.fill_chooser()
+        self.message.setText("Simulation supprimée.")
         self.message.setStyleSheet("")
         self.changed.emit()
         return True

@@ -138,7 +138,7 @@ def _type_in(qtbot, table, row: int, column: int, typed: str, during=None) -> No
 
 
 def test_simulation_typing_updates_the_totals_then_apply_and_undo(qtbot, window, demo_db,
-                                                                 tmp_path):
+                                                                 tmp_path, monkeypatch):
     page = envelopes_page(qtbot, window)
     page.table.selectRow(row_of(page, "Arrondissement d'Avesnes-sur-Helpe"))
     qtbot.mouseClick(page.simulations_button, Qt.MouseButton.LeftButton)
@@ -233,6 +233,19 @@ def test_simulation_typing_updates_the_totals_then_apply_and_undo(qtbot, window,
     assert tuple(restored) == tuple(before)
     # The page follows what the simulations did (one simulation listed).
     assert cell(page, row_of(page, "Arrondissement d'Avesnes-sur-Helpe"), 10) == "1"
+    # Deleted (once confirmed): gone from the base, the funding lines as they were.
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(editor.delete_button, Qt.MouseButton.LeftButton)
+    assert editor.message.text() == "Simulation supprimée."
+    with demo_db.engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM simulation_line")).scalar() == 0
+        assert tuple(connection.execute(text(
+            "SELECT status, amount_granted_cents, decision_date FROM funding_line "
+            "WHERE id = :id"), {"id": first.funding_line_id.hex}).one()) == tuple(before)
+    assert cell(page, row_of(page, "Arrondissement d'Avesnes-sur-Helpe"), 10) == "0"
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
