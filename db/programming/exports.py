@@ -176,8 +176,10 @@ def export_xlsx(db: Database, simulation_id: uuid.UUID, path: Path) -> Path:
 
 def _summary(data: CommissionData) -> str:
     totals = data.totals
+    rest = (f"reste à attribuer {euros(totals.remaining)}" if totals.remaining >= 0
+            else f"dépassement de l'enveloppe de {euros(-totals.remaining)}")
     return (f"Enveloppe notifiée {euros(data.envelope_amount)} ; programmé "
-            f"{euros(totals.programmed)} ; reste à attribuer {euros(totals.remaining)}"
+            f"{euros(totals.programmed)} ; {rest}"
             + (f" ; décision du {long_date(data.decision_date)}" if data.decision_date else ""))
 
 
