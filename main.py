@@ -221,6 +221,9 @@ def _parser() -> argparse.ArgumentParser:
     from db.history.cli import register as history_commands  # history, journal
 
     history_commands(command, DB_HELP)
+    from db.programming.cli import register as envelope_commands  # envelopes
+
+    envelope_commands(command, DB_HELP)
     from db.deadlines.cli import register as deadline_commands  # deadlines
 
     deadline_commands(command, DB_HELP)
@@ -570,6 +573,17 @@ def _history(args: argparse.Namespace) -> int:
         database.close()
 
 
+def _envelopes(args: argparse.Namespace) -> int:
+    from db.database import open_database
+    from db.programming.cli import run
+
+    database = open_database(args.db, create=False, upgrade=False)
+    try:
+        return run(database, args)
+    finally:
+        database.close()
+
+
 def _backup_line(backup) -> str:
     from db.backups.store import COUNTED
     from db.formatting import number
@@ -676,6 +690,8 @@ def main(argv: list[str] | None = None) -> int:
             return _field(args)
         if args.command in ("history", "journal"):
             return _history(args)
+        if args.command == "envelopes":
+            return _envelopes(args)
         if args.command == "deadlines":
             from db.deadlines.cli import run as deadlines
 

@@ -276,6 +276,7 @@ def build_demo(db: Database, path: Path | None = None) -> dict[str, int]:
         resolver = Resolver(session, {a["id"]: a for a in actors["actors"]})
         counts = _load_seed(session, seed, resolver)
         counts.update(_load_fictive(session, resolver))
+        counts.update(_load_envelopes(session))
         counts["unmatched"] = len(resolver.unmatched)
         session.info["unmatched"] = resolver.unmatched
         session.add(Setting(key=ARRONDISSEMENT, value=DEMO_ARRONDISSEMENT))
@@ -659,3 +660,36 @@ def _fictive_operation(session: Session, rng: random.Random, index: int, title: 
         origin=ORIGIN_FICTIVE, commune_codes=communes, links=[link] if link else [],
         funding_lines=lines))
     return paid
+
+
+# --- Fictitious 2025 envelopes: DETR and DSIL of the Nord, delegated to 591 -----------
+
+# Above what the fictitious 2025 operations of 591 are granted (DETR 3 560 189,00 €,
+# DSIL 1 709 942,50 €): some is left to programme, nothing is over-programmed.
+DEMO_ENVELOPES = [("DETR", Decimal("31500000.00"), Decimal("4200000.00")),
+                  ("DSIL", Decimal("18000000.00"), Decimal("2000000.00"))]
+DEMO_CATEGORIES = [
+    "Bâtiments scolaires et périscolaires",
+    "Rénovation énergétique des bâtiments publics",
+    "Accessibilité et sécurité des bâtiments publics",
+    "Voirie, sécurité routière et mobilités douces",
+    "Services au public, santé et maisons France services",
+    "Équipements sportifs, culturels et de loisirs",
+    "Patrimoine communal protégé",
+]
+
+
+def _load_envelopes(session: Session) -> dict[str, int]:
+    from db.programming.envelopes import EnvelopeData, save_envelope_in
+    from db.programming.simulations import save_categories_in
+
+    for scheme, departement_amount, arrondissement_amount in DEMO_ENVELOPES:
+        parent = save_envelope_in(session, EnvelopeData(
+            scheme, 2025, departement_amount, departement_code="59",
+            notes=f"Enveloppe {scheme} 2025 du Nord — {FICTIVE_NOTE}"))
+        save_envelope_in(session, EnvelopeData(
+            scheme, 2025, arrondissement_amount, arrondissement_code=DEMO_ARRONDISSEMENT,
+            parent_id=parent.id,
+            notes=f"Déléguée par le préfet du Nord — {FICTIVE_NOTE}"))
+    save_categories_in(session, "59", DEMO_CATEGORIES)
+    return {"envelopes": 2 * len(DEMO_ENVELOPES)}

@@ -628,6 +628,102 @@ class FieldConflict(Base):
     resolution: Mapped[str | None] = mapped_column(String(16))  # terrain, bureau, saisie
 
 
+# --- Programmation: envelopes and simulations (db.programming) -------------------
+
+class Envelope(Tracked, Base):
+    """The amount of a dotation notified for a year and a perimeter (a département or an
+    arrondissement); an arrondissement's envelope is delegated from its département's
+    (``parent_id``). Office work: it does not travel in a field copy."""
+
+    __tablename__ = "envelope"
+    __table_args__ = (
+        CheckConstraint("(departement_code IS NULL) <> (arrondissement_code IS NULL)",
+                        name="perimeter"),
+        CheckConstraint("amount_cents >= 0", name="amount_positive"),
+        Index("ix_envelope_scheme_year", "scheme_code", "year"),
+    )
+
+    scheme_code: Mapped[str] = mapped_column(ForeignKey("funding_scheme.code"))
+    year: Mapped[int] = mapped_column(Integer)
+    departement_code: Mapped[str | None] = mapped_column(ForeignKey("departement.code"))
+    arrondissement_code: Mapped[str | None] = mapped_column(ForeignKey("arrondissement.code"),
+                                                            index=True)
+    amount: Mapped[Decimal] = mapped_column("amount_cents", Money)
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("envelope.id"), index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class PriorityCategory(Tracked, Base):
+    """A DETR priority category set by a département's commission (catégories
+    d'opérations prioritaires), in the order the agent gave them."""
+
+    __tablename__ = "priority_category"
+
+    departement_code: Mapped[str] = mapped_column(ForeignKey("departement.code"), index=True)
+    label: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Simulation(Tracked, Base):
+    """A named draft programmation of an envelope; several may coexist, one at a time is
+    applied to the funding lines (and may be undone)."""
+
+    __tablename__ = "simulation"
+
+    envelope_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("envelope.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    applied_by: Mapped[str | None] = mapped_column(String(128))
+
+    lines: Mapped[list[SimulationLine]] = relationship(
+        back_populates="simulation", cascade="all, delete-orphan",
+        order_by="SimulationLine.position")
+
+
+class SimulationLine(Tracked, Base):
+    """One candidate funding line in a simulation: what is proposed for it, and, once the
+    simulation is applied, what the funding line held before (for the undo)."""
+
+    __tablename__ = "simulation_line"
+    __table_args__ = (
+        CheckConstraint("status IS NULL OR status IN ('retenu', 'refuse', 'ajourne')",
+                        name="status"),
+        CheckConstraint("proposed_cents IS NULL OR proposed_cents >= 0",
+                        name="proposed_positive"),
+        Index("ix_simulation_line_simulation_line", "simulation_id", "funding_line_id",
+              unique=True),
+    )
+
+    simulation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("simulation.id", ondelete="CASCADE"))
+    funding_line_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("funding_line.id", ondelete="CASCADE"), index=True)
+    proposed: Mapped[Decimal | None] = mapped_column("proposed_cents", Money)
+    status: Mapped[str | None] = mapped_column(String(16))
+    category_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("priority_category.id", ondelete="SET NULL"))
+    opinion: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when the simulation is applied: the funding line's values before, and its
+    # version after (a line changed since cannot be undone blindly).
+    before_status: Mapped[str | None] = mapped_column(String(32))
+    before_granted: Mapped[Decimal | None] = mapped_column("before_granted_cents", Money)
+    before_decision_date: Mapped[date | None] = mapped_column(Date)
+    applied_version: Mapped[int | None] = mapped_column(Integer)
+
+    simulation: Mapped[Simulation] = relationship(back_populates="lines")
+
+
+# The envelopes' figures add up the lines of one scheme and budget year: read from this
+# index alone, not from the wide rows of the 266 000 funding lines (migration 0008).
+Index("ix_funding_line_programming", FundingLine.scheme_code, FundingLine.budget_year,
+      FundingLine.operation_id, FundingLine.status, FundingLine.amount_requested,
+      FundingLine.amount_granted, FundingLine.paid_total)
+
+
 # --- Démarches numériques (db.demarches) -------------------------------------
 
 class DemarchesDossier(Base):

@@ -45,18 +45,10 @@ DEADLINE_DAYS = 366  # the deadlines chart looks a year ahead
 CHART_HEIGHT = 330
 
 
-def envelope_data(db: Database, arrondissement: str | None, year: int | None
-                  ) -> list | None:
-    """The envelopes' figures (db.programming.envelopes), None while that package is
-    not in this build."""
-    try:
-        from db.programming.envelopes import envelope_figures
-    except ModuleNotFoundError as error:
-        # db.programming comes with the envelopes' branch: the lead removes this
-        # fallback when merging it.
-        if error.name not in ("db.programming", "db.programming.envelopes"):
-            raise
-        return None
+def envelope_data(db: Database, arrondissement: str | None, year: int | None) -> list:
+    """The envelopes' figures (db.programming.envelopes, the Enveloppes page's)."""
+    from db.programming.envelopes import envelope_figures
+
     with db.read() as session:
         return envelope_figures(session, year=year, arrondissement=arrondissement)
 

@@ -436,16 +436,25 @@ def page_factories(db: Database, arrondissement: queries.ArrondissementRow | Non
                                 ("organisation", "organisations")),
         "territory": lambda: TerritoryPage(db, arrondissement),
         "reports": lambda: _reports_page(db, arrondissement),
+        "envelopes": lambda: _envelopes_page(db, arrondissement),
         "deadlines": lambda: _deadlines_page(db, arrondissement, choices),
         "journal": lambda: _journal_page(db),
         "dashboard": lambda: _dashboard_page(db, arrondissement),
     }
 
 
+def _envelopes_page(db: Database, arrondissement) -> QWidget:
+    from desktop.envelopes_page import EnvelopesPage  # not on the start-up path
+
+    return EnvelopesPage(db, arrondissement)
+
+
 def _deadlines_page(db: Database, arrondissement, choices: FilterChoices) -> QWidget:
     from desktop.deadlines_page import DeadlinesPage  # not on the start-up path
 
     return DeadlinesPage(db, arrondissement, choices)
+
+
 def _dashboard_page(db: Database, arrondissement: queries.ArrondissementRow | None
                     ) -> QWidget:
     from desktop.dashboard_page import DashboardPage  # matplotlib: not at start-up

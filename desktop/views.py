@@ -14,6 +14,8 @@ VIEWS = [
     ("territory", "Territoire", "communes et EPCI de l'arrondissement avec leurs totaux"),
     ("reports", "Rapports", "accordé et versé par financeur, par exercice, par commune, "
                             "par EPCI et par contrat"),
+    ("envelopes", "Enveloppes", "enveloppes DETR, DSIL… de l'année : notifié, demandé, "
+                                "programmé, reste à attribuer, versé ; simulations"),
     ("deadlines", "Échéances", "échéancier de l'arrondissement : caducités, achèvements, "
                                "prorogations, soldes, fins de contrat, avenants et comités"),
     ("dashboard", "Tableau de bord", "graphiques : consommation des enveloppes, accordé et "

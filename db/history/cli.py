@@ -51,7 +51,8 @@ def register(command: Callable[[str, str], argparse.ArgumentParser], db_help: st
     recent.add_argument("--record", metavar="TEXTE",
                         help="fiches dont la référence, l'intitulé ou le nom contient TEXTE")
     recent.add_argument("--origin", choices=list(ORIGIN_LABELS), metavar="ORIGINE",
-                        help="saisie, import, terrain (copie de terrain) ou démonstration")
+                        help="saisie, import, terrain (copie de terrain), démonstration ou "
+                             "simulation (de programmation, appliquée ou annulée)")
     recent.add_argument("--limit", type=_positive, default=50, metavar="N",
                         help="nombre de changements lus (50 par défaut)")
     recent.add_argument("--json", action="store_true", help="lignes au format JSON")

@@ -29,7 +29,8 @@ from db.vocabulary import (
 )
 
 ORIGIN_LABELS = {"saisie": "Saisie", "import": "Import", "terrain": "Copie de terrain",
-                 "démonstration": "Démonstration"}
+                 "démonstration": "Démonstration",
+                 "simulation": "Simulation de programmation"}  # db.programming
 ACTION_LABELS = {"insert": "création", "update": "modification", "delete": "suppression"}
 
 # What an agent calls each kind of record (the history lists no bookkeeping table).

@@ -30,6 +30,7 @@ from db.models import (
     Payment,
     epci_member,
 )
+from db.programming import guard as envelopes
 from db.rules import (
     ContractPeriod,
     ExpenseInput,
@@ -486,6 +487,7 @@ def save_operation_in(session: Session, data: OperationData, *, today: date | No
                                f"de l'opération « {data.reference} »")
     _apply(session, operation, data)
     caches.refresh_operation(session, operation)
+    envelopes.check_operation(session, operation)  # never beyond an envelope
     session.flush()
     return SaveResult(operation.id, operation.version, findings)
 
@@ -559,6 +561,7 @@ def _edit_plan(db: Database, operation_id: uuid.UUID, version: int, edit, *,
         _apply(session, operation, data)
         caches.refresh_operation(session, operation)
         touch(operation)
+        envelopes.check_operation(session, operation)  # never beyond an envelope
         session.flush()
         return SaveResult(operation.id, operation.version, findings)
 

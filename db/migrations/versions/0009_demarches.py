@@ -1,7 +1,7 @@
 """dossiers de Démarches numériques
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 
 - demarches_dossier: each dossier of a Démarches numériques export imported as an
   operation (dossier number, démarche, state, the values last imported), so that a
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
