@@ -347,8 +347,11 @@ def test_dashboard_page_clicks_through_to_the_filtered_lists(qtbot, window, tmp_
     page = window.pages["dashboard"]
     assert window.current_page() is page
     assert page.scope.currentText() == "Arrondissement d'Avesnes-sur-Helpe"
-    # Without the envelopes' package (another branch), a French notice.
-    assert "Aucune enveloppe enregistrée" in texts(page.views["envelopes"].figure)
+    # The demo's envelopes of 2025 (DETR 4,2 M€ and DSIL 2 M€ notified to the
+    # arrondissement), with the département's they are delegated from.
+    shown = " | ".join(texts(page.views["envelopes"].figure)).replace("\xa0", " ")
+    assert "sur 4,2 M€" in shown and "sur 2 M€" in shown and "sur 31,5 M€" in shown
+    assert "DETR 2025" in shown and "Avesnes-sur-Helpe" in shown
     # The deadlines are the Échéances page's: its overdue ones make the red first bar.
     from db.deadlines import deadlines
 
