@@ -159,7 +159,11 @@ def test_over_funding_is_flagged_not_summed(demo_db, tmp_path):
     operation_id = find_by_reference(demo_db, "operation", "FICTIF-DETR-2025-001")
     data = operation_for_edit(demo_db, operation_id)
     data.status = "projet"  # a draft may be over-funded; it is flagged everywhere
-    data.funding_lines[0].amount_granted += data.cost_ht
+    # On a line outside the DETR envelope of 2025, which refuses any programming beyond
+    # its amount (db.programming).
+    line = next(line for line in data.funding_lines
+                if line.scheme_code not in ("DETR", "DSIL") and line.amount_granted)
+    line.amount_granted += data.cost_ht
     save_operation(demo_db, data)
     annex = documents.annex(demo_db, "FICTIF-CRTE-591")
     assert annex.over_funded == 1
