@@ -114,6 +114,18 @@ def test_envelope_simulation_and_categories_in_the_journal_command(db, agent, ca
         assert row["field"] not in RAW_KEYS and "_" not in row["field"], row
         assert "DETR_" not in row["record"] + row["old"] + row["new"], row
 
+    # « Fiche » finds a simulation by its name (with its proposals), a category by its
+    # label, the envelopes by their dotation.
+    found = journal_json(db, capsys, "--json", "--record", "commission de mars")
+    assert {r["entity"] for r in found} == {"simulation", "simulation_line"}
+    assert len(found) == 2 + 4 + 1  # applied (le, par), four proposals, the creation
+    found = journal_json(db, capsys, "--json", "--record", "Voirie")
+    assert [(r["record"], r["action"]) for r in found] == [
+        ("Catégorie prioritaire « Voirie » (Nord)", "création")]
+    found = journal_json(db, capsys, "--json", "--record", "DETR")
+    assert {r["record"] for r in found if r["entity"] == "envelope"} == {
+        f"Enveloppe {AVESNES}", "Enveloppe DETR 2025 — Nord"}
+
     # Undone then deleted: the deletion is one line, not one per candidate.
     undo_simulation(db, simulation, load_simulation(db, simulation).version)
     delete_simulation(db, simulation, load_simulation(db, simulation).version)

@@ -185,13 +185,18 @@ def _bound(db: Database, moment: datetime) -> datetime:
 
 def _matching_records(session: Session, text: str) -> tuple[dict[str, set[str]], set[str]]:
     """Operations, contracts and organisations whose reference, title or name holds
-    *text*, with their current children; and the operations (for their links)."""
+    *text*, with their current children; the envelopes of a dotation (« DETR »), the
+    simulations (with their proposals) and the priority categories by their name; and
+    the operations (for their links)."""
     pattern = f"%{text.strip()}%"
     found: dict[str, set[str]] = {}
     operations: set[str] = set()
     for model, entity, columns in ((Operation, "operation", ("reference", "title")),
                                    (Contract, "contract", ("reference", "title")),
-                                   (Organisation, "organisation", ("name", "acronym"))):
+                                   (Organisation, "organisation", ("name", "acronym")),
+                                   (Envelope, "envelope", ("scheme_code",)),
+                                   (Simulation, "simulation", ("name",)),
+                                   (PriorityCategory, "priority_category", ("label",))):
         ids = {str(i) for i in session.scalars(select(model.id).where(
             or_(*(getattr(model, c).ilike(pattern) for c in columns))).limit(RECORD_MATCHES))}
         # A deleted record is found by the values its deletion kept (« who removed
