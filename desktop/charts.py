@@ -304,6 +304,16 @@ def _months_ahead(today: date, count: int) -> list[date]:
     return months
 
 
+def _horizon_target(today: date, month: date) -> Target:
+    """A month's bar opens the Échéances page on the shortest of its horizons (30, 60,
+    90 days) that reaches the month's end, else on every deadline."""
+    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    days = (following - today).days - 1
+    within = next((h for h in (30, 60, 90) if days <= h), None)
+    return Target("deadlines", {"within_days": within, "overdue": False},
+                  f"échéances à {within} jours" if within else "toutes les échéances")
+
+
 def deadline_chart(deadlines: Sequence[Any] | None, *, today: date, months: int = 12,
                    scope: str = "", figure: Figure | None = None) -> Chart:
     """Count of deadlines per month over the next *months* months, the overdue ones
@@ -326,6 +336,9 @@ def deadline_chart(deadlines: Sequence[Any] | None, *, today: date, months: int 
     bars = axes.bar(range(len(values)), values, 0.7, color=colours, edgecolor=EDGE)
     for bar, hatch in zip(bars, hatches, strict=True):
         bar.set_hatch(hatch)
+    _pick(bars, [Target("deadlines", {"within_days": 0, "overdue": True},
+                        "échéances en retard"),
+                 *(_horizon_target(today, start) for start in starts)], chart)
     axes.bar_label(bars, [number(v) if v else "" for v in values], padding=2, fontsize=7.5)
     axes.set_xticks(range(len(values)), labels, rotation=45, ha="right", fontsize=7.5)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))

@@ -323,6 +323,13 @@ class DeadlinesPage(QWidget):
             box.blockSignals(False)
         self.reload()
 
+    def show_filtered(self, *, arrondissement: bool = True, within_days: int | None = None,
+                      overdue: bool = False) -> None:
+        """The deadlines up to a horizon, the other filters cleared (a bar of the Tableau
+        de bord's « Échéances à venir »); the page keeps its own territory."""
+        self.apply_notice(Notice(text="", kind=None, within_days=within_days,
+                                 overdue_only=overdue))
+
     def apply_notice(self, notice: Notice) -> None:
         """Show what the opening notice announced (its horizon and nature)."""
         for box in (self.horizon, self.kind, self.contract, self.scheme, self.epci):

@@ -154,9 +154,12 @@ class EnvelopesPage(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        for column, (_label, width) in enumerate(COLUMNS):
-            self.table.setColumnWidth(column, width)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # Each column as wide as its header and figures, the perimeter taking the rest:
+        # the eleven columns fit a laptop's screen without scrolling sideways.
+        header = self.table.horizontalHeader()
+        for column in range(len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(lambda _index: self.edit_envelope())
         self.warnings = QLabel()
         self.warnings.setAccessibleName("Alertes des enveloppes")

@@ -91,7 +91,6 @@ class ListPage(QWidget):
             top.addWidget(QLabel("Territoire :"))
             top.addWidget(self.scope)
 
-        filter_row = QHBoxLayout()
         self.filter_labels = {**FILTER_LABELS, **(query.filter_labels or {})}
         for key in query.filters:
             box = FilterBox(self._all_label(key), lambda k=key: self._choice_model(k))
@@ -101,12 +100,8 @@ class ListPage(QWidget):
             box.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             self.filters[key] = box
-            filter_row.addWidget(box)
         self.clear_button = QPushButton("Effacer les filtres")
         self.clear_button.setToolTip("Vider la recherche et tous les filtres")
-        if self.filters:
-            filter_row.addWidget(self.clear_button)
-        filter_row.addStretch(1)
 
         self.table = QTableView()
         self.table.setAccessibleName(title)
@@ -131,8 +126,10 @@ class ListPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
         layout.addLayout(top)
-        if self.filters:
-            layout.addLayout(filter_row)
+        if self.filters:  # on as many lines as the window's width needs
+            from desktop.flow_layout import flow_row
+
+            layout.addWidget(flow_row([*self.filters.values(), self.clear_button]))
         layout.addWidget(self.table, 1)
         layout.addWidget(self.footer)
 

@@ -362,6 +362,15 @@ def test_dashboard_page_clicks_through_to_the_filtered_lists(qtbot, window, tmp_
     axes = page.views["deadlines"].figure.axes[0]
     assert axes.get_xticklabels()[0].get_text() == "En retard"
     assert axes.patches[0].get_height() == late
+    # Its bar opens the Échéances page on the overdue ones; back to the dashboard.
+    click_bar(qtbot, page.views["deadlines"], lambda t: t.filters.get("overdue"))
+    echeances = window.pages["deadlines"]
+    assert window.current_page() is echeances
+    qtbot.waitUntil(lambda: not echeances.loading, timeout=10_000)
+    assert echeances.horizon.currentText() == "En retard"
+    assert echeances.model.rowCount() == late
+    assert all(row.overdue for row in echeances.model.rows)
+    click_navigation(qtbot, window, "Tableau de bord")
 
     qtbot.keyClicks(page.year, "2025")  # typed on the box, as with the keyboard
     assert page.chosen_year() == 2025
@@ -499,3 +508,16 @@ def test_summary_leaves_the_chart_out_rather_than_take_a_second_page(demo_db):
         outcomes.add((fits_with, fits_without))
     # The three cases happened: room for the chart, room only without it, no room at all.
     assert outcomes == {(True, True), (False, True), (False, False)}
+
+
+def test_a_month_of_the_deadlines_chart_opens_the_shortest_horizon_reaching_its_end():
+    from desktop.charts import _horizon_target
+
+    today = date(2026, 12, 3)
+    # 31/12 is 28 days on, 31/01 is 59, 28/02 is 87, 31/03 is 118.
+    horizons = [_horizon_target(today, date(y, m, 1)).filters["within_days"]
+                for y, m in ((2026, 12), (2027, 1), (2027, 2), (2027, 3))]
+    assert horizons == [30, 60, 90, None]
+    # A month ending exactly 30 days on still fits the 30-day horizon.
+    assert _horizon_target(date(2027, 3, 1), date(2027, 3, 1)).filters["within_days"] == 30
+    assert _horizon_target(date(2027, 2, 28), date(2027, 3, 1)).filters["within_days"] == 60

@@ -553,3 +553,57 @@ def test_the_cli_reports_in_json_and_settles(office, tmp_path):
     assert operation_for_edit(office.db, office.operations[0]).title == "T"
     with office.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Payment)) == 3
+
+
+def test_a_copy_of_an_older_schema_revision_is_upgraded_first(office, tmp_path,
+                                                             monkeypatch):
+    """A copy taken before the application was updated (here: brought back down to
+    revision 0007, the one before envelopes and Démarches numériques dossiers) comes back
+    through the upgrade; the file the agent brought is left as it was."""
+    from alembic import command
+
+    from db.database import alembic_config
+
+    path, copy = take(office, tmp_path)
+    edit_operation(copy, office.operations[0], lambda d: setattr(d, "title", "Vu en 0007"))
+    copy.close()
+    old = open_database(path, create=False)
+    with old.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0007")
+    old.close()
+
+    def revision_and_tables() -> tuple[str, set[str]]:
+        connection = sqlite3.connect(path)
+        try:
+            revision = connection.execute("SELECT version_num FROM alembic_version"
+                                          ).fetchone()[0]
+            tables = {name for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            connection.close()
+        return revision, tables
+
+    revision, tables = revision_and_tables()
+    assert revision == "0007" and "envelope" not in tables and "field_base" in tables
+
+    import importlib
+
+    from db.database import head_revision
+
+    merged_from: list[str] = []  # the revision of the copy the merge reads
+
+    def opening(*args, **kwargs):
+        database = open_database(*args, **kwargs)
+        with database.read() as session:
+            merged_from.append(session.connection().exec_driver_sql(
+                "SELECT version_num FROM alembic_version").scalar())
+        return database
+
+    monkeypatch.setattr(importlib.import_module("db.field.checkin"), "open_database", opening)
+    report = checkin(office.db, path, login="agent.bureau")
+    assert merged_from == [head_revision()] and head_revision() > "0007"
+    assert report.updated.get("operation") == 1 and not report.conflicts
+    with office.db.read() as session:
+        assert session.get(Operation, office.operations[0]).title == "Vu en 0007"
+    assert revision_and_tables()[0] == "0007"  # upgraded in a scratch copy, not in place
+    assert check(office.db).healthy

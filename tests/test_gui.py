@@ -222,3 +222,21 @@ def test_every_page_of_the_navigation_shows_data(qtbot, window):
     assert window.pages["funding_lines"].model.total > 0
     assert window.pages["organisations"].model.total == 84
     assert window.pages["territory"].communes.model.total == 150
+
+
+def test_every_page_fits_a_laptop_screen_of_1366_pixels(qtbot, window):
+    """The common screen of a sous-préfecture's laptops: no page may make the window
+    wider (the lists' filters wrap onto a second line instead)."""
+    window.resize(1366, 740)
+    for index in range(window.navigation.count()):
+        qtbot.mouseClick(window.navigation.viewport(), Qt.MouseButton.LeftButton,
+                         pos=window.navigation.visualItemRect(
+                             window.navigation.item(index)).center())
+        QApplication.processEvents()
+        label = window.navigation.item(index).text()
+        assert window.minimumSizeHint().width() <= 1366, label
+        assert window.width() <= 1366, label
+    window.show_view("operations")
+    page = window.current_page()
+    boxes = list(page.filters.values())
+    assert len({box.mapTo(page, QPoint(0, 0)).y() for box in boxes}) == 2  # two lines

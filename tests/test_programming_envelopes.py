@@ -3,6 +3,7 @@ errors at their boundary (equal is fine, one cent more is refused)."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal as D
 
 import pytest
@@ -19,14 +20,18 @@ from db.programming.envelopes import (
 from tests.programming_helpers import build_world
 
 # Written here, apart from the code under test: the lines of a scheme and year on the
-# operations having a commune of the perimeter or a contract of it.
+# operations having a commune of the perimeter or a contract of it, but the lines not
+# granted of abandoned operations.
 INDEPENDENT = """
 SELECT COALESCE(SUM(fl.amount_requested_cents), 0),
        COALESCE(SUM(CASE WHEN fl.status = 'accorde' THEN fl.amount_granted_cents END), 0),
        COALESCE(SUM(CASE WHEN fl.status = 'accorde' THEN fl.paid_total_cents END), 0),
        COUNT(DISTINCT fl.operation_id)
 FROM funding_line fl
-WHERE fl.scheme_code = :scheme AND fl.budget_year = :year AND fl.operation_id IN (
+WHERE fl.scheme_code = :scheme AND fl.budget_year = :year
+  AND (fl.status = 'accorde'
+       OR fl.operation_id NOT IN (SELECT id FROM operation WHERE status = 'abandonne'))
+  AND fl.operation_id IN (
     SELECT oc.operation_id FROM operation_commune oc
     JOIN commune c ON c.code = oc.commune_code WHERE {commune_condition}
     UNION
@@ -204,3 +209,50 @@ def test_granting_in_the_operation_beyond_the_envelope_is_refused(db, world):
     data.funding_lines[0] = replace(data.funding_lines[0], amount_granted=D("26000.00"),
                                     amount_requested=D("26000.00"))
     save_operation(db, data)
+
+
+def test_a_withdrawn_dossier_no_longer_asks_but_a_grant_still_counts(db, world):
+    """« Classé sans suite »: the operation abandoned, its request leaves « demandé »,
+    the simulations' candidates and the count of dossiers; a grant not yet cancelled
+    still consumes the envelope."""
+    from db.editing import operation_for_edit
+    from db.services.operations import save_operation
+    from db.vocabulary import OperationStatus
+
+    save_envelope(db, EnvelopeData("DETR", 2025, D("100000.00"), arrondissement_code="591"))
+    before = figures(db, year=2025, arrondissement="591")[
+        "DETR", "Arrondissement d'Avesnes-sur-Helpe"]
+    with db.engine.connect() as connection:
+        requested = connection.execute(text(
+            "SELECT operation_id, status, amount_requested_cents FROM funding_line "
+            "WHERE scheme_code = 'DETR' AND budget_year = 2025 AND operation_id IN ("
+            " SELECT oc.operation_id FROM operation_commune oc JOIN commune c"
+            " ON c.code = oc.commune_code WHERE c.arrondissement_code = '591')"
+            " ORDER BY status")).all()
+    ids = {r[0] for r in requested}
+    by_status = {}
+    for operation_id, status, cents in requested:
+        by_status.setdefault(status, []).append((operation_id, cents))
+    def abandon(raw_id):
+        key = raw_id if isinstance(raw_id, uuid.UUID) else uuid.UUID(str(raw_id))
+        data = operation_for_edit(db, key)
+        data.status = OperationStatus.ABANDONED
+        save_operation(db, data)
+
+    asked = next(o for o, _ in by_status["sollicite"]
+                 if sum(1 for r in requested if r[0] == o) == 1)
+    granted = next(o for o, _ in by_status["accorde"]
+                   if sum(1 for r in requested if r[0] == o) == 1)
+    assert asked in ids and granted in ids
+    abandon(asked)
+    abandon(granted)
+    after = figures(db, year=2025, arrondissement="591")[
+        "DETR", "Arrondissement d'Avesnes-sur-Helpe"]
+    asked_cents = next(c for o, c in by_status["sollicite"] if o == asked)
+    granted_cents = next(c for o, c in by_status["accorde"] if o == granted)
+    assert after.requested == before.requested - D(asked_cents) / 100
+    assert after.programmed == before.programmed  # the grant still counts
+    assert after.dossiers == before.dossiers - 1
+    assert [after.requested, after.programmed, after.paid, after.dossiers] == \
+        independent(db, "DETR", 2025, arrondissement="591")
+    assert granted_cents > 0

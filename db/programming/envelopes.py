@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Select, and_, case, func, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from db.database import Database
 from db.errors import DeleteRefused, InvalidInput
@@ -25,6 +25,7 @@ from db.models import (
     Envelope,
     FundingLine,
     FundingScheme,
+    Operation,
     OperationLink,
     Simulation,
     operation_commune,
@@ -42,7 +43,7 @@ from db.services.common import (
     transaction,
 )
 from db.text import elide
-from db.vocabulary import FundingStatus
+from db.vocabulary import FundingStatus, OperationStatus
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,8 @@ def operations_in_departement(code: str) -> Select:
 
 def candidate_condition(envelope: Envelope):
     """The funding lines an envelope counts: its scheme and budget year, on an operation
-    of its perimeter (by one of its communes, or one of its contracts).
+    of its perimeter (by one of its communes, or one of its contracts), but an abandoned
+    operation's lines not granted.
 
     Written as correlated EXISTS: the lines of one scheme and year are a few thousand,
     each checked through the primary keys of operation_commune and operation_contract,
@@ -143,8 +145,16 @@ def candidate_condition(envelope: Envelope):
                            Arrondissement.code == Contract.arrondissement_code))
     communes = (select(operation_commune.c.operation_id)
                 .join(Commune, Commune.code == operation_commune.c.commune_code))
+    # A dossier withdrawn (operation abandoned, « classé sans suite » in Démarches
+    # numériques) no longer asks anything; a grant not yet cancelled still counts.
+    # (Its own alias: the simulations' query joins the operations already.)
+    withdrawn = aliased(Operation)
+    live = or_(FundingLine.status == FundingStatus.GRANTED.value,
+               ~select(withdrawn.id).where(withdrawn.id == FundingLine.operation_id,
+                                           withdrawn.status == OperationStatus.ABANDONED.value
+                                           ).correlate(FundingLine).exists())
     return and_(FundingLine.scheme_code == envelope.scheme_code,
-                FundingLine.budget_year == envelope.year,
+                FundingLine.budget_year == envelope.year, live,
                 or_(communes.where(operation_commune.c.operation_id
                                    == FundingLine.operation_id, by_commune).exists(),
                     contracts.where(OperationLink.operation_id == FundingLine.operation_id,
