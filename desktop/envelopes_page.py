@@ -133,7 +133,7 @@ class EnvelopesPage(QWidget):
         self.delete_button.clicked.connect(self.delete_envelope)
         self.new_button.clicked.connect(self.new_envelope)
         self.edit_button.clicked.connect(self.edit_envelope)
-        self.simulations_button.clicked.connect(self.open_simulations)
+        self.simulations_button.clicked.connect(lambda: self.open_simulations())
         top = QHBoxLayout()
         top.addWidget(heading)
         top.addSpacing(16)
@@ -197,6 +197,63 @@ class EnvelopesPage(QWidget):
     def current_row(self) -> dict | None:
         row = self.selected()
         return {"id": row.figures.envelope_id} if row else None
+
+    # The main window's « Nouveau », « Supprimer » and « Imprimer » on this page.
+
+    def new_record(self) -> EnvelopeDialog:
+        return self.new_envelope()
+
+    def delete_record(self) -> bool:
+        return self.delete_envelope()
+
+    def print_record(self) -> QWidget | None:
+        """The commission's document of the selected envelope's simulation (the applied
+        one, else the one changed last), in the print preview."""
+        from db.programming.exports import commission_printout
+        from db.programming.simulations import simulation_to_print
+        from desktop.print_preview import PrintPreview
+        from desktop.tasks import run_with_progress
+
+        row = self.selected()
+        if row is None:
+            QMessageBox.information(self, "Impression", "Sélectionnez l'enveloppe dont "
+                                    "imprimer la programmation.")
+            return None
+        f = row.figures
+        title = f"{f.scheme_label} {f.year} — {f.perimeter_label}"
+        simulation = simulation_to_print(self.db, f.envelope_id)
+        if simulation is None:
+            QMessageBox.information(
+                self, "Impression", f"L'enveloppe {title} n'a pas encore de simulation : "
+                "« Simulations… » en crée une avec ses candidats ; sa programmation "
+                "s'imprime ensuite pour la commission.")
+            return None
+        heading = f"Programmation « {simulation.name} » — {title}"
+        try:
+            pdf, fingerprint = run_with_progress(
+                self, f"Préparation : {heading}…",
+                lambda: commission_printout(self.db, simulation.id))
+        except UserError as error:
+            QMessageBox.warning(self, "Impression impossible", error.message)
+            return None
+        name = f"programmation-{f.scheme_code}-{f.year}-{simulation.name}".replace(" ", "-")
+        dialog = PrintPreview(pdf, heading, f"{name}.pdf", fingerprint, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def show_envelope(self, envelope_id: Any) -> bool:
+        """Selects an envelope (the Journal's double click), whatever the year shown."""
+        self.reload()
+        if all(r.figures.envelope_id != envelope_id for r in self.model.rows):
+            self.year.setCurrentIndex(0)  # « Toutes les années »: reloads
+        self.select(envelope_id)
+        row = self.selected()
+        if row is None or row.figures.envelope_id != envelope_id:
+            QMessageBox.information(self, "Enveloppes", "Cette enveloppe n'est pas du "
+                                    "périmètre suivi (arrondissement et son département).")
+            return False
+        return True
 
     def export(self, path: Path | None = None) -> Path | None:
         """The envelopes shown, with their figures, to a sheet (the commission's exports
@@ -330,7 +387,8 @@ class EnvelopesPage(QWidget):
         self.reload()
         return True
 
-    def open_simulations(self) -> QWidget | None:
+    def open_simulations(self, simulation_id: Any = None) -> QWidget | None:
+        """The simulations of the selected envelope (on *simulation_id* if given)."""
         from desktop.simulation_editor import SimulationEditor  # not on the start-up path
 
         row = self.selected()
@@ -338,6 +396,8 @@ class EnvelopesPage(QWidget):
             QMessageBox.information(self, "Simulations", "Choisissez d'abord une enveloppe.")
             return None
         editor = SimulationEditor(self.db, row.figures.envelope_id)
+        if simulation_id is not None:
+            editor.fill_chooser(simulation_id)
         editor.changed.connect(self.reload)
         self.editors.append(editor)
         editor.show()

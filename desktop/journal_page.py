@@ -29,7 +29,9 @@ JOURNAL_COLUMNS = [("when", "Date", 158), ("login", "Agent", 85), ("origin", "Or
                    ("parent", "Fiche", 230), ("record", "Élément", 190),
                    ("change", "Changement", 140), ("old", "Avant", 150), ("new", "Après", 150)]
 PAGE = 200  # audit entries read at a time; the next ones when the table scrolls down
-_WHAT = {"operation": "L'opération", "contract": "Le contrat", "organisation": "L'organisation"}
+_WHAT = {"operation": "L'opération", "contract": "Le contrat", "organisation": "L'organisation",
+         "envelope": "L'enveloppe", "simulation": "La simulation",
+         "priority_category": "La catégorie prioritaire"}
 
 
 class JournalPage(QWidget):

@@ -127,13 +127,14 @@ class MainWindow(QMainWindow):
                                           QKeySequence.StandardKey.Find,
                                           "Placer le curseur dans la recherche de la liste")
         self.new_action = self._action("&Nouveau…", self.new_record, QKeySequence.StandardKey.New,
-                                       "Nouveau contrat ou nouvelle opération (selon la liste)")
+                                       "Nouveau contrat, opération ou enveloppe (selon la page)")
         self.open_record_action = self._action("Ou&vrir", self.open_current, "Ctrl+O",
                                                "Ouvrir la ligne sélectionnée")
         self.print_action = self._action("&Imprimer…", self.print_current,
                                          QKeySequence.StandardKey.Print,
-                                         "État récapitulatif de la liste, ou annexe financière "
-                                         "du contrat sélectionné")
+                                         "État récapitulatif de la liste, annexe financière "
+                                         "du contrat ou programmation de l'enveloppe "
+                                         "sélectionnés")
         self.import_action = self._action("I&mporter un tableau…", self.import_sheet, "Ctrl+I",
                                           "Importer des opérations depuis un tableur")
         self.undo_import_action = self._action("Annuler le dernier import…",
@@ -157,7 +158,8 @@ class MainWindow(QMainWindow):
             "Remettre la base dans l'état d'une de ses sauvegardes")
         self.delete_action = self._action("&Supprimer…", self.delete_current,
                                           QKeySequence.StandardKey.Delete,
-                                          "Supprimer le contrat ou l'opération sélectionné")
+                                          "Supprimer le contrat, l'opération ou "
+                                          "l'enveloppe sélectionnés")
         menus = self.menuBar()
         file_menu = menus.addMenu("&Fichier")
         file_menu.addAction(self.new_action)
@@ -309,12 +311,30 @@ class MainWindow(QMainWindow):
         elif page_key == "journal":  # the record a change belongs to (desktop.journal_page)
             import uuid
 
+            if row["entity"] in ("envelope", "simulation", "priority_category"):
+                return self._open_programming(row["entity"], uuid.UUID(row["id"]))
             opener = {"operation": self.open_operation, "contract": self.open_contract,
                       "organisation": self.open_organisation}[row["entity"]]
             opener(uuid.UUID(row["id"]))
         elif page_key == "deadlines":  # desktop.deadlines_page
             {"operation": self.open_operation, "contract": self.open_contract}[
                 row["entity"]](row["id"])
+
+    def _open_programming(self, entity: str, record_id):
+        """The Enveloppes page on an envelope, or on its simulations' editor; a priority
+        category (edited from a simulation) shows the page."""
+        self.show_view("envelopes")
+        page = self.current_page()
+        if entity == "priority_category":
+            return page
+        envelope_id = record_id
+        if entity == "simulation":
+            from db.programming.simulations import envelope_of_simulation
+
+            envelope_id = envelope_of_simulation(self.db, record_id)
+        if envelope_id is None or not page.show_envelope(envelope_id):
+            return page
+        return page.open_simulations(record_id) if entity == "simulation" else page
 
     def open_organisation(self, organisation_id):
         from desktop.organisation_editor import OrganisationEditor
@@ -378,8 +398,11 @@ class MainWindow(QMainWindow):
         (desktop.live_refresh): lists reloaded in place, editors checked, banner read."""
         self.live.announce()
 
-    def new_record(self) -> None:
+    def new_record(self):
         key = [k for k, _ in NAVIGATION][self.navigation.currentRow()]
+        page = self.current_page()
+        if hasattr(page, "new_record"):  # a page that makes its own records (Enveloppes)
+            return page.new_record()
         if key == "contracts":
             self.open_contract()
         else:
@@ -402,6 +425,8 @@ class MainWindow(QMainWindow):
         page = self.current_page()
         if key == "deadlines":  # the échéancier shown (desktop.deadlines_page)
             return page.export_pdf()
+        if hasattr(page, "print_record"):  # Enveloppes: the commission's document
+            return page.print_record()
         if key == "contracts":
             row = page.current_row()
             if row is None:
@@ -480,6 +505,10 @@ class MainWindow(QMainWindow):
     def delete_current(self) -> None:
         key = [k for k, _ in NAVIGATION][self.navigation.currentRow()]
         page = self.current_page()
+        if hasattr(page, "delete_record"):  # the page asks and deletes (Enveloppes)
+            if page.delete_record():
+                self._after_save()
+            return
         row = page.current_row() if hasattr(page, "current_row") else None
         if row is None or key not in ("contracts", "operations"):
             return

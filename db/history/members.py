@@ -19,6 +19,7 @@ from db.models import (
     FundingLine,
     Payment,
     Signatory,
+    SimulationLine,
     SteeringMeeting,
 )
 
@@ -72,6 +73,12 @@ def members(session: Session, entity: str, record_ids: set[str], *,
         found["payment"] = _current(session, Payment, "funding_line_id", lines)
         if include_deleted:
             found["payment"] |= _deleted(session, "payment", "funding_line_id", lines)
+    elif entity == "simulation":  # its proposals (db.programming)
+        found["simulation_line"] = _current(session, SimulationLine, "simulation_id",
+                                            record_ids)
+        if include_deleted:
+            found["simulation_line"] |= _deleted(session, "simulation_line",
+                                                 "simulation_id", record_ids)
     elif entity == "contract":
         for model, child in CONTRACT_CHILDREN:
             found[child] = _current(session, model, "contract_id", record_ids)

@@ -14,28 +14,41 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from db.database import Database
 from db.history.members import condition, members
 from db.history.values import (
     ACTION_LABELS,
     ENTITY_NOUNS,
+    HIDDEN_FIELDS,
     Namer,
     field_label,
     moment_text,
     origin_label,
     utc,
 )
-from db.models import AuditEntry, Contract, Operation, Organisation
+from db.models import (
+    AuditEntry,
+    Contract,
+    Envelope,
+    Operation,
+    Organisation,
+    PriorityCategory,
+    Simulation,
+)
 
 # The tables an agent edits; field copies, settings and conflicts are bookkeeping.
 DOMAIN_ENTITIES = tuple(ENTITY_NOUNS)
-EDITORS = ("operation", "contract", "organisation")  # what a double click can open
+# What a double click can open: an editor, or the Enveloppes page (db.programming).
+EDITORS = ("operation", "contract", "organisation", "envelope", "simulation",
+           "priority_category")
 _PARENT_OF = {"funding_line": ("operation", "operation_id"),
               "expense_item": ("operation", "operation_id"),
               "axis": ("contract", "contract_id"), "signatory": ("contract", "contract_id"),
               "amendment": ("contract", "contract_id"),
-              "steering_meeting": ("contract", "contract_id")}
+              "steering_meeting": ("contract", "contract_id"),
+              "simulation_line": ("simulation", "simulation_id")}
 RECORD_MATCHES = 200  # records a « fiche » text may match in the journal
 
 
@@ -127,7 +140,9 @@ def _rows(namer: Namer, entries: list[AuditEntry], with_parent: bool) -> list[Hi
             for key, pair in changes.items():
                 if not (isinstance(pair, list) and len(pair) == 2):
                     continue
-                rows.append(HistoryRow(**common, field=field_label(key),
+                if key in HIDDEN_FIELDS.get(entry.entity, ()):
+                    continue
+                rows.append(HistoryRow(**common, field=field_label(key, entry.entity),
                                        old=namer.value(entry.entity, key, pair[0]),
                                        new=namer.value(entry.entity, key, pair[1])))
         else:
@@ -170,13 +185,18 @@ def _bound(db: Database, moment: datetime) -> datetime:
 
 def _matching_records(session: Session, text: str) -> tuple[dict[str, set[str]], set[str]]:
     """Operations, contracts and organisations whose reference, title or name holds
-    *text*, with their current children; and the operations (for their links)."""
+    *text*, with their current children; the envelopes of a dotation (« DETR »), the
+    simulations (with their proposals) and the priority categories by their name; and
+    the operations (for their links)."""
     pattern = f"%{text.strip()}%"
     found: dict[str, set[str]] = {}
     operations: set[str] = set()
     for model, entity, columns in ((Operation, "operation", ("reference", "title")),
                                    (Contract, "contract", ("reference", "title")),
-                                   (Organisation, "organisation", ("name", "acronym"))):
+                                   (Organisation, "organisation", ("name", "acronym")),
+                                   (Envelope, "envelope", ("scheme_code",)),
+                                   (Simulation, "simulation", ("name",)),
+                                   (PriorityCategory, "priority_category", ("label",))):
         ids = {str(i) for i in session.scalars(select(model.id).where(
             or_(*(getattr(model, c).ilike(pattern) for c in columns))).limit(RECORD_MATCHES))}
         # A deleted record is found by the values its deletion kept (« who removed
@@ -194,6 +214,16 @@ def _matching_records(session: Session, text: str) -> tuple[dict[str, set[str]],
     return found, operations
 
 
+def _agent_edited_lines() -> ColumnElement[bool]:
+    """The lines of a simulation are listed only as the agent edits them: created and
+    deleted with their simulation (hundreds at a time, its own entry says it), and
+    written by its application or its undo (the funding lines' entries say what
+    changed), they would bury the rest of the journal."""
+    return or_(AuditEntry.entity != "simulation_line", and_(
+        AuditEntry.action == "update",
+        func.coalesce(AuditEntry.origin, "") != "simulation"))
+
+
 def journal(db: Database, agent: str | None = None, since: date | None = None,
             until: date | None = None, record_text: str | None = None,
             origin: str | None = None, limit: int = 100, offset: int = 0) -> JournalPage:
@@ -203,7 +233,7 @@ def journal(db: Database, agent: str | None = None, since: date | None = None,
     # Through an expression: on the entity index SQLite read every entry, then sorted
     # them (0,2 s for 100 000); on the `at` index it stops after one page (2 ms).
     statement = select(AuditEntry).where(
-        func.coalesce(AuditEntry.entity, "").in_(DOMAIN_ENTITIES))
+        func.coalesce(AuditEntry.entity, "").in_(DOMAIN_ENTITIES), _agent_edited_lines())
     if agent:
         statement = statement.where(AuditEntry.login == agent)
     if since is not None:
@@ -240,7 +270,9 @@ def agents(db: Database) -> list[str]:
 
 
 def record_exists(db: Database, entity: str, record_id: str) -> bool:
-    models = {"operation": Operation, "contract": Contract, "organisation": Organisation}
+    models = {"operation": Operation, "contract": Contract, "organisation": Organisation,
+              "envelope": Envelope, "simulation": Simulation,
+              "priority_category": PriorityCategory}
     model = models.get(entity)
     if model is None:
         return False

@@ -40,6 +40,10 @@ ENTITY_NOUNS = {
     "axis": "Axe", "signatory": "Signataire", "amendment": "Avenant",
     "steering_meeting": "Réunion", "operation_contract": "Rattachement au contrat",
     "contract_type": "Type de contrat",
+    # Programmation (db.programming): the lines of a simulation only as the agent edits
+    # them (db.history.trail leaves out their creation, deletion and application).
+    "envelope": "Enveloppe", "simulation": "Simulation",
+    "simulation_line": "Proposition", "priority_category": "Catégorie prioritaire",
 }
 
 # Fields the verification of documents does not name (organisations, links, types).
@@ -51,20 +55,41 @@ _MORE_LABELS = {
     "approach": "démarche", "typical_parties": "parties habituelles", "builtin": "prédéfini",
     "origin": "origine", "source": "source",
 }
+# What a field is called on one kind of record (the envelope's amount is « notifié »).
+_ENTITY_LABELS: dict[str, dict[str, str]] = {
+    "envelope": {"scheme_code": "dotation", "year": "année", "amount": "montant notifié",
+                 "departement_code": "département", "arrondissement_code": "arrondissement",
+                 "parent_id": "déléguée de"},
+    "simulation": {"name": "nom", "envelope_id": "enveloppe",
+                   "decision_date": "date de décision", "applied_at": "appliquée le",
+                   "applied_by": "appliquée par"},
+    "priority_category": {"departement_code": "département", "position": "rang"},
+    "simulation_line": {"simulation_id": "simulation", "proposed": "montant proposé",
+                        "status": "statut provisoire", "category_id": "catégorie prioritaire",
+                        "opinion": "avis de la commission", "position": "rang"},
+}
+# What applying a simulation keeps to undo it: bookkeeping, never shown.
+HIDDEN_FIELDS = {"simulation_line": {"before_status", "before_granted",
+                                     "before_decision_date", "applied_version"}}
 _KIND_BY_ENTITY: dict[str, type[Labelled]] = {"payment": PaymentKind,
                                                "organisation": OrganisationKind}
 _STATUS_BY_ENTITY: dict[str, type[Labelled]] = {
     "operation": OperationStatus, "contract": ContractStatus, "funding_line": FundingStatus}
 _MONEY = {"cost_ht", "cost_ttc", "eligible_cost", "envelope_total", "envelope_state",
           "amount_requested", "amount_granted", "amount", "amount_ht", "amount_ttc",
-          "envelope_change"}
+          "envelope_change", "proposed", "before_granted"}
 _ORGANISATION_KEYS = {"owner_id", "financer_id", "organisation_id"}
 EMPTY = "(vide)"
 TEXT_LIMIT = 300  # a long note is cut in the table; the tooltip of the cell shows it whole
 
 
-def field_label(key: str) -> str:
-    label = FIELD_LABELS.get(key) or _MORE_LABELS.get(key) or key
+def _lower_label(key: str, entity: str | None = None) -> str:
+    return (_ENTITY_LABELS.get(entity or "", {}).get(key) or FIELD_LABELS.get(key)
+            or _MORE_LABELS.get(key) or key)
+
+
+def field_label(key: str, entity: str | None = None) -> str:
+    label = _lower_label(key, entity)
     return label[:1].upper() + label[1:]
 
 
@@ -105,7 +130,11 @@ def _day(value: Any) -> str:
 _REFERENCES = {"owner_id": "organisation", "financer_id": "organisation",
                "organisation_id": "organisation", "operation_id": "operation",
                "contract_id": "contract", "funding_line_id": "funding_line",
-               "type_id": "contract_type", "axis_id": "axis"}
+               "type_id": "contract_type", "axis_id": "axis",
+               "envelope_id": "envelope", "simulation_id": "simulation",
+               "category_id": "priority_category"}
+# Keys that name another record of the same kind only on some tables.
+_REFERENCES_OF = {"envelope": {"parent_id": "envelope"}}
 
 
 def _is_uuid(value: str) -> bool:
@@ -138,16 +167,17 @@ class Namer:
             if record_id and (entity, str(record_id)) not in self.records.known:
                 wanted.setdefault(entity, set()).add(str(record_id))
 
-        def references(values: dict[str, Any], update: bool) -> None:
+        def references(values: dict[str, Any], update: bool, entity: str) -> None:
+            names = {**_REFERENCES, **_REFERENCES_OF.get(entity, {})}
             for key, value in values.items():
-                if key in _REFERENCES:
+                if key in names:
                     for item in value if update and isinstance(value, list) else [value]:
-                        want(_REFERENCES[key], item)
+                        want(names[key], item)
 
         for entry in entries:
             if entry.entity in ENTITY_NOUNS and entry.entity != "operation_contract":
                 want(entry.entity, entry.entity_id)
-            references(entry.changes or {}, entry.action == "update")
+            references(entry.changes or {}, entry.action == "update", entry.entity)
         for _depth in range(3):  # payment → line → operation and financer
             if not wanted:
                 break
@@ -156,7 +186,7 @@ class Namer:
                 ids = [i for i in ids if _is_uuid(i)]
                 self.records.load(entity, ids)
                 for i in ids:
-                    references(self.records.known.get((entity, i)) or {}, False)
+                    references(self.records.known.get((entity, i)) or {}, False, entity)
 
     def values(self, entity: str, record_id: str | None) -> dict[str, Any]:
         if not record_id or entity == "operation_contract":
@@ -183,6 +213,8 @@ class Namer:
     # --- values -------------------------------------------------------------------------
 
     def value(self, entity: str, key: str, value: Any) -> str:
+        if entity == "simulation_line" and key == "status" and value is None:
+            return "À examiner"
         if value is None or value == "" or value == []:
             return EMPTY
         if key in _MONEY:
@@ -192,6 +224,24 @@ class Namer:
                 return str(value)
         if key.endswith("_date"):
             return _day(value)
+        if key == "applied_at":
+            try:
+                return moment_text(datetime.fromisoformat(str(value)))
+            except ValueError:
+                return str(value)
+        if key == "position" and entity in ("simulation_line", "priority_category"):
+            return str(int(value) + 1) if str(value).isdigit() else str(value)
+        if key == "status" and entity == "simulation_line":
+            from db.programming.simulations import STATUS_LABELS
+
+            return STATUS_LABELS.get(value, str(value))
+        if key == "envelope_id" or (key == "parent_id" and entity == "envelope"):
+            return self.envelope_title(value) or "enveloppe supprimée"
+        if key == "simulation_id":
+            return self.record_name("simulation", str(value))
+        if key == "category_id":
+            return self.values("priority_category", value).get("label") \
+                or "catégorie supprimée"
         if key == "status" and entity in _STATUS_BY_ENTITY:
             return _label(_STATUS_BY_ENTITY[entity], value)
         if key == "kind" and entity in _KIND_BY_ENTITY:
@@ -235,6 +285,26 @@ class Namer:
 
     # --- records ------------------------------------------------------------------------
 
+    def perimeter(self, values: dict[str, Any]) -> str:
+        """« Arrondissement d'Avesnes-sur-Helpe », « Nord » (as db.programming names it)."""
+        if values.get("arrondissement_code"):
+            return "Arrondissement " + elide("de", self.place(
+                Arrondissement, values["arrondissement_code"]))
+        if values.get("departement_code"):
+            return self.place(Departement, values["departement_code"])
+        return ""
+
+    def envelope_title(self, record_id: Any, values: dict[str, Any] | None = None) -> str:
+        """« DETR 2026 — Arrondissement d'Avesnes-sur-Helpe »; empty if nothing is known."""
+        values = values or self.values("envelope", record_id)
+        if not values:
+            return ""
+        words = " ".join(str(w) for w in (self.scheme(values["scheme_code"])
+                                          if values.get("scheme_code") else "",
+                                          values.get("year") or "") if w)
+        perimeter = self.perimeter(values)
+        return f"{words} — {perimeter}" if words and perimeter else words or perimeter
+
     def record_name(self, entity: str, record_id: str,
                     values: dict[str, Any] | None = None) -> str:
         """« Ligne DETR de l'État », « Versement : acompte de 5 000,00 € du 02/05/2025 »,
@@ -275,12 +345,30 @@ class Namer:
         if entity == "operation_contract":
             contract = record_id.split("/")[-1]
             return f"{noun} {self.value(entity, 'contract_id', contract)}"
+        if entity == "envelope":
+            return f"{noun} {self.envelope_title(record_id, values)}".strip()
+        if entity == "simulation":
+            envelope = self.envelope_title(values.get("envelope_id"))
+            return f"{noun} « {values.get('name') or ''} »" + (f" ({envelope})"
+                                                               if envelope else "")
+        if entity == "priority_category":
+            place = self.place(Departement, values["departement_code"]) \
+                if values.get("departement_code") else ""
+            return f"{noun} « {values.get('label') or ''} »" + (f" ({place})" if place else "")
+        if entity == "simulation_line":
+            line = self.values("funding_line", values.get("funding_line_id"))
+            operation = self.values("operation", line.get("operation_id"))
+            if not operation:
+                return f"{noun} sur un financement supprimé"
+            title = str(operation.get("title") or "")
+            title = title if len(title) <= 70 else title[:69].rstrip() + "…"
+            return f"{noun} pour {operation.get('reference') or ''} « {title} »"
         return f"{noun} {values.get('label') or values.get('code') or ''}".strip()
 
     def summary(self, entity: str, snapshot: dict[str, Any]) -> str:
         """What a created or deleted record held, in a few words."""
         keys = _SUMMARY_KEYS.get(entity, ())
-        parts = [f"{FIELD_LABELS.get(k) or _MORE_LABELS.get(k, k)} : "
+        parts = [f"{_lower_label(k, entity)} : "
                  f"{self.value(entity, k, snapshot.get(k))}"
                  for k in keys if snapshot.get(k) not in (None, "", [])]
         return " ; ".join(parts)
@@ -297,4 +385,6 @@ _SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
     "amendment": ("amendment_date", "subject", "envelope_change"),
     "steering_meeting": ("decisions",),
     "operation_contract": ("axis_id",),
+    "envelope": ("amount", "parent_id"),
+    "simulation": ("decision_date", "applied_at"),
 }

@@ -191,6 +191,12 @@ def export_pdf(db: Database, simulation_id: uuid.UUID, path: Path) -> Path:
 
 
 def commission_pdf(db: Database, simulation_id: uuid.UUID) -> bytes:
+    return commission_printout(db, simulation_id)[0]
+
+
+def commission_printout(db: Database, simulation_id: uuid.UUID) -> tuple[bytes, str]:
+    """The commission's PDF and its fingerprint (printed at its foot; the print preview
+    shows it)."""
     from reportlab.lib.pagesizes import A4, landscape
 
     from db.documents.common import Provenance, RecordVersion, office
@@ -267,4 +273,4 @@ def commission_pdf(db: Database, simulation_id: uuid.UUID) -> bytes:
 
     provenance.fingerprint = fingerprint({"provenance": provenance,
                                           "rows": [r.reference for r in retained]})
-    return build(provenance, office(db), data.title, story, page)
+    return build(provenance, office(db), data.title, story, page), provenance.fingerprint

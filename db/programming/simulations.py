@@ -176,6 +176,23 @@ def simulations_of(db: Database, envelope_id: uuid.UUID) -> list[SimulationSumma
     return [SimulationSummary(*row) for row in rows]
 
 
+def envelope_of_simulation(db: Database, simulation_id: uuid.UUID) -> uuid.UUID | None:
+    """The envelope of a simulation (None once deleted): the Journal opens it."""
+    with db.read() as session:
+        return session.scalar(select(Simulation.envelope_id)
+                              .where(Simulation.id == simulation_id))
+
+
+def simulation_to_print(db: Database, envelope_id: uuid.UUID) -> SimulationSummary | None:
+    """The simulation whose commission document the main window prints for an envelope:
+    the one applied, else the one changed last; None when the envelope has none."""
+    found = simulations_of(db, envelope_id)
+    if not found:
+        return None
+    applied = [s for s in found if s.applied_at is not None]
+    return applied[0] if applied else max(found, key=lambda s: s.updated_at)
+
+
 def _departement(session: Session, envelope: Envelope) -> str:
     if envelope.departement_code:
         return envelope.departement_code
