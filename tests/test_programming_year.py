@@ -246,9 +246,9 @@ def test_a_year_of_programmation_from_the_export_to_the_deadlines(
     assert sorted(shown) == sorted(
         (due.strftime("%d/%m/%Y"), f"dans {(due - TODAY).days} jours",
          "Début des travaux avant caducité", ref) for ref, due in expected.items())
+    deadlines.grab().save(str(SHOTS / "echeances-caducite.png"))
     _choose(qtbot, deadlines.kind, "Notif")
     assert not [r for r in _shown(deadlines) if r[3].startswith("DN-")]
-    deadlines.grab().save(str(SHOTS / "echeances-caducite.png"))
 
 
 def choose_status(qtbot, editor, reference: str, label: str) -> None:
