@@ -51,7 +51,8 @@ def show_notice(window: Any, notice) -> QPushButton | None:
         button.setFlat(True)
         button.setStyleSheet(NOTICE_STYLE)
         button.setAccessibleName("Échéances à venir")
-        button.setToolTip("Travaux à commencer avant la caducité, échéances dépassées : "
+        button.setToolTip("Travaux à commencer avant la caducité, échéances dépassées, "
+                          "notifications à enregistrer : "
                           "ouvrir la page Échéances sur ces échéances")
         window.statusBar().addPermanentWidget(button)
         window.deadline_notice = button

@@ -311,3 +311,66 @@ def test_extension_of_a_decree_subsidy_is_for_its_granting_authority(base: Base)
     assert extension.due == date(2026, 2, 28)
     assert "décision de l'autorité qui a attribué la subvention" in extension.detail
     assert "décret n° 2018-514, art. 11" in extension.detail
+
+
+# --- A subsidy granted, its notification not entered yet -------------------------------
+
+def _granted(base: Base, decided: date | None, *, scheme: str = "DETR",
+             notified: date | None = None, amount: str = "45000.00") -> FundingLineData:
+    return FundingLineData(base.state, scheme, amount_requested=Decimal(amount),
+                           amount_granted=Decimal(amount), status=FundingStatus.GRANTED,
+                           decision_date=decided, notification_date=notified)
+
+
+def test_a_granted_subsidy_without_notification_asks_for_it(base: Base) -> None:
+    today = date(2026, 4, 1)
+    base.operation("SANS-NOTIF", [_granted(base, date(2026, 3, 20))])
+    base.operation("SANS-DECISION", [_granted(base, None, scheme="FONDS_VERT")])
+    base.operation("NOTIFIEE", [_granted(base, date(2026, 3, 20), notified=date(2026, 3, 25))])
+    # The operation's notification is the only State subsidy's: nothing to enter.
+    base.operation("NOTIF-OPERATION", [_granted(base, date(2026, 3, 20))],
+                   notification_date=date(2026, 3, 27))
+    # Two State subsidies: the operation's date stands for neither, each is asked for.
+    base.operation("DEUX-LIGNES", [_granted(base, date(2026, 3, 20), amount="30000.00"),
+                                   _granted(base, date(2026, 3, 22), scheme="DSIL",
+                                            amount="20000.00")],
+                   notification_date=date(2026, 3, 27))
+    base.operation("COMMENCEE", [_granted(base, date(2025, 3, 20))],
+                   status=OperationStatus.IN_PROGRESS, start_date=date(2025, 9, 1))
+    found = _read(base.db, today)
+    [item] = _of(found, "SANS-NOTIF")  # no caducité guessed: only the date to enter
+    assert (item.kind, item.due, item.overdue, item.amount, item.scheme_label) == (
+        "notification", date(2026, 3, 20), True, Decimal("45000.00"), "DETR")
+    assert item.kind_label == "Notification à enregistrer"
+    assert "attribuée le 20/03/2026" in item.detail and "R2334-28" in item.detail
+    assert "court à compter de la notification" in item.detail
+    [undated] = _of(found, "SANS-DECISION")
+    assert (undated.kind, undated.due, undated.overdue) == ("notification", today, False)
+    assert "décret n° 2018-514, art. 11" in undated.detail
+    assert [d.kind for d in _of(found, "NOTIFIEE")] == ["caducite_debut"]
+    assert _of(found, "NOTIFIEE")[0].due == date(2028, 3, 25)
+    assert [d.kind for d in _of(found, "NOTIF-OPERATION")] == ["caducite_debut"]
+    assert sorted((d.kind, d.scheme_label) for d in _of(found, "DEUX-LIGNES")) == [
+        ("notification", "DETR"), ("notification", "DSIL")]
+    assert not _of(found, "COMMENCEE", "notification")  # works started: no caducité left
+    # The horizon: a decision after it is not yet due, an undated one is due today.
+    later = _read(base.db, date(2026, 3, 1), within_days=10)
+    assert not _of(later, "SANS-NOTIF") and _of(later, "SANS-DECISION", "notification")
+    assert _of(_read(base.db, date(2026, 3, 10), within_days=10), "SANS-NOTIF",
+               "notification")
+
+
+def test_opening_notice_names_the_notifications_to_enter(base: Base) -> None:
+    set_arrondissement(base.db, "591")
+    base.operation("ACCORDEE", [_granted(base, date(2026, 4, 1))])
+    base.operation("ACCORDEE-2", [_granted(base, date(2026, 4, 1))])
+    notice = opening_notice(base.db, today=date(2026, 4, 1), arrondissement="591")
+    assert notice.text == "2 notifications de subvention à enregistrer."
+    assert (notice.kind, notice.within_days, notice.overdue_only) == ("notification", 60, False)
+    late = opening_notice(base.db, today=date(2026, 4, 2), arrondissement="591")
+    assert late.text == "2 échéances en retard."
+    base.operation("CADUC", [base.detr(date(2024, 2, 29))])  # lapses 28 February 2026
+    base.operation("ACCORDEE-3", [_granted(base, date(2026, 1, 20))])
+    both = opening_notice(base.db, today=date(2026, 1, 20), arrondissement="591")
+    assert both.text == ("1 subvention devient caduque dans les 60 jours ; "
+                         "1 notification de subvention à enregistrer.")

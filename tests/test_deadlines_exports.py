@@ -162,3 +162,26 @@ def test_command_help_and_errors_are_french() -> None:
     wrong = run("deadlines", "--db", "x.sqlite", "--within", "bientôt")
     assert wrong.returncode == 2
     assert "argument --within : « bientôt » n'est pas un nombre de jours" in wrong.stderr
+
+
+def test_a_notification_to_enter_in_the_three_exports(base: Base, tmp_path: Path) -> None:
+    from tests.test_deadlines import _granted
+
+    base.operation("A-NOTIFIER", [_granted(base, date(2026, 1, 12))])
+    selection = Selection(kind="notification", arrondissement="591")
+    found = select_deadlines(base.db, selection, TODAY)
+    assert [(d.reference, d.due) for d in found] == [("A-NOTIFIER", date(2026, 1, 12))]
+    [event] = _events(write_calendar(found, tmp_path / "notifier.ics")).values()
+    assert str(event["SUMMARY"]) == "Notification à enregistrer — DETR — A-NOTIFIER"
+    assert event["DTSTART"].dt == date(2026, 1, 12)
+    assert "court à compter de la notification" in str(event["DESCRIPTION"])
+    frame = pd.read_excel(write_sheet(found, tmp_path / "notifier.xlsx", TODAY),
+                          engine="calamine", sheet_name="Échéances")
+    [row] = [row for _, row in frame.iterrows()]
+    assert (row["Référence"], row["Nature"], row["Délai"], row["Montant"]) == (
+        "A-NOTIFIER", "Notification à enregistrer", "en retard de 3 jours", 45000)
+    path = tmp_path / "notifier.pdf"
+    path.write_bytes(pdf_bytes(base.db, found, selection, TODAY))
+    text = _plain("\n".join(page.extract_text() for page in PdfReader(str(path)).pages))
+    assert "Nature : notification à enregistrer" in text
+    assert "A-NOTIFIER" in text and "12/01/2026" in text and "45 000,00 €" in text

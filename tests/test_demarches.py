@@ -62,9 +62,10 @@ def test_export_recognised_and_columns_of_the_form_mapped(tmp_path, fmt):
         "title": "Intitulé du projet", "communes": "Commune(s) du projet",
         "siret": "SIRET/SIREN du demandeur", "cost_ht": "Coût total HT",
         "requested:DETR": "Montant DETR sollicité", "requested:DSIL": "Montant DSIL sollicité",
-        "granted:DETR": "Montant DETR attribué", "granted:DSIL": "Montant DSIL attribué",
-        "start_date": "Date prévisionnelle de début des travaux",
-        "end_date": "Date prévisionnelle de fin des travaux"}
+        "granted:DETR": "Montant DETR attribué", "granted:DSIL": "Montant DSIL attribué"}
+    # « Date prévisionnelle de début des travaux » is a forecast, not the start of the
+    # works the caducité and the solde run from.
+    assert "Date prévisionnelle de début des travaux" in export.labels
     assert export.procedure == fx.PROCEDURE
     assert [export.rows[0][1][export.column("ID")]] == ["21045301"]
     assert len(export.etablissements) == 12
@@ -94,7 +95,7 @@ def test_each_dossier_becomes_a_candidate_operation(db, tmp_path, fmt):
         assert operation.title == d.title
         assert operation.cost_ht == cents(d.cost)
         assert [c.code for c in operation.communes] == [d.commune]
-        assert operation.start_date.isoformat() == d.start
+        assert operation.start_date is None and operation.end_date is None  # forecasts
         assert operation.deposit_date == d.deposited.date()
         assert str(d.number) in operation.source and fx.PROCEDURE in operation.source
         assert f"https://www.demarches-simplifiees.fr/dossiers/{d.number}" in operation.source

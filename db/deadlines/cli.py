@@ -31,8 +31,9 @@ def _days(value: str) -> int:
 
 def register(command: Callable[[str, str], argparse.ArgumentParser], db_help: str) -> None:
     """Adds the command to main.py's parser (*command* makes a sub-command)."""
-    parser = command("deadlines", "échéancier : caducités, achèvements, prorogations, "
-                                  "soldes, fins de contrat, avenants et comités")
+    parser = command("deadlines", "échéancier : notifications à enregistrer, caducités, "
+                                  "achèvements, prorogations, soldes, fins de contrat, "
+                                  "avenants et comités")
     parser.add_argument("--db", required=True, metavar="BASE", help=db_help)
     parser.add_argument("--within", type=_days, metavar="JOURS",
                         help="échéances en retard et des JOURS prochains jours (par défaut : "

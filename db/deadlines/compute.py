@@ -7,6 +7,10 @@ hands each one to the rule. Nothing is stored: the list is made again at each re
 
 What falls due:
 
+- ``notification``: a granted State subsidy, works not started, whose notification date
+  is not known (neither the line's nor, when it is the operation's only State subsidy,
+  the operation's): its caducité runs from the notification and cannot be computed, so
+  the date is to be entered; due on the decision date (today without one);
 - ``caducite_debut``: a granted State subsidy whose works have not started; the day
   they must start by (two years after the line's notification, extension included);
 - ``prorogation``: such a deadline (or the completion deadline of a dotation) within
@@ -65,6 +69,7 @@ EXTENSION_NOTICE_DAYS = DEADLINE_WARNING_DAYS
 SOLDE_EXPECTED_MONTHS = 6
 
 KIND_LABELS = {
+    "notification": "Notification à enregistrer",
     "caducite_debut": "Début des travaux avant caducité",
     "prorogation": "Prorogation à décider",
     "achevement": "Achèvement des travaux",
@@ -78,8 +83,8 @@ KINDS = tuple(KIND_LABELS)
 CONTRACT_KINDS = ("fin_contrat", "avenant", "comite")
 # Among deadlines of the same day, what to do first.
 _ORDER = {kind: index for index, kind in enumerate(
-    ("solde_non_demande", "caducite_debut", "prorogation", "achevement", "versement",
-     "fin_contrat", "avenant", "comite"))}
+    ("solde_non_demande", "notification", "caducite_debut", "prorogation", "achevement",
+     "versement", "fin_contrat", "avenant", "comite"))}
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,10 @@ def _line_query(today: date, horizon: date | None, scheme_code: str | None,
     left_to_pay = line.amount_granted_cents - line.paid_total_cents > 0
     not_finished_or_unpaid = or_(Operation.end_date.is_(None), left_to_pay)
     start = and_(Operation.start_date.is_(None), notified.is_not(None))
+    # No notification date the rule can use (db.rules.deadlines.notification_of): the
+    # line's own is missing, and the operation's does not stand for it.
+    unnotified = and_(Operation.start_date.is_(None), FundingLine.notification_date.is_(None),
+                      or_(Operation.notification_date.is_(None), others > 0))
     completion_dotation = and_(dotation, Operation.start_date.is_not(None),
                                not_finished_or_unpaid)
     completion_decree = and_(~dotation, FundingLine.planned_completion_date.is_not(None),
@@ -203,6 +212,8 @@ def _line_query(today: date, horizon: date | None, scheme_code: str | None,
             Operation.start_date <= _before(horizon, COMPLETION_MONTHS), expected))
         completion_decree = and_(completion_decree, or_(
             FundingLine.planned_completion_date <= horizon, expected))
+        unnotified = and_(unnotified, or_(FundingLine.decision_date.is_(None),
+                                          FundingLine.decision_date <= horizon))
     query = (select(FundingLine.id, FundingLine.operation_id, FundingLine.amount_granted,
                     FundingLine.paid_total, FundingLine.notification_date,
                     FundingLine.planned_completion_date, FundingLine.scheme_code,
@@ -212,7 +223,8 @@ def _line_query(today: date, horizon: date | None, scheme_code: str | None,
                     Operation.start_date, Operation.end_date, Operation.start_extension_months,
                     Operation.completion_extension_months,
                     # Counted only for a line without its own notification date.
-                    case((FundingLine.notification_date.is_(None), others), else_=0))
+                    case((FundingLine.notification_date.is_(None), others), else_=0),
+                    FundingLine.decision_date)
              .join(Operation, Operation.id == FundingLine.operation_id)
              .join(FundingScheme, FundingScheme.code == FundingLine.scheme_code)
              .where(FundingLine.status == FundingStatus.GRANTED.value,
@@ -220,7 +232,8 @@ def _line_query(today: date, horizon: date | None, scheme_code: str | None,
                         FundingScheme.state_subsidy.is_(True)),
                     Operation.status.not_in([OperationStatus.SETTLED.value,
                                              OperationStatus.ABANDONED.value]),
-                    or_(start, completion_dotation, completion_decree), *filters))
+                    or_(start, unnotified, completion_dotation, completion_decree),
+                    *filters))
     if scheme_code:
         query = query.where(FundingLine.scheme_code == scheme_code)
     return query
@@ -231,7 +244,7 @@ def _line_query(today: date, horizon: date | None, scheme_code: str | None,
 def _line_deadlines(row, today: date) -> Iterable[Deadline]:
     (line_id, operation_id, granted, paid, line_notified, planned, _scheme, dotation, subsidy,
      scheme_label, reference, title, op_notified, started, finished, start_ext,
-     completion_ext, others) = row
+     completion_ext, others, decided) = row
     line = LineInput(label=scheme_label, field="", status=FundingStatus.GRANTED,
                      granted=granted, scheme=_scheme, scheme_label=scheme_label,
                      state_investment_grant=bool(dotation), state_subsidy=bool(subsidy),
@@ -249,6 +262,17 @@ def _line_deadlines(row, today: date) -> Iterable[Deadline]:
         return Deadline(due, kind, KIND_LABELS[kind], label, "operation", operation_id,
                         scheme_label, amount, due < today, detail, reference, source, article)
 
+    if started is None and limits.notification_date is None:
+        # db.rules.deadlines never guesses the date: the agent is to enter it.
+        due = decided or today
+        decision = f" le {short_date(decided)}" if decided else ""
+        amount = f" de {euros(granted)}" if granted is not None else ""
+        yield item("notification", due, granted,
+                   f"Subvention {scheme_label}{amount} attribuée{decision} : date de "
+                   f"notification à enregistrer. Le délai de caducité (travaux à commencer "
+                   f"dans les deux ans) court à compter de la notification et ne peut être "
+                   f"calculé tant qu'elle n'est pas saisie ({limits.start_article}).",
+                   limits.start_article)
     if started is None and limits.start_deadline is not None:
         due = limits.start_deadline
         extension = (f", prorogation de {start_ext} mois comprise" if start_ext else "")
@@ -404,14 +428,24 @@ def opening_notice(db, *, today: date | None = None, arrondissement: str | None 
     overdue = [d for d in found if d.overdue]
     late = (f"{len(overdue)} échéance{'s' if len(overdue) > 1 else ''} en retard"
             if overdue else "")
+    # Granted today (e.g. a programmation just applied): not late yet, but the caducité
+    # of these subsidies cannot be followed until their notification is entered.
+    pending = len([d for d in found if d.kind == "notification" and not d.overdue])
+    to_enter = (f"{pending} notification{'s' if pending > 1 else ''} de subvention à "
+                "enregistrer" if pending else "")
     if lapsing:
         count = len(lapsing)
         text = (f"{count} subvention{'s' if count > 1 else ''} "
                 f"devien{'nen' if count > 1 else ''}t caduque{'s' if count > 1 else ''} "
                 f"dans les {days} jours")
-        return Notice(text + (f" ; {late}" if late else "") + ".", "caducite_debut", days)
+        text = " ; ".join(part for part in (text, late, to_enter) if part)
+        return Notice(text + ".", "caducite_debut", days)
     if overdue:
-        return Notice(late[0].upper() + late[1:] + ".", None, 0, overdue_only=True)
+        text = " ; ".join(part for part in (late, to_enter) if part)
+        return Notice(text[0].upper() + text[1:] + ".", None, 0 if not pending else days,
+                      overdue_only=not pending)
+    if pending:
+        return Notice(to_enter[0].upper() + to_enter[1:] + ".", "notification", days)
     return None
 
 

@@ -363,8 +363,17 @@ def guess_mapping(labels: list[str]) -> dict[str, int]:
         put("requested", lambda s: _has(s, "montant") and (_has(s, "sollicite")
                                                            or _has(s, "demande")))
         put("scheme", lambda s: _has(s, "dotation") or _has(s, "dispositif"))
+    # The operation's start and end are facts (the first legal act, the completion
+    # declared): the caducité and the solde run from them. The form's « Date
+    # prévisionnelle de début des travaux » is a forecast, never taken for them (the
+    # agent may still map such a column by hand).
+    def forecast(s: str) -> bool:
+        return any(_has(s, w) for w in ("previsionnel", "previsionnelle", "prevu", "prevue",
+                                        "estime", "estimee", "envisage", "envisagee"))
+
     put("start_date", lambda s: _has(s, "debut") and (_has(s, "travaux")
-                                                      or _has(s, "operation")))
+                                                      or _has(s, "operation"))
+        and not forecast(s))
     put("end_date", lambda s: (_has(s, "fin") or _has(s, "achevement"))
-        and (_has(s, "travaux") or _has(s, "operation")))
+        and (_has(s, "travaux") or _has(s, "operation")) and not forecast(s))
     return mapping
