@@ -223,3 +223,33 @@ def test_libreoffice_opens_the_rendered_arrete(demo_db, tmp_path):
     assert "soit au plus tard le 7 août 2029" in flat
     assert "Article 6 — Voies et délais de recours" in flat
     assert "[à compléter" not in flat
+
+
+def test_broken_tags_and_files_refused_in_french(tmp_path, demo_db):
+    path, number = _edited(tmp_path, 9, ["Vu {{ montant | }} ;"])
+    with pytest.raises(TemplateError) as refused:
+        check_template(path)
+    assert refused.value.message.startswith(f"Modèle refusé : balise illisible au paragraphe "
+                                            f"{number} : « {{{{ montant | }}}} »")
+    assert "expected" not in refused.value.message
+    unclosed, _ = _edited(tmp_path, 9, ["{%p if commission_requise %}"])
+    line_id, _ = _line(demo_db, "FICTIF-DETR-2025-005")
+    with pytest.raises(TemplateError, match="« endif »"):
+        render(unclosed, context(demo_db, line_id))
+    not_docx = tmp_path / "modele.docx"
+    not_docx.write_text("pas un document", encoding="utf-8")
+    with pytest.raises(TemplateError, match="n'est pas un document DOCX"):
+        check_template(not_docx)
+
+
+def test_context_on_both_backends(db):
+    from db.demo import build_demo
+
+    build_demo(db)
+    line_id, _ = _line(db, "FICTIF-DETR-2025-099")
+    values = context(db, line_id, today=date(2026, 1, 15))
+    assert values["montant_en_lettres"] == "cent quatre-vingt-douze mille euros"
+    assert values["date_limite_commencement"] == "19 mai 2027"
+    assert values["date_avis_commission"] == "18 mars 2025"
+    assert values["commission_requise"] is True
+    assert "cent quatre-vingt-douze mille euros" in "\n".join(_text(render(shipped(), values)))

@@ -72,8 +72,9 @@ def _names(expression: str, where: str) -> set[str]:
     try:
         parsed = Environment().parse("{{ " + expression + " }}")
     except TemplateSyntaxError as exc:
-        raise TemplateError(f"Modèle : balise illisible {where} : « {{{{{expression}}}}} » "
-                            f"({exc.message}).") from exc
+        raise TemplateError(f"Modèle refusé : balise illisible {where} : "
+                            f"« {{{{{expression}}}}} » (un champ s'écrit {{{{ nom_du_champ }}}}, "
+                            "entre doubles accolades).") from exc
     return set(meta.find_undeclared_variables(parsed))
 
 
@@ -83,8 +84,8 @@ def _open(source: Path | bytes):
     try:
         return Document(io.BytesIO(source) if isinstance(source, bytes) else str(source))
     except Exception as exc:  # python-docx raises several kinds on a file that is not DOCX
-        raise TemplateError(f"Modèle : le fichier n'est pas un document DOCX lisible "
-                            f"({exc}).") from exc
+        raise TemplateError("Modèle refusé : le fichier est absent ou n'est pas un "
+                            "document DOCX (enregistrez-le au format Word .docx).") from exc
 
 
 def unknown_fields(source: Path | bytes) -> list[UnknownField]:
@@ -113,7 +114,8 @@ def check_template(source: Path | bytes) -> None:
     if unknown:
         lines = "\n".join(f"- « {u.name} », paragraphe {u.paragraph} : « {u.text[:80]} »"
                           for u in unknown)
-        raise TemplateError("Modèle refusé : champ inconnu (voir la liste des champs "
+        what = "champ inconnu" if len(unknown) == 1 else "champs inconnus"
+        raise TemplateError(f"Modèle refusé : {what} (voir la liste des champs "
                             f"disponibles) :\n{lines}")
 
 
@@ -129,7 +131,9 @@ def render(source: Path | bytes, values: dict[str, object]) -> bytes:
     try:
         template.render(filled, autoescape=True)
     except JinjaError as exc:
-        raise TemplateError(f"Modèle : impossible de le remplir ({exc}).") from exc
+        line = f" (ligne {exc.lineno} du document interne)" if getattr(exc, "lineno", None) else ""
+        raise TemplateError("Modèle refusé : ses balises {% … %} ne se referment pas comme "
+                            f"il faut{line} ; vérifiez chaque « if » et son « endif ».") from exc
     out = io.BytesIO()
     template.save(out)
     return out.getvalue()
