@@ -151,7 +151,9 @@ def test_missing_values_are_visible_and_conditions_false(demo_db):
     line_id, _ = _line(demo_db, "FICTIF-DETR-2025-005")
     values = context(demo_db, line_id)
     values["loi_de_finances"] = None
+    values["objet"] = "Voirie & réseaux <tranche 2>"  # the office's text is XML-escaped
     paragraphs = _text(render(shipped(), values))
+    assert "pour l'opération « Voirie & réseaux <tranche 2> » ;" in "\n".join(paragraphs)
     assert "Vu la [à compléter : loi_de_finances] ;" in paragraphs
     assert not any("commission d'élus" in p for p in paragraphs)  # 63 756 € ≤ 100 000 €
     assert "soit au plus tard le 7 août 2029 ;" in "\n".join(paragraphs)
