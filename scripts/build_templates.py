@@ -8,7 +8,10 @@ the catalogue of db/acts/fields.py; db/acts/templates.py checks them.
 
 from __future__ import annotations
 
+import io
 import sys
+import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from docx import Document
@@ -17,6 +20,7 @@ from docx.shared import Cm, Pt
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "resources" / "modeles"
+DOC = ROOT / "docs" / "champs-des-modeles.md"
 
 CGCT = "code général des collectivités territoriales"
 
@@ -38,6 +42,10 @@ def _document() -> Document:
     core = document.core_properties
     core.author = "Suivi des contrats territoriaux"
     core.language = "fr-FR"
+    # Fixed dates: building twice gives the same file (no spurious change to commit).
+    core.created = core.modified = datetime(2026, 1, 1, tzinfo=UTC)
+    core.last_modified_by = core.author
+    core.revision = 1
     return document
 
 
@@ -159,12 +167,23 @@ def arrete_attributif_detr() -> Document:
 TEMPLATES = {"arrete_attributif_detr.docx": arrete_attributif_detr}
 
 
+def _save(document: Document, path: Path) -> None:
+    """Saved with fixed times in the zip too: the same wording gives the same bytes."""
+    buffer = io.BytesIO()
+    document.save(buffer)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            fixed = zipfile.ZipInfo(item.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, source.read(item.filename))
+
+
 def build(out: Path = OUT) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, make in TEMPLATES.items():
         path = out / name
-        make().save(str(path))
+        _save(make(), path)
         written.append(path)
     return written
 
@@ -172,3 +191,9 @@ def build(out: Path = OUT) -> list[Path]:
 if __name__ == "__main__":
     for written in build(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT):
         print(f"Modèle écrit : {written}")
+    if len(sys.argv) == 1:
+        sys.path.insert(0, str(ROOT))
+        from db.acts.fields import catalogue_markdown
+
+        DOC.write_text(catalogue_markdown(), encoding="utf-8")
+        print(f"Liste des champs écrite : {DOC}")

@@ -15,7 +15,14 @@ import pytest
 from docx import Document
 from sqlalchemy import select
 
-from db.acts.fields import CATALOGUE, FIELDS, act_date, amount_in_words, context
+from db.acts.fields import (
+    CATALOGUE,
+    FIELDS,
+    act_date,
+    amount_in_words,
+    catalogue_markdown,
+    context,
+)
 from db.acts.templates import TemplateError, check_template, render, shipped
 from db.models import FundingLine, Operation, Setting
 
@@ -56,6 +63,13 @@ def test_act_dates_the_french_way():
     assert act_date(date(2026, 3, 20)) == "20 mars 2026"
     assert act_date(date(2026, 4, 1)) == "1er avril 2026"
     assert act_date(None) is None
+
+
+def test_the_list_of_fields_for_the_office_is_up_to_date():
+    written = (Path(__file__).resolve().parents[1] / "docs" / "champs-des-modeles.md")
+    text = written.read_text(encoding="utf-8")
+    assert text == catalogue_markdown()  # scripts/build_templates.py rewrites it
+    assert "| `montant_en_lettres` | Montant maximal de la subvention, en lettres" in text
 
 
 def test_every_field_is_described():
@@ -200,7 +214,9 @@ def test_shipped_template_is_what_the_script_builds(tmp_path):
     subprocess.run([sys.executable, "scripts/build_templates.py",
                     str(tmp_path)], check=True, cwd=Path(__file__).resolve().parents[1],
                    capture_output=True)
-    assert _text(tmp_path / "arrete_attributif_detr.docx") == _text(shipped())
+    built = tmp_path / "arrete_attributif_detr.docx"
+    assert _text(built) == _text(shipped())
+    assert built.read_bytes() == shipped().read_bytes()  # reproducible to the byte
     check_template(shipped())
 
 

@@ -99,6 +99,22 @@ CATALOGUE: tuple[Field, ...] = (
 FIELDS = {field.name: field for field in CATALOGUE}
 
 
+def catalogue_markdown() -> str:
+    """The list of fields as the office reads it (docs/champs-des-modeles.md)."""
+    lines = ["# Champs des modèles d'actes", "",
+             "Un modèle d'acte (arrêté, lettre) est un document Word (.docx) que le bureau "
+             "modifie dans LibreOffice ou Word. Il peut employer les champs ci-dessous, écrits "
+             "entre doubles accolades : `{{ montant_en_lettres }}`. Un champ qui n'est pas dans "
+             "cette liste fait refuser le modèle (le message nomme le champ et son "
+             "paragraphe) ; une valeur que la base ne connaît pas s'imprime "
+             "« [à compléter : champ] ». Un paragraphe entre `{%p if champ %}` et "
+             "`{%p endif %}` (chacun seul sur sa ligne) ne s'imprime que si le champ a une "
+             "valeur.", "", "| Champ | Contenu |", "| --- | --- |"]
+    lines += [f"| `{field.name}` | {field.description.replace('|', '/')} |"
+              for field in CATALOGUE]
+    return "\n".join(lines) + "\n"
+
+
 # --- Amounts and dates in French ------------------------------------------------------
 
 def _words(value: int) -> str:
