@@ -271,3 +271,26 @@ def test_context_on_both_backends(db):
     assert values["date_avis_commission"] == "18 mars 2025"
     assert values["commission_requise"] is True
     assert "cent quatre-vingt-douze mille euros" in "\n".join(_text(render(shipped(), values)))
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None and
+                    __import__("os").environ.get("CI") != "true",
+                    reason="LibreOffice absent (installé par .ci/run en intégration continue)")
+def test_template_saved_again_by_libreoffice_still_renders(demo_db, tmp_path):
+    # The office edits the template in LibreOffice and saves it as DOCX: its fields
+    # (possibly split into other runs by LibreOffice) are still found and filled.
+    source = tmp_path / "modele.docx"
+    source.write_bytes(shipped().read_bytes())
+    saved = tmp_path / "enregistre"
+    result = subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profil",
+         "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(saved), str(source)],
+        capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    check_template(saved / "modele.docx")
+    line_id, _ = _line(demo_db, "FICTIF-DETR-2025-099")
+    text = "\n".join(_text(render(saved / "modele.docx", context(demo_db, line_id))))
+    assert "{{" not in text and "{%" not in text
+    assert "(cent quatre-vingt-douze mille euros)" in text
+    assert "réunie le 18 mars 2025" in text
+    assert "soit au plus tard le 19 mai 2027" in text
