@@ -26,7 +26,7 @@ from db.rules.deadlines import line_deadlines
 from db.services.settings import ARRONDISSEMENT
 from db.text import elide
 
-# What a DETR or DSIL request above this needs: the DETR commission's opinion (L2334-37).
+# A DETR subsidy above this needs the opinion of the commission d'élus (L2334-37).
 COMMISSION_THRESHOLD = Decimal("100000.00")
 
 # The finance law of each budget year, as the visas cite it; a setting
@@ -247,8 +247,9 @@ def context(db: Database, funding_line_id: uuid.UUID, today: date | None = None
         "date_decision": act_date(line.decision_date or operation.decision_date),
         "date_notification": act_date(limits.notification_date),
         "date_avis_commission": act_date(line.commission_opinion_date),
-        "commission_requise": bool(granted is not None and granted > COMMISSION_THRESHOLD
-                                   or (line.amount_requested or 0) > COMMISSION_THRESHOLD),
+        "commission_requise": line.scheme_code == "DETR" and (
+            (granted or 0) > COMMISSION_THRESHOLD
+            or (line.amount_requested or 0) > COMMISSION_THRESHOLD),
         "date_limite_commencement": act_date(limits.start_deadline),
         "date_limite_achevement": act_date(limits.completion_deadline),
         "article_caducite": limits.start_article,
