@@ -19,9 +19,10 @@ from pathlib import Path
 
 from db.acts.fields import FIELDS
 from db.errors import UserError
+from db.reference import resource
 
 _TAG = re.compile(r"\{\{(.*?)\}\}|\{%-?\s*[pr]?\s*(if|elif|for)\b(.*?)-?%\}", re.S)
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "resources" / "modeles"
+TEMPLATES_DIR = resource("modeles")  # the shipped templates (scripts/build_templates.py)
 
 
 class TemplateError(UserError):
