@@ -112,7 +112,7 @@ def test_add_list_read_remove_round_trip(db, records, tmp_path):
     with db.read() as session:
         actions = session.execute(select(AuditEntry.action, AuditEntry.changes).where(
             AuditEntry.entity == "attachment",
-            AuditEntry.entity_id == str(first)).order_by(AuditEntry.id)).all()
+            AuditEntry.entity_id == str(first)).order_by(AuditEntry.at)).all()
     assert [a for a, _ in actions] == ["insert", "delete"]
     assert actions[1][1]["file_name"] == "Convention signée CRTE.pdf"
     assert actions[1][1]["operation_id"] == str(records["operation"])
@@ -338,3 +338,97 @@ def test_the_migration_goes_down_and_up(db):
         command.upgrade(alembic_config(connection), "head")
     assert {"attachment", "attachment_content"} <= tables()
     assert db.revision() == "0010"
+
+
+def test_the_journal_names_the_attachment_in_french(db, records, tmp_path):
+    from db.history.trail import journal
+
+    source = write(tmp_path / "Arrêté signé.pdf", SCAN)
+    attachment = add_attachment(db, Owner(funding_line_id=records["line"]), source,
+                                kind=AttachmentKind.SIGNED_ORDER)
+    remove_attachment(db, attachment, 1)
+    rows = [r for r in journal(db, limit=10).rows if r.entity == "attachment"]
+    assert [(r.action, r.record) for r in rows] == [
+        ("suppression", "Pièce jointe « Arrêté signé.pdf »"),
+        ("création", "Pièce jointe « Arrêté signé.pdf »")]
+    assert rows[0].old == "nature : Arrêté signé ; taille : 1 Mo"
+    assert rows[1].new == "nature : Arrêté signé ; taille : 1 Mo"
+    # Opens the operation the funding line belongs to.
+    assert rows[0].target == ("operation", str(records["operation"]))
+    assert rows[0].parent.startswith("Opération OP-2025-001")
+
+
+def test_field_copies_leave_the_attachments_at_the_office(db, tmp_path):
+    """Office-only in this step: the copy carries no attachment and no content; an
+    operation edited on the terrain keeps its attachments at the office; one deleted on
+    the terrain takes its own with it at check-in (traced), and its unused content."""
+    from db.field import Scope, checkin, checkout
+    from db.health import check
+    from db.models import Operation
+    from tests.field_helpers import ARRONDISSEMENT, build_office, edit_operation
+
+    office = build_office(db)
+    kept, dropped = office.operations[0], office.operations[1]
+    scan = write(tmp_path / "convention.pdf", SCAN)
+    photo = write(tmp_path / "photo.jpg", b"\xff\xd8 photo de la salle")
+    on_kept = add_attachment(db, Owner(operation_id=kept), scan,
+                             kind=AttachmentKind.SIGNED_CONVENTION)
+    add_attachment(db, Owner(operation_id=dropped), photo, kind=AttachmentKind.PHOTO)
+    add_attachment(db, Owner(operation_id=dropped), scan)  # shared with the kept one
+
+    path = tmp_path / "terrain.sqlite"
+    checkout(db, Scope("arrondissement", (ARRONDISSEMENT,)), path, login="agent.terrain")
+    from db.database import open_database
+
+    copy = open_database(path, create=False)
+    assert count(copy, Attachment) == 0 and count(copy, AttachmentContent) == 0
+    assert not path.with_name(path.name + ".pieces").exists()
+    edit_operation(copy, kept, lambda d: setattr(d, "title", "Rénovation de l'école (terrain)"))
+    with copy.write(login="agent.terrain") as session:  # payments removed, then the operation
+        for line in session.get(Operation, dropped).funding_lines:
+            line.payments.clear()
+        session.flush()
+        session.delete(session.get(Operation, dropped))
+    copy.close()
+
+    report = checkin(db, path)
+    assert report.conflicts == [] and report.deleted.get("operation") == 1
+    with db.read() as session:
+        assert session.get(Operation, kept).title == "Rénovation de l'école (terrain)"
+    assert [r.file_name for r in attachments_of(db, Owner(operation_id=kept))] == [
+        "convention.pdf"]
+    assert read_attachment(db, on_kept)[1] == SCAN
+    assert count(db, Attachment) == 1 and storage_figures(db) == (1, len(SCAN))
+    if db.is_sqlite:
+        assert [p.read_bytes() for p in stored_files(db)] == [SCAN]
+    with db.read() as session:
+        traced = session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.entity == "attachment", AuditEntry.action == "delete",
+            AuditEntry.origin == "terrain"))
+    assert traced == 2
+    assert check(db).healthy
+
+
+def test_an_import_is_not_undone_over_attachments(demo_db, tmp_path):
+    """Undoing an import deletes its operations in bulk: one that received a piece jointe
+    since (on itself or on a line) is worked on, and the undo is refused."""
+    from db.editing import find_by_reference
+    from db.errors import DeleteRefused
+    from db.spreadsheets import importer
+    from tests.test_imports import messy_workbook
+
+    batch = importer.apply(demo_db, importer.analyse(demo_db, messy_workbook(
+        tmp_path / "suivi.xlsx")))
+    operation = find_by_reference(demo_db, "operation", "D-001")
+    with demo_db.read() as session:
+        line = session.scalars(select(FundingLine.id).where(
+            FundingLine.operation_id == operation)).first()
+    attachment = add_attachment(demo_db, Owner(funding_line_id=line),
+                                write(tmp_path / "devis.pdf", b"devis du maitre d'oeuvre"),
+                                kind=AttachmentKind.QUOTE)
+    with pytest.raises(DeleteRefused, match=r"pièces jointes depuis \(D-001\)"):
+        importer.undo(demo_db, str(batch))
+    assert read_attachment(demo_db, attachment)[1] == b"devis du maitre d'oeuvre"
+
+    remove_attachment(demo_db, attachment, 1)
+    assert importer.undo(demo_db, str(batch)) == 2
