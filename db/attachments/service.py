@@ -168,6 +168,19 @@ def _unlink(path: Path) -> None:
         path.unlink()
 
 
+def _insert_content(session: Session, sha256: str, size: int, data: bytes | None) -> None:
+    """The content row, unless it is there: another agent adding the same bytes at the
+    same moment is no error (PostgreSQL waits for its transaction, then skips or
+    inserts). Core, not the ORM: the bytes have no place in the audit trail."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(AttachmentContent).values(
+        sha256=sha256, size=size, data=data, stored_at=datetime.now(UTC))
+        .on_conflict_do_nothing(index_elements=["sha256"]))
+
+
 def add_attachment(db: Database, owner: Owner, path: str | os.PathLike[str], *,
                    kind: AttachmentKind = AttachmentKind.OTHER, notes: str | None = None,
                    file_name: str | None = None, max_size: int = MAX_SIZE) -> uuid.UUID:
@@ -197,10 +210,7 @@ def add_attachment(db: Database, owner: Owner, path: str | os.PathLike[str], *,
             if size == 0 or size > max_size:  # changed since it was checked
                 raise InvalidInput(f"Pièce jointe « {source.name} » : le fichier a changé "
                                    "pendant la lecture ; rien n'a été joint.")
-            if session.get(AttachmentContent, sha256) is None:
-                session.add(AttachmentContent(sha256=sha256, size=size, data=data,
-                                              stored_at=datetime.now(UTC)))
-                session.flush()  # before the attachment that refers to it
+            _insert_content(session, sha256, size, data)
             attachment = Attachment(
                 id=uuid.uuid4(), contract_id=owner.contract_id,
                 operation_id=owner.operation_id, funding_line_id=owner.funding_line_id,
