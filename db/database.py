@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import audit
+from db.attachments import hooks as attachment_hooks
 from db.changes import hooks as change_hooks
 from db.errors import DatabaseOpenError
 
@@ -34,6 +35,7 @@ class AppSession(Session):
 
 audit.install(AppSession)
 change_hooks.install(AppSession)
+attachment_hooks.install(AppSession)
 
 
 def alembic_config(connection: Any = None):

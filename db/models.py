@@ -25,6 +25,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -36,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
+    backref,
     declared_attr,
     mapped_column,
     relationship,
@@ -45,6 +47,7 @@ from sqlalchemy.orm import (
 from db.money import from_cents, to_cents
 from db.naming import SORT_NAME_LENGTH, sort_name
 from db.vocabulary import (
+    AttachmentKind,
     BaseKind,
     ContractStatus,
     FundingStatus,
@@ -748,3 +751,59 @@ class DemarchesDossier(Base):
     # The operation's version as the last import (or its undo) left it: the agent has
     # not touched the operation since when it still has this one.
     operation_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+# --- Pièces jointes (db.attachments) --------------------------------------------
+
+class AttachmentContent(Base):
+    """A file's content, once per sha256 whoever attaches it. On PostgreSQL the bytes
+    are here (every agent of the office sees them); beside an SQLite base they are in
+    the folder ``<base>.pieces/ab/abcdef…`` and ``data`` stays empty. Not audited (the
+    attachments that use it are); deleted when no attachment uses it any more."""
+
+    __tablename__ = "attachment_content"
+    __table_args__ = (CheckConstraint("size >= 0", name="size_positive"),)
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Attachment(Tracked, Base):
+    """A file attached to a contract, an operation or a funding line (exactly one of
+    them): a scanned signed act, a délibération, a devis, a photo… Added at / by are the
+    record's created_at / created_by. Office-only in this step: it does not travel in a
+    field copy. Deleting its record deletes it (and its content once unused)."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (
+        _check_in("kind", AttachmentKind, "kind"),
+        CheckConstraint(
+            "(CASE WHEN contract_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN operation_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN funding_line_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_record"),
+        CheckConstraint("size >= 0", name="size_positive"),
+    )
+
+    contract_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    operation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("operation.id", ondelete="CASCADE"), index=True)
+    funding_line_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("funding_line.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), default=AttachmentKind.OTHER)
+    file_name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(ForeignKey("attachment_content.sha256"), index=True)
+    media_type: Mapped[str] = mapped_column(String(120))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    # Deleting the record through the ORM deletes (and audits) its attachments.
+    contract: Mapped[Contract | None] = relationship(backref=backref(
+        "attachments", cascade="all, delete-orphan"))
+    operation: Mapped[Operation | None] = relationship(backref=backref(
+        "attachments", cascade="all, delete-orphan"))
+    funding_line: Mapped[FundingLine | None] = relationship(backref=backref(
+        "attachments", cascade="all, delete-orphan"))

@@ -65,6 +65,18 @@ class OrganisationKind(Labelled):
     OTHER = "autre"
 
 
+class AttachmentKind(Labelled):
+    """What an attached file is (db.attachments)."""
+
+    SIGNED_CONVENTION = "convention_signee"
+    SIGNED_ORDER = "arrete_signe"
+    DELIBERATION = "deliberation"
+    QUOTE = "devis"
+    INVOICE = "facture"
+    PHOTO = "photo"
+    OTHER = "autre"
+
+
 class OwnShareException(Labelled):
     """Legal exceptions to the owner's minimum share (CGCT L1111-10)."""
 
@@ -127,6 +139,13 @@ LABEL_PAIRS: list[tuple[StrEnum, str]] = [
     (OrganisationKind.ASSOCIATION, "Association"),
     (OrganisationKind.COMPANY, "Entreprise"),
     (OrganisationKind.OTHER, "Autre"),
+    (AttachmentKind.SIGNED_CONVENTION, "Convention signée"),
+    (AttachmentKind.SIGNED_ORDER, "Arrêté signé"),
+    (AttachmentKind.DELIBERATION, "Délibération"),
+    (AttachmentKind.QUOTE, "Devis"),
+    (AttachmentKind.INVOICE, "Facture"),
+    (AttachmentKind.PHOTO, "Photo"),
+    (AttachmentKind.OTHER, "Autre"),
     (OwnShareException.HISTORIC_MONUMENT,
      "Patrimoine, monument protégé ou non : dérogation du préfet (L1111-10 III, "
      "loi 2019-1461)"),

@@ -18,6 +18,7 @@ from db.formatting import LOCALE, euros, short_date
 from db.models import Arrondissement, Commune, Departement, Epci, Region
 from db.text import elide, with_article
 from db.vocabulary import (
+    AttachmentKind,
     BaseKind,
     ContractStatus,
     FundingStatus,
@@ -44,6 +45,7 @@ ENTITY_NOUNS = {
     # them (db.history.trail leaves out their creation, deletion and application).
     "envelope": "Enveloppe", "simulation": "Simulation",
     "simulation_line": "Proposition", "priority_category": "Catégorie prioritaire",
+    "attachment": "Pièce jointe",  # db.attachments
 }
 
 # Fields the verification of documents does not name (organisations, links, types).
@@ -64,6 +66,9 @@ _ENTITY_LABELS: dict[str, dict[str, str]] = {
                    "decision_date": "date de décision", "applied_at": "appliquée le",
                    "applied_by": "appliquée par"},
     "priority_category": {"departement_code": "département", "position": "rang"},
+    "attachment": {"kind": "nature", "file_name": "nom du fichier", "size": "taille",
+                   "sha256": "empreinte sha256", "media_type": "type de fichier",
+                   "notes": "note"},
     "simulation_line": {"simulation_id": "simulation", "proposed": "montant proposé",
                         "status": "statut provisoire", "category_id": "catégorie prioritaire",
                         "opinion": "avis de la commission", "position": "rang"},
@@ -72,7 +77,8 @@ _ENTITY_LABELS: dict[str, dict[str, str]] = {
 HIDDEN_FIELDS = {"simulation_line": {"before_status", "before_granted",
                                      "before_decision_date", "applied_version"}}
 _KIND_BY_ENTITY: dict[str, type[Labelled]] = {"payment": PaymentKind,
-                                               "organisation": OrganisationKind}
+                                               "organisation": OrganisationKind,
+                                               "attachment": AttachmentKind}
 _STATUS_BY_ENTITY: dict[str, type[Labelled]] = {
     "operation": OperationStatus, "contract": ContractStatus, "funding_line": FundingStatus}
 _MONEY = {"cost_ht", "cost_ttc", "eligible_cost", "envelope_total", "envelope_state",
@@ -224,6 +230,10 @@ class Namer:
                 return str(value)
         if key.endswith("_date"):
             return _day(value)
+        if key == "size" and entity == "attachment":
+            from db.attachments.service import size_label
+
+            return size_label(int(value))
         if key == "applied_at":
             try:
                 return moment_text(datetime.fromisoformat(str(value)))
@@ -355,6 +365,8 @@ class Namer:
             place = self.place(Departement, values["departement_code"]) \
                 if values.get("departement_code") else ""
             return f"{noun} « {values.get('label') or ''} »" + (f" ({place})" if place else "")
+        if entity == "attachment":
+            return f"{noun} « {values.get('file_name') or ''} »"
         if entity == "simulation_line":
             line = self.values("funding_line", values.get("funding_line_id"))
             operation = self.values("operation", line.get("operation_id"))
@@ -387,4 +399,5 @@ _SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
     "operation_contract": ("axis_id",),
     "envelope": ("amount", "parent_id"),
     "simulation": ("decision_date", "applied_at"),
+    "attachment": ("kind", "size"),
 }

@@ -273,6 +273,20 @@ class ChangedSince(Exception):
         self.references = references
 
 
+def _with_attachments(session: Session, operation_ids: list) -> list[str]:
+    """The operations that received pieces jointes (on them or their lines): someone
+    worked on them since the import (db.attachments)."""
+    from db.models import Attachment
+
+    on_line = select(Attachment.id).join(FundingLine, Attachment.funding_line_id
+                                         == FundingLine.id).where(
+        FundingLine.operation_id == Operation.id)
+    return [ref for (ref,) in _in_chunks(session, lambda part: select(Operation.reference)
+            .where(Operation.id.in_(part), select(Attachment.id).where(
+                Attachment.operation_id == Operation.id).exists() | on_line.exists()),
+            operation_ids)]
+
+
 def _in_chunks(session: Session, statement_for: Callable[[list], Any], ids: list) -> list:
     """Run the statement for at most 900 ids at a time (SQLite's limit on bound
     parameters); the rows of a select, gathered."""
@@ -313,6 +327,7 @@ def delete_created(session: Session, batch: uuid.UUID,
     changed += [ref for (ref,) in _in_chunks(session, lambda part: select(Operation.reference)
                 .join(FundingLine).join(Payment).where(FundingLine.operation_id.in_(part)),
                 operation_ids)]
+    changed += _with_attachments(session, operation_ids)
     if changed:
         raise ChangedSince(sorted(set(changed)))
     ids = [operation_id for operation_id, _, _ in present]

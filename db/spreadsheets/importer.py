@@ -653,7 +653,7 @@ def undo(db: Database, batch_id: str) -> int:
         except ChangedSince as error:
             raise DeleteRefused(
                 "Import non annulé : des opérations ont été modifiées ou ont reçu des "
-                f"versements depuis ({', '.join(error.references[:10])}). "
+                f"versements ou des pièces jointes depuis ({', '.join(error.references[:10])}). "
                 "Rien n'a été supprimé.") from error
 
 
