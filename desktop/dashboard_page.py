@@ -39,6 +39,7 @@ from db.database import Database
 from db.text import elide
 from desktop import charts
 from desktop.charts import Chart, Target
+from desktop.page_set import NavigationPage
 
 ALL = ""  # « tout le territoire », « tous les exercices » (never None: see filter_boxes)
 DEADLINE_DAYS = 366  # the deadlines chart looks a year ahead
@@ -155,7 +156,7 @@ class ChartView(QFrame):
             return None
 
 
-class DashboardPage(QWidget):
+class DashboardPage(NavigationPage):
     title = "Tableau de bord"
     open_list = Signal(str, dict)  # page key, filters (with "arrondissement": bool)
 
@@ -220,14 +221,6 @@ class DashboardPage(QWidget):
         self.year.currentIndexChanged.connect(self._criteria_changed)
 
     # --- the page's protocol (desktop.main_window) ------------------------------------
-
-    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
-        if self._stale:
-            self.reload()
-        super().showEvent(event)
-
-    def mark_stale(self) -> None:
-        self._stale = True
 
     def focus_search(self) -> None:
         self.year.setFocus()

@@ -34,6 +34,7 @@ from db.errors import UserError
 from db.formatting import euros, number, short_date
 from desktop import deadline_notice
 from desktop.filter_boxes import ALL, FilterBox, FilterChoices
+from desktop.page_set import NavigationPage
 from desktop.tasks import _Signals
 
 # label, days (None: every deadline), overdue only
@@ -124,7 +125,7 @@ class _Reader(QRunnable):
             pass
 
 
-class DeadlinesPage(QWidget):
+class DeadlinesPage(NavigationPage):
     title = "Échéances"
     activated = Signal(dict)  # {"entity": "operation" | "contract", "id": UUID}
 
@@ -217,14 +218,6 @@ class DeadlinesPage(QWidget):
             box.currentIndexChanged.connect(lambda _=0: self.reload())
 
     # --- page protocol (main window) ----------------------------------------------------
-
-    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
-        if self._stale:
-            self.reload()
-        super().showEvent(event)
-
-    def mark_stale(self) -> None:
-        self._stale = True
 
     def focus_search(self) -> None:
         self.horizon.setFocus()

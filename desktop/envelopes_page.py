@@ -43,6 +43,7 @@ from db.programming.envelopes import (
     save_envelope,
 )
 from desktop.fields import AmountField, NotesField
+from desktop.page_set import NavigationPage
 
 OVER = QColor("#b00020")
 COLUMNS = [("Dotation", 75), ("Année", 50), ("Périmètre", 240), ("Déléguée de", 160),
@@ -112,7 +113,7 @@ def problems(rows: list[EnvelopeRow]) -> list[str]:
     return found
 
 
-class EnvelopesPage(QWidget):
+class EnvelopesPage(NavigationPage):
     title = "Enveloppes"
 
     def __init__(self, db: Database, arrondissement: Any = None,
@@ -176,14 +177,6 @@ class EnvelopesPage(QWidget):
         self.editors: list[QWidget] = []
 
     # --- page protocol (main window) ----------------------------------------------------
-
-    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
-        if self._stale:
-            self.reload()
-        super().showEvent(event)
-
-    def mark_stale(self) -> None:
-        self._stale = True
 
     def focus_search(self) -> None:
         self.table.setFocus()

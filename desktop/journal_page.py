@@ -24,6 +24,7 @@ from db.errors import UserError
 from db.history import ORIGIN_LABELS, HistoryRow, agents, journal, record_exists
 from desktop.fields import DateField
 from desktop.history_tab import ROW_ROLE, HistoryModel, history_view
+from desktop.page_set import NavigationPage
 
 JOURNAL_COLUMNS = [("when", "Date", 158), ("login", "Agent", 85), ("origin", "Origine", 110),
                    ("parent", "Fiche", 230), ("record", "Élément", 190),
@@ -34,7 +35,7 @@ _WHAT = {"operation": "L'opération", "contract": "Le contrat", "organisation": 
          "priority_category": "La catégorie prioritaire"}
 
 
-class JournalPage(QWidget):
+class JournalPage(NavigationPage):
     title = "Journal"
     activated = Signal(dict)  # {"entity": "operation", "id": "…"}: the editor to open
 
@@ -94,14 +95,6 @@ class JournalPage(QWidget):
         self.until.changed.connect(self.reload)
 
     # --- page protocol (main window) ----------------------------------------------------
-
-    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
-        if self._stale:
-            self.reload()
-        super().showEvent(event)
-
-    def mark_stale(self) -> None:
-        self._stale = True
 
     def focus_search(self) -> None:
         self.record.setFocus()

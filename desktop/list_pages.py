@@ -30,6 +30,7 @@ from db.lists import Criteria, ListQuery
 from db.text import elide
 from db.vocabulary import ContractStatus, FundingStatus, OperationStatus, OrganisationKind
 from desktop.filter_boxes import ALL, FilterBox, FilterChoices
+from desktop.page_set import NavigationPage
 from desktop.table_model import ROW_ROLE, PagedTableModel
 from desktop.views import VIEWS
 
@@ -49,7 +50,7 @@ TOTAL_LABELS = [("cost", "coût"), ("requested", "sollicité"), ("granted", "acc
                 ("paid", "versé"), ("remaining", "reste à verser")]
 
 
-class ListPage(QWidget):
+class ListPage(NavigationPage):
     """One list: a search box, filters, a table paged from the database, a footer."""
 
     activated = Signal(dict)  # a row was opened (double click or Entrée)
@@ -161,14 +162,6 @@ class ListPage(QWidget):
         header.sortIndicatorChanged.connect(lambda *_: self._save())
         header.sectionResized.connect(lambda *_: self._save())
         header.sectionMoved.connect(lambda *_: self._save())
-
-    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
-        if self._stale:
-            self.reload()
-        super().showEvent(event)
-
-    def mark_stale(self) -> None:
-        self._stale = True
 
     # --- criteria ------------------------------------------------------------------
 

@@ -8,8 +8,27 @@ built before the window paints.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from PySide6.QtWidgets import QStackedWidget, QWidget
+
+
+class NavigationPage(QWidget):
+    """A page of the navigation: the window marks it stale when the base changes
+    (desktop.live_refresh) and it reloads when next shown; it defines ``reload``."""
+
+    _stale = True
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+        if self._stale:
+            self.reload()
+        super().showEvent(event)
+
+    def mark_stale(self) -> None:
+        self._stale = True
+
+    def reload(self) -> None:
+        raise NotImplementedError
 
 
 class PageSet(Mapping[str, QWidget]):

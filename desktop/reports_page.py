@@ -27,9 +27,10 @@ from db.formatting import euros, number
 from db.lists import Criteria
 from db.spreadsheets.reports import REPORTS, Report, export_report
 from db.text import elide
+from desktop.page_set import NavigationPage
 
 
-class ReportsPage(QWidget):
+class ReportsPage(NavigationPage):
     title = "Rapports"
 
     def __init__(self, db: Database, arrondissement: queries.ArrondissementRow | None,
@@ -67,14 +68,6 @@ class ReportsPage(QWidget):
         layout.addWidget(self.table, 1)
         self.choice.currentIndexChanged.connect(lambda _: self.reload())
         self.scope.currentIndexChanged.connect(lambda _: self.reload())
-        self._stale = True
-
-    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
-        if self._stale:
-            self.reload()
-        super().showEvent(event)
-
-    def mark_stale(self) -> None:
         self._stale = True
 
     def set_arrondissement(self, arrondissement: queries.ArrondissementRow | None,
