@@ -31,6 +31,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     Uuid,
     type_coerce,
 )
@@ -47,6 +48,7 @@ from sqlalchemy.orm import (
 from db.money import from_cents, to_cents
 from db.naming import SORT_NAME_LENGTH, sort_name
 from db.vocabulary import (
+    ActKind,
     AttachmentKind,
     BaseKind,
     ContractStatus,
@@ -807,3 +809,47 @@ class Attachment(Tracked, Base):
         "attachments", cascade="all, delete-orphan"))
     funding_line: Mapped[FundingLine | None] = relationship(backref=backref(
         "attachments", cascade="all, delete-orphan"))
+
+
+class ActTemplate(Tracked, Base):
+    """The office's own template of an act (a DOCX file it edited in LibreOffice or
+    Word), for one kind and one scheme (``scheme_code`` NULL: every scheme without its
+    own). Kept in the base so that every agent of a shared base writes with the same
+    wording; without one, the shipped template of resources/modeles is used."""
+
+    __tablename__ = "act_template"
+    __table_args__ = (
+        _check_in("kind", ActKind, "kind"),
+        UniqueConstraint("kind", "scheme_code"),  # NULL scheme: one, by db.acts.library
+    )
+
+    kind: Mapped[str] = mapped_column(String(32))
+    scheme_code: Mapped[str | None] = mapped_column(
+        ForeignKey("funding_scheme.code", ondelete="CASCADE"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Act(Tracked, Base):
+    """An act generated for a funding line: its kind, when, the fingerprint its PDF
+    carries (in the footer and the QR code of every page), the template it was written
+    from; once the signed scan is filed (db.acts.scans), the date it was signed and
+    the attachment that holds the scan."""
+
+    __tablename__ = "act"
+    __table_args__ = (_check_in("kind", ActKind, "kind"),)
+
+    funding_line_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("funding_line.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    generated_on: Mapped[date] = mapped_column(Date)
+    fingerprint: Mapped[str] = mapped_column(String(20), unique=True)
+    template_sha256: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(Integer)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    signed_attachment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("attachment.id", ondelete="SET NULL"))
+
+    funding_line: Mapped[FundingLine] = relationship(backref=backref(
+        "acts", cascade="all, delete-orphan"))

@@ -77,6 +77,16 @@ class AttachmentKind(Labelled):
     OTHER = "autre"
 
 
+class ActKind(Labelled):
+    """An act or letter written for a funding line (db.acts)."""
+
+    AWARD_ORDER = "arrete_attributif"
+    NOTIFICATION = "notification"
+    REFUSAL = "refus"
+    EXTENSION_ORDER = "prorogation"
+    LAPSE_WARNING = "alerte_caducite"
+
+
 class OwnShareException(Labelled):
     """Legal exceptions to the owner's minimum share (CGCT L1111-10)."""
 
@@ -146,6 +156,11 @@ LABEL_PAIRS: list[tuple[StrEnum, str]] = [
     (AttachmentKind.INVOICE, "Facture"),
     (AttachmentKind.PHOTO, "Photo"),
     (AttachmentKind.OTHER, "Autre"),
+    (ActKind.AWARD_ORDER, "Arrêté attributif"),
+    (ActKind.NOTIFICATION, "Lettre de notification"),
+    (ActKind.REFUSAL, "Lettre de refus"),
+    (ActKind.EXTENSION_ORDER, "Arrêté de prorogation"),
+    (ActKind.LAPSE_WARNING, "Courrier d'alerte de caducité"),
     (OwnShareException.HISTORIC_MONUMENT,
      "Patrimoine, monument protégé ou non : dérogation du préfet (L1111-10 III, "
      "loi 2019-1461)"),
