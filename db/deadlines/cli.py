@@ -9,24 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-
-def _day(value: str) -> date:
-    from db.parsing import parse_date
-
-    try:
-        day = parse_date(value)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-    if day is None:
-        raise argparse.ArgumentTypeError("date vide")
-    return day
-
-
-def _days(value: str) -> int:
-    if not value.isdigit():
-        raise argparse.ArgumentTypeError(f"« {value} » n'est pas un nombre de jours (entier "
-                                         "positif ou nul)")
-    return int(value)
+from db.cli_types import day, days
 
 
 def register(command: Callable[[str, str], argparse.ArgumentParser], db_help: str) -> None:
@@ -35,14 +18,14 @@ def register(command: Callable[[str, str], argparse.ArgumentParser], db_help: st
                                   "achèvements, prorogations, soldes, fins de contrat, "
                                   "avenants et comités")
     parser.add_argument("--db", required=True, metavar="BASE", help=db_help)
-    parser.add_argument("--within", type=_days, metavar="JOURS",
+    parser.add_argument("--within", type=days, metavar="JOURS",
                         help="échéances en retard et des JOURS prochains jours (par défaut : "
                              "toutes)")
     parser.add_argument("--overdue", action="store_true", help="seulement celles en retard")
     parser.add_argument("--arrondissement", metavar="CODE",
                         help="code de l'arrondissement (par défaut : celui de la base ; "
                              "« tout » pour toute la base)")
-    parser.add_argument("--today", type=_day, metavar="JJ/MM/AAAA",
+    parser.add_argument("--today", type=day, metavar="JJ/MM/AAAA",
                         help="date de référence (par défaut : aujourd'hui)")
     parser.add_argument("--ics", type=Path, metavar="FICHIER.ics",
                         help="écrit aussi le calendrier de ces échéances")

@@ -6,28 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from datetime import date
 
+from db.cli_types import day, positive
 from db.history.trail import HistoryRow, journal, record_history
 from db.history.values import ORIGIN_LABELS
-
-
-def _day(value: str) -> date:
-    from db.parsing import parse_date
-
-    try:
-        day = parse_date(value)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-    if day is None:
-        raise argparse.ArgumentTypeError("date vide")
-    return day
-
-
-def _positive(value: str) -> int:
-    if not value.isdigit() or int(value) == 0:
-        raise argparse.ArgumentTypeError(f"« {value} » n'est pas un nombre entier positif")
-    return int(value)
 
 
 def register(command: Callable[[str, str], argparse.ArgumentParser], db_help: str) -> None:
@@ -44,16 +26,16 @@ def register(command: Callable[[str, str], argparse.ArgumentParser], db_help: st
                                 "d'abord")
     recent.add_argument("--db", required=True, metavar="BASE", help=db_help)
     recent.add_argument("--agent", metavar="IDENTIFIANT", help="seulement cet agent")
-    recent.add_argument("--since", type=_day, metavar="JJ/MM/AAAA",
+    recent.add_argument("--since", type=day, metavar="JJ/MM/AAAA",
                         help="à partir de ce jour (inclus)")
-    recent.add_argument("--until", type=_day, metavar="JJ/MM/AAAA",
+    recent.add_argument("--until", type=day, metavar="JJ/MM/AAAA",
                         help="jusqu'à ce jour (inclus)")
     recent.add_argument("--record", metavar="TEXTE",
                         help="fiches dont la référence, l'intitulé ou le nom contient TEXTE")
     recent.add_argument("--origin", choices=list(ORIGIN_LABELS), metavar="ORIGINE",
                         help="saisie, import, terrain (copie de terrain), démonstration ou "
                              "simulation (de programmation, appliquée ou annulée)")
-    recent.add_argument("--limit", type=_positive, default=50, metavar="N",
+    recent.add_argument("--limit", type=positive, default=50, metavar="N",
                         help="nombre de changements lus (50 par défaut)")
     recent.add_argument("--json", action="store_true", help="lignes au format JSON")
 
