@@ -117,7 +117,8 @@ def test_guessed_natures_from_the_names():
     assert guess_kind("Facture du devis 42.pdf") == AttachmentKind.INVOICE
     assert guess_kind("devis-menuiserie.odt") == AttachmentKind.QUOTE
     assert guess_kind("chantier.jpeg") == AttachmentKind.PHOTO
-    assert guess_kind("plan.dwg") == AttachmentKind.OTHER
+    assert guess_kind("IMG_2210.HEIC") == AttachmentKind.PHOTO
+    assert guess_kind("plan.dwg") == AttachmentKind.OTHER  # image/vnd.dwg: a drawing
     # a word inside another is not the word: « convenance » is no convention
     assert guess_kind("lettre de convenance.pdf") == AttachmentKind.OTHER
 

@@ -106,15 +106,21 @@ _BY_NAME = [
 ]
 
 
+# What a camera or a telephone writes; a plan (image/vnd.dwg) or an icon is no photo.
+PHOTO_TYPES = {"image/jpeg", "image/png", "image/tiff", "image/webp", "image/heic",
+               "image/heif", "image/gif", "image/bmp"}
+
+
 def guess_kind(file_name: str) -> AttachmentKind:
-    """The nature a file most likely has, from its name, then its media type (an image
-    is a photo); « Autre » when nothing says."""
+    """The nature a file most likely has, from its name, then its media type (a
+    picture is a photo); « Autre » when nothing says."""
     words = _words(file_name.rsplit(".", 1)[0] if "." in file_name else file_name)
     for kind, hints in _BY_NAME:
         if any(hint in words for hint in hints):
             return kind
     media_type = mimetypes.guess_type(file_name)[0] or ""
-    if media_type.startswith("image/"):
+    suffix = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    if media_type in PHOTO_TYPES or suffix in ("heic", "heif"):
         return AttachmentKind.PHOTO
     return AttachmentKind.OTHER
 
