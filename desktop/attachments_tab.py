@@ -305,7 +305,9 @@ class AttachmentsTab(QWidget):
         if item is None:
             return None
         try:
-            path = viewable_path(self.db, item.row.id)
+            # 2 s for 50 Mo read back from PostgreSQL: off the GUI thread.
+            path = run_with_progress(self, f"Ouverture de « {item.row.file_name} »…",
+                                     lambda: viewable_path(self.db, item.row.id))
         except UserError as error:
             QMessageBox.warning(self, "Ouverture impossible", error.message)
             return None
@@ -333,7 +335,8 @@ class AttachmentsTab(QWidget):
         if not name:
             return None
         try:
-            save_copy(self.db, item.row.id, name)
+            run_with_progress(self, f"Copie de « {item.row.file_name} »…",
+                              lambda: save_copy(self.db, item.row.id, name))
         except UserError as error:
             QMessageBox.warning(self, "Copie impossible", error.message)
             return None

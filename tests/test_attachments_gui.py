@@ -386,3 +386,37 @@ def test_the_tab_with_long_names_as_a_picture(qtbot, agent, tmp_path):
     assert cell.toolTip() == LONG_NAME  # the whole name, where the cell elides it
     width = tab.table.columnWidth(2)
     assert tab.table.fontMetrics().horizontalAdvance(LONG_NAME) > width > 200
+
+
+def test_a_missing_content_is_said_when_opening(qtbot, agent, tmp_path, monkeypatch):
+    from sqlalchemy import update
+
+    from db.attachments.store import content_path, folder_of
+    from db.models import AttachmentContent
+
+    paths = files(tmp_path)
+    editor, operation_id = operation_editor(qtbot, agent)
+    add_attachment(agent.db, Owner(operation_id=operation_id), paths["devis"])
+    editor.attachments.reload()
+    sha256 = attachments_of(agent.db, Owner(operation_id=operation_id))[0].sha256
+    folder = folder_of(agent.db)
+    if folder is not None:  # a store folder restored without this file
+        lost = content_path(folder, sha256)
+        lost.chmod(0o644)
+        lost.unlink()
+    else:
+        with agent.db.write() as session:
+            session.execute(update(AttachmentContent).where(
+                AttachmentContent.sha256 == sha256).values(data=None))
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl",
+                        staticmethod(lambda url: opened.append(url) or True))
+    select_named(editor.attachments, "DEVIS lot 2 menuiseries.pdf")
+    messages = []
+    when_message(lambda box: (messages.append(box.text()), box.accept()))
+    click(qtbot, editor.attachments.open_button)
+    qtbot.waitUntil(lambda: bool(messages), timeout=WAIT_MS)
+    assert opened == []
+    assert messages[0].startswith("Pièce jointe « DEVIS lot 2 menuiseries.pdf » : son ")
+    assert ("dossier des pièces jointes" if folder is not None else "manque dans la base") \
+        in messages[0]
