@@ -199,11 +199,10 @@ class AttachmentsTab(QWidget):
     def external_change(self, changes: Any) -> None:
         """The base changed (another agent, or another window of ours): read again when
         it may concern what this tab shows."""
-        if not self.saved():
-            return
-        entities = changes.entities()
-        if not changes.complete or entities & {"attachment", "funding_line", "operation",
-                                               "contract"}:
+        if not self.saved() or not self.window().isVisible():
+            return  # a closed editor follows nothing
+        # A funding line added or removed is a record files can go to, or no longer.
+        if not changes.complete or changes.entities() & {"attachment", "funding_line"}:
             self.reload()
 
     # --- adding -----------------------------------------------------------------------
