@@ -22,7 +22,7 @@ from db.editing import find_by_reference
 from db.history import journal, record_history
 from db.vocabulary import AttachmentKind
 from desktop.attachment_dialogs import AddDialog, ChangeDialog
-from tests.test_editors import activate, answer_modal, button, click
+from tests.test_editors import activate, answer_modal, button, choose, click, type_into
 from tests.test_live_refresh import (  # noqa: F401 (fixtures)
     WAIT_MS,
     pg_demo_template,
@@ -335,6 +335,19 @@ def test_an_unsaved_operation_takes_no_file(qtbot, agent, tmp_path):
     assert not drop(tab.table.viewport(), [paths["devis"]])
     assert tab.table.rowCount() == 0
     assert not tab.add_files([paths["devis"]])
+
+    # Saved, it takes files at once.
+    editor.tabs.setCurrentIndex(0)
+    type_into(qtbot, editor.title, "Aménagement de la place de la mairie")
+    choose(qtbot, editor.owner, "Commune de Hautmont")
+    qtbot.keySequence(editor, "Ctrl+S")
+    assert editor.record_id is not None and not editor.windowTitle().endswith("*")
+    assert tab.add_button.isEnabled() and "Aucune pièce jointe" in tab.notice.text()
+    add_through_dialog(qtbot)
+    assert drop(tab.table.viewport(), [paths["devis"]])
+    qtbot.waitUntil(lambda: tab_title(editor) == "Pièces jointes (1)", timeout=WAIT_MS)
+    assert [r.file_name for r in attachments_of(agent.db, Owner(
+        operation_id=editor.record_id))] == ["DEVIS lot 2 menuiseries.pdf"]
 
 
 def test_contract_attachments_and_another_agent_s_editor_follows(qtbot, two_agents,  # noqa: F811
