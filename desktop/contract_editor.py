@@ -48,6 +48,7 @@ from db.services.contracts import (
 )
 from db.totals import Total
 from db.vocabulary import COMMITTED_CONTRACT_STATUSES, ContractStatus, OperationStatus
+from desktop.attachments_tab import add_attachments_tab
 from desktop.choice_models import ChoiceModels
 from desktop.combos import combo, known_choice, searchable_combo, select
 from desktop.combos import data as chosen
@@ -154,6 +155,7 @@ class ContractEditor(EditorDialog):
         else:
             data = contract_for_edit(db, contract_id)
         self.load(data)
+        self.attachments.reload()
 
     # --- construction -----------------------------------------------------------------
 
@@ -329,6 +331,8 @@ class ContractEditor(EditorDialog):
         self.tabs.addTab(parties_tab, "Si&gnataires, avenants, comités")
         self.tabs.addTab(operations_tab, "&Opérations")
         self.history = add_history_tab(self, self.tabs, "contract", lambda: self.record_id)
+        self.attachments = add_attachments_tab(  # before the record is loaded
+            self, self.tabs, "contract", lambda: getattr(self, "record_id", None))
 
         self.findings = QListWidget()
         self.findings.setAccessibleName("Contrôles")

@@ -350,6 +350,9 @@ class MainWindow(QMainWindow):
     def _show_editor(self, editor) -> None:
         self.editors.append(editor)
         editor.saved.connect(self._after_save)
+        # Pièces jointes (desktop.attachments_tab): written outside the editor's save.
+        if getattr(editor, "attachments", None) is not None:
+            editor.attachments.follow(self.live)
         editor.finished.connect(lambda _=0, e=editor: self.editors.remove(e)
                                 if e in self.editors else None)
         editor.show()

@@ -61,6 +61,7 @@ from db.vocabulary import (
     OwnShareException,
     PaymentKind,
 )
+from desktop.attachments_tab import add_attachments_tab
 from desktop.choice_models import NONE, ChoiceModels
 from desktop.combos import combo, known_choice, searchable_combo, select
 from desktop.combos import data as chosen
@@ -162,6 +163,7 @@ class OperationEditor(EditorDialog):
             data = operation_for_edit(db, operation_id)
             self._show_field_mark(operation_id)
         self.load(data)
+        self.attachments.reload()
 
     def _show_field_mark(self, operation_id: uuid.UUID) -> None:
         from db.field.status import checked_out
@@ -209,6 +211,8 @@ class OperationEditor(EditorDialog):
         self.tabs.addTab(self.expenses, "&Dépenses")
         self.tabs.addTab(self._plan_tab(), "&Plan de financement et versements")
         self.history = add_history_tab(self, self.tabs, "operation", lambda: self.record_id)
+        self.attachments = add_attachments_tab(  # before the record is loaded
+            self, self.tabs, "operation", lambda: getattr(self, "record_id", None))
 
         self.findings = QListWidget()
         self.findings.setAccessibleName("Contrôles des règles")

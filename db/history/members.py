@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import (
     Amendment,
+    Attachment,
     AuditEntry,
     Axis,
     ExpenseItem,
@@ -73,6 +74,8 @@ def members(session: Session, entity: str, record_ids: set[str], *,
         found["payment"] = _current(session, Payment, "funding_line_id", lines)
         if include_deleted:
             found["payment"] |= _deleted(session, "payment", "funding_line_id", lines)
+        _attachments(session, found, (("operation_id", record_ids), ("funding_line_id", lines)),
+                     include_deleted)
     elif entity == "simulation":  # its proposals (db.programming)
         found["simulation_line"] = _current(session, SimulationLine, "simulation_id",
                                             record_ids)
@@ -84,7 +87,20 @@ def members(session: Session, entity: str, record_ids: set[str], *,
             found[child] = _current(session, model, "contract_id", record_ids)
             if include_deleted:
                 found[child] |= _deleted(session, child, "contract_id", record_ids)
+        _attachments(session, found, (("contract_id", record_ids),), include_deleted)
     return found
+
+
+def _attachments(session: Session, found: Members, owners: Iterable[tuple[str, set[str]]],
+                 include_deleted: bool) -> None:
+    """The pièces jointes of the record and of its funding lines (db.attachments):
+    their adding and removal are part of its history."""
+    ids: set[str] = set()
+    for key, parents in owners:
+        ids |= _current(session, Attachment, key, parents)
+        if include_deleted:
+            ids |= _deleted(session, "attachment", key, parents)
+    found["attachment"] = ids
 
 
 def condition(found: Members, links_of: set[str] = frozenset()) -> ColumnElement[bool] | None:
