@@ -36,6 +36,7 @@ from db.database import Database
 from db.documents.common import FINGERPRINT_LENGTH, Provenance, RecordVersion, office
 from db.errors import InvalidInput, NotFoundError, UserError
 from db.models import Act, FundingLine, Operation
+from db.text import elide
 from db.vocabulary import ActKind, FundingStatus
 
 FORMATS = ("pdf", "docx", "odt")
@@ -122,7 +123,7 @@ def refusal(facts: LineFacts, kind: ActKind, today: date) -> str | None:
     what = f"{facts.reference} ({facts.scheme_label})"
     label = kind.label.lower()
     if not facts.state_aid:
-        return (f"{what} : pas de {label}, ce financement n'est pas une subvention "
+        return (f"{what} : pas {elide('de', label)}, ce financement n'est pas une subvention "
                 "d'investissement de l'État.")
     if kind is ActKind.REFUSAL:
         if facts.status is not FundingStatus.REFUSED:
@@ -130,12 +131,12 @@ def refusal(facts: LineFacts, kind: ActKind, today: date) -> str | None:
                     f"(statut « {facts.status.label.lower()} »).")
         return None
     if facts.status is FundingStatus.REFUSED:
-        return f"{what} : pas de {label} pour une subvention refusée."
+        return f"{what} : pas {elide('de', label)} pour une subvention refusée."
     if not facts.granted:
-        return (f"{what} : pas de {label}, la subvention n'est pas encore accordée "
+        return (f"{what} : pas {elide('de', label)}, la subvention n'est pas encore accordée "
                 "(statut et montant accordé à saisir).")
     if kind in (ActKind.EXTENSION_ORDER, ActKind.LAPSE_WARNING) and facts.start_deadline is None:
-        return (f"{what} : pas de {label} sans délai de caducité ; saisissez la date de "
+        return (f"{what} : pas {elide('de', label)} sans délai de caducité ; saisissez la date de "
                 "notification de la subvention.")
     if kind is ActKind.EXTENSION_ORDER and not facts.extension_months:
         return (f"{what} : pas d'arrêté de prorogation, aucune prorogation n'est "
@@ -259,9 +260,11 @@ def acts_of_operation(db: Database, operation_id: uuid.UUID) -> list[dict]:
                  else "", "line_id": line.id} for act, line in rows]
 
 
-def state_line(db: Database, reference: str, scheme_code: str | None = None) -> uuid.UUID:
-    """The operation's State subsidy line (of *scheme_code* when given); French error
-    when there is none or more than one to choose from."""
+def state_line(db: Database, reference: str, scheme_code: str | None = None,
+               kind: ActKind | str | None = None, today: date | None = None) -> uuid.UUID:
+    """The operation's State subsidy line (of *scheme_code* when given; with *kind*,
+    among several, the one the act makes sense for); French error when there is none
+    or more than one to choose from."""
     with db.read() as session:
         operation = session.scalar(select(Operation).where(Operation.reference == reference))
         if operation is None:
@@ -270,6 +273,14 @@ def state_line(db: Database, reference: str, scheme_code: str | None = None) -> 
             line.scheme.state_investment_grant or line.scheme.state_subsidy)]
         if scheme_code:
             lines = [line for line in lines if line.scheme_code.lower() == scheme_code.lower()]
+        candidates = [line.id for line in lines]
+    if len(candidates) > 1 and kind is not None:
+        fitting = [c for c in candidates
+                   if refusal(line_facts(db, c), ActKind(kind), today or date.today()) is None]
+        if len(fitting) == 1:
+            return fitting[0]
+    with db.read() as session:
+        lines = [session.get(FundingLine, c) for c in candidates]
         names = sorted({(line.scheme.short_label or line.scheme.label) for line in lines})
         if not lines:
             which = f" au titre du dispositif {scheme_code}" if scheme_code else ""
