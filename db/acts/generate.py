@@ -470,3 +470,32 @@ def to_odt(documents: Sequence[bytes]) -> list[bytes]:
             raise UserError("LibreOffice n'a pas pu convertir l'acte au format ODT ; le "
                             "format DOCX est disponible.")
         return [path.read_bytes() for path in converted]
+
+
+def state_lines(db: Database, operation_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    """The operation's State subsidy lines, as a choice shows them (« DETR — accordé,
+    192 000,00 € »)."""
+    from db.formatting import euros
+
+    with db.read() as session:
+        operation = session.get(Operation, operation_id)
+        if operation is None:
+            return []
+        chosen = []
+        for line in operation.funding_lines:
+            scheme = line.scheme
+            if scheme is None or not (scheme.state_investment_grant or scheme.state_subsidy):
+                continue
+            amount = line.amount_granted if line.amount_granted is not None else (
+                line.amount_requested)
+            status = FundingStatus(line.status).label.lower()
+            shown = f", {euros(amount)}" if amount is not None else ""
+            chosen.append((line.id, f"{scheme.short_label or scheme.label} — {status}{shown}"))
+        return chosen
+
+
+def filtered_lines(db: Database, criteria) -> list[uuid.UUID]:
+    """The funding lines of the Financements list under *criteria*, in its order."""
+    from db.lists import FUNDING_LINES
+
+    return [row["id"] for row in FUNDING_LINES.page(db, criteria, limit=None)]
