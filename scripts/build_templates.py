@@ -132,25 +132,26 @@ class Scheme:
                  cgct: bool, commission: bool = False) -> None:
         self.title, self.name, self.visas = title, name, visas
         self.considering, self.cgct, self.commission = considering, cgct, commission
+        self.short = "{{ dispositif }}"
 
 
 SCHEMES = {
     "detr": Scheme(
-        "la dotation d'équipement des territoires ruraux (DETR)",
+        "de la dotation d'équipement des territoires ruraux (DETR)",
         "la dotation d'équipement des territoires ruraux (DETR)",
         [f"Vu le {CGCT}, notamment ses articles L2334-32 à L2334-39 et R2334-19 et suivants ;"],
         "Considérant que l'opération répond aux conditions d'éligibilité de la dotation "
         "d'équipement des territoires ruraux et aux catégories d'opérations prioritaires "
         "retenues pour l'exercice {{ annee }} ;", cgct=True, commission=True),
     "dsil": Scheme(
-        "la dotation de soutien à l'investissement local (DSIL)",
+        "de la dotation de soutien à l'investissement local (DSIL)",
         "la dotation de soutien à l'investissement local (DSIL)",
         [f"Vu le {CGCT}, notamment ses articles L2334-42 et R2334-19 et suivants ;"],
         "Considérant que l'opération relève des grandes priorités d'investissement que "
         "l'article L2334-42 du code général des collectivités territoriales assigne à la "
         "dotation de soutien à l'investissement local ;", cgct=True),
     "fnadt": Scheme(
-        "le Fonds national d'aménagement et de développement du territoire (FNADT)",
+        "du Fonds national d'aménagement et de développement du territoire (FNADT)",
         "le Fonds national d'aménagement et de développement du territoire (FNADT)",
         ["Vu la loi n° 95-115 du 4 février 1995 d'orientation pour l'aménagement et le "
          "développement du territoire, notamment son article 33 ;",
@@ -159,7 +160,7 @@ SCHEMES = {
         "territoire et répond aux conditions du décret n° 2018-514 du 25 juin 2018 ;",
         cgct=False),
     "fonds_vert": Scheme(
-        "le Fonds d'accélération de la transition écologique dans les territoires (Fonds vert)",
+        "du Fonds d'accélération de la transition écologique dans les territoires (Fonds vert)",
         "le Fonds d'accélération de la transition écologique dans les territoires (Fonds vert)",
         ["Vu la loi n° 2022-1726 du 30 décembre 2022 de finances pour 2023, qui a créé le "
          "programme 380 « Fonds d'accélération de la transition écologique dans les "
@@ -230,7 +231,7 @@ def arrete_attributif(code: str | None) -> Document:
     scheme = SCHEMES[code]
     document = _document()
     under = ("{{ au_titre_du_dispositif }}" if code is None
-             else f"au titre de {scheme.title}")
+             else f"au titre {scheme.title}")
     _para(document, f"Arrêté portant attribution d'une subvention {under} — exercice "
           "{{ annee }}", bold=True, size=12, align=CENTRE,
           before=6, after=4)
@@ -266,8 +267,8 @@ def arrete_attributif(code: str | None) -> Document:
     (_deadlines_cgct if scheme.cgct else _deadlines_decree)(document)
     _payments(document)
     _article(document, "Article 5 — Publicité du soutien de l'État",
-             "Le bénéficiaire fait mention du soutien financier de l'État, au titre de "
-             "{{ dispositif }}, sur le panneau de chantier et sur tous les supports de "
+             "Le bénéficiaire fait mention du soutien financier de l'État "
+             f"({scheme.short}), sur le panneau de chantier et sur tous les supports de "
              "communication relatifs à l'opération (logo de l'État et mention « Avec le "
              "soutien de l'État »), pendant toute la durée des travaux et lors de "
              "l'inauguration.")

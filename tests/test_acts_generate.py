@@ -278,14 +278,14 @@ def test_cancel_half_way_leaves_whole_files_and_their_acts_only(demo_db, tmp_pat
             Operation.reference.like("FICTIF-%"),
             FundingLine.scheme_code.in_(["DETR", "DSIL", "FONDS_VERT"]))
             .order_by(Operation.reference)).all()
-    calls = []
+    pressed = []
 
-    def cancelled() -> bool:
-        calls.append(1)
-        return len(calls) > 7  # while the fourth act is under way
+    def progress(done: int, total: int) -> None:
+        if done == 3:  # the agent presses Annuler once three acts are made
+            pressed.append(done)
 
-    result = make_batch(demo_db, lines, "auto", tmp_path, ["pdf"], cancelled=cancelled,
-                        today=TODAY)
+    result = make_batch(demo_db, lines, "auto", tmp_path, ["pdf"], progress=progress,
+                        cancelled=lambda: bool(pressed), today=TODAY)
     assert result.cancelled and result.combined is None
     written = sorted(p.name for p in tmp_path.iterdir())
     assert len(written) == len(result.acts) == 3
@@ -332,3 +332,39 @@ def test_cli_prints_an_act(demo_db, demo_path, tmp_path):
     assert "pas de lettre de refus" in refused.stderr and not (tmp_path / "r.pdf").exists()
     assert state_line(demo_db, "FICTIF-DSIL-2025-004", "fonds_vert") == _line(
         demo_db, "FICTIF-DSIL-2025-004", "FONDS_VERT")
+
+
+def test_every_shipped_template_is_what_the_script_builds(tmp_path):
+    from db.acts.library import shipped_file
+    from db.acts.templates import TEMPLATES_DIR, check_template
+
+    subprocess.run([sys.executable, "scripts/build_templates.py", str(tmp_path)], check=True,
+                   cwd=ROOT, capture_output=True)
+    built = sorted(p.name for p in tmp_path.glob("*.docx"))
+    assert built == sorted(p.name for p in TEMPLATES_DIR.glob("*.docx"))
+    assert len(built) == 9
+    for name in built:
+        assert (tmp_path / name).read_bytes() == (TEMPLATES_DIR / name).read_bytes(), name
+        check_template(TEMPLATES_DIR / name)
+    # Each kind finds its template; a scheme without one of its own, the generic one.
+    for kind in ActKind:
+        assert shipped_file(kind, "DPV").name == f"{kind.value}.docx"
+    assert shipped_file(ActKind.AWARD_ORDER, "FONDS_VERT").name == \
+        "arrete_attributif_fonds_vert.docx"
+
+
+def test_cancel_while_an_act_is_made_drops_it(demo_db, tmp_path):
+    lines = [_line(demo_db, "FICTIF-DETR-2025-099", "DETR")]
+    checks = []
+
+    def cancelled() -> bool:
+        checks.append(1)
+        return len(checks) > 1  # pressed while the arrêté was being laid out
+
+    out = tmp_path / "actes"
+    out.mkdir()
+    result = make_batch(demo_db, lines, ActKind.AWARD_ORDER, out, ["pdf", "docx"],
+                        cancelled=cancelled, today=TODAY)
+    assert result.cancelled and result.acts == [] and list(out.iterdir()) == []
+    with demo_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Act)) == 0

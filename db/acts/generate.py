@@ -345,10 +345,10 @@ def make_batch(db: Database, line_ids: Sequence[uuid.UUID], kind: ActKind | str,
         for facts, each in plan[start:start + chunk]:
             made.append(prepare(db, facts.id, each, formats, today=today, facts=facts,
                                 convert=False))
-            if cancelled():
+            if cancelled():  # the chunk under way is dropped whole
+                result.cancelled = True
                 break
-        if cancelled():  # the chunk under way is dropped whole
-            result.cancelled = True
+        if result.cancelled:
             break
         if "odt" in formats:
             for item, odt in zip(made, to_odt([m.contents["docx"] for m in made]),
