@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import uuid
 from dataclasses import dataclass
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -50,24 +51,46 @@ def _style_value(style, read):
     return None
 
 
-def _size(run, paragraph) -> float:
-    size = run.font.size or _style_value(paragraph.style, lambda s: s.font.size)
-    return size.pt if size is not None else DEFAULT_SIZE
+@dataclass(frozen=True)
+class _Style:
+    """What a paragraph takes from its style (read once per style: python-docx looks a
+    style up by scanning them all)."""
+
+    size: float
+    bold: bool
+    italic: bool
+    before: float
+    after: float
+    alignment: Any
 
 
-def _markup(paragraph) -> tuple[str, float, bool]:
+def _style_of(paragraph, cache: dict) -> _Style:
+    key = paragraph._p.style
+    if key not in cache:
+        style = paragraph.style
+        size = _style_value(style, lambda s: s.font.size)
+        fmt = style.paragraph_format if style is not None else None
+        cache[key] = _Style(
+            size.pt if size is not None else DEFAULT_SIZE,
+            bool(_style_value(style, lambda s: s.font.bold)),
+            bool(_style_value(style, lambda s: s.font.italic)),
+            _points(fmt.space_before if fmt else None),
+            _points(fmt.space_after if fmt else None),
+            fmt.alignment if fmt else None)
+    return cache[key]
+
+
+def _markup(paragraph, style: _Style) -> tuple[str, float, bool]:
     """The paragraph as reportlab markup, its largest font size, whether it is all bold."""
     pieces, sizes, all_bold = [], [], True
-    style_bold = bool(_style_value(paragraph.style, lambda s: s.font.bold))
-    style_italic = bool(_style_value(paragraph.style, lambda s: s.font.italic))
     for run in paragraph.runs:
         text = run.text
         if not text:
             continue
-        size = _size(run, paragraph)
+        size = run.font.size.pt if run.font.size is not None else style.size
         sizes.append(size)
-        bold = run.bold if run.bold is not None else style_bold
-        italic = run.italic if run.italic is not None else style_italic
+        bold = run.bold if run.bold is not None else style.bold
+        italic = run.italic if run.italic is not None else style.italic
         # Reportlab would break a line at U+202F, the group sign of French amounts.
         markup = escape(text.replace("\u202f", "\u00a0").replace("\t", " "))
         markup = markup.replace("\n", "<br/>")
@@ -78,42 +101,41 @@ def _markup(paragraph) -> tuple[str, float, bool]:
         if italic:
             markup = f"<i>{markup}</i>"
         pieces.append(f'<font size="{size * SCALE:.2f}">{markup}</font>')
-    return "".join(pieces), max(sizes, default=DEFAULT_SIZE), all_bold and bool(pieces)
+    return "".join(pieces), max(sizes, default=style.size), all_bold and bool(pieces)
 
 
 def _points(length, default: float = 0.0) -> float:
     return length.pt if length is not None else default
 
 
-def _paragraph(paragraph, indent_base: float = 0.0) -> Paragraph | Spacer:
-    markup, size, all_bold = _markup(paragraph)
+def _paragraph(paragraph, cache: dict) -> Paragraph | Spacer:
+    style = _style_of(paragraph, cache)
+    markup, size, all_bold = _markup(paragraph, style)
     fmt = paragraph.paragraph_format
-    style_fmt = paragraph.style.paragraph_format if paragraph.style is not None else None
-    before = _points(fmt.space_before, _points(style_fmt.space_before if style_fmt else None))
-    after = _points(fmt.space_after, _points(style_fmt.space_after if style_fmt else None))
+    before = _points(fmt.space_before, style.before)
+    after = _points(fmt.space_after, style.after)
     leading = size * SCALE * 1.3
     if not markup.strip():
         return Spacer(1, leading + before + after)
-    alignment = paragraph.alignment if paragraph.alignment is not None else (
-        style_fmt.alignment if style_fmt else None)
-    style = ParagraphStyle(
+    alignment = paragraph.alignment if paragraph.alignment is not None else style.alignment
+    layout = ParagraphStyle(
         "act", fontName="Doc", fontSize=size * SCALE, leading=leading,
         alignment=_ALIGN.get(alignment.name if alignment is not None else "LEFT", TA_LEFT),
         spaceBefore=before, spaceAfter=after * 0.8,
-        leftIndent=indent_base + _points(fmt.left_indent),
+        leftIndent=_points(fmt.left_indent),
         firstLineIndent=_points(fmt.first_line_indent),
         # A heading line (« Article 2 — … ») never ends a page alone.
         keepWithNext=bool(fmt.keep_with_next) or (all_bold and len(paragraph.text) < 140),
     )
-    return Paragraph(markup, style)
+    return Paragraph(markup, layout)
 
 
-def _table(table, width: float) -> Table:
+def _table(table, width: float, cache: dict) -> Table:
     rows = []
     for row in table.rows:
         cells = []
         for cell in row.cells:
-            flowables = [_paragraph(p) for p in cell.paragraphs] or [Spacer(1, 1)]
+            flowables = [_paragraph(p, cache) for p in cell.paragraphs] or [Spacer(1, 1)]
             cells.append(flowables)
         rows.append(cells)
     columns = max((len(r) for r in rows), default=1)
@@ -133,12 +155,13 @@ def story_of(docx: bytes, width: float) -> list:
 
     document = Document(io.BytesIO(docx))
     story: list = []
+    cache: dict = {}
     for element in document.element.body.iterchildren():
         tag = element.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            story.append(_paragraph(DocxParagraph(element, document)))
+            story.append(_paragraph(DocxParagraph(element, document), cache))
         elif tag == "tbl":
-            story.append(_table(DocxTable(element, document), width))
+            story.append(_table(DocxTable(element, document), width, cache))
     while story and isinstance(story[-1], Spacer):
         story.pop()
     return story

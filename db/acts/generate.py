@@ -185,9 +185,10 @@ def _check_formats(formats: Iterable[str]) -> list[str]:
 def prepare(db: Database, line_id: uuid.UUID, kind: ActKind | str,
             formats: Sequence[str] = ("pdf",), *, today: date | None = None,
             values: dict[str, object] | None = None, facts: LineFacts | None = None,
-            convert: bool = True) -> MadeAct:
+            convert: bool = True, cache: dict | None = None) -> MadeAct:
     """Render the act (nothing written, nothing recorded); refused in French when it
-    makes no sense for the line. *values* overrides fields (e.g. ``motif_refus``)."""
+    makes no sense for the line. *values* overrides fields (e.g. ``motif_refus``);
+    *cache* keeps the templates and the office's identity over a batch."""
     from printouts.acts import act_pdf
 
     kind = ActKind(kind)
@@ -196,7 +197,13 @@ def prepare(db: Database, line_id: uuid.UUID, kind: ActKind | str,
     why = refusal(facts, kind, today)
     if why:
         raise InvalidInput(why)
-    template = template_for(db, kind, facts.scheme_code)
+    cache = {} if cache is None else cache
+    key = (kind, facts.scheme_code)
+    if key not in cache:
+        cache[key] = template_for(db, kind, facts.scheme_code)
+    template = cache[key]
+    if "office" not in cache:
+        cache["office"] = office(db)
     template_sha = hashlib.sha256(template.content).hexdigest()
     filled = context(db, line_id, today=today)
     filled.update({k: v for k, v in (values or {}).items() if v not in (None, "")})
@@ -209,7 +216,7 @@ def prepare(db: Database, line_id: uuid.UUID, kind: ActKind | str,
                             [RecordVersion("funding_line", str(line_id), facts.version)],
                             fingerprint, today)
     title = f"{TITLES[kind]} — {facts.reference}"
-    printed = act_pdf(docx, provenance, office(db), title, line_id)
+    printed = act_pdf(docx, provenance, cache["office"], title, line_id)
     made.pages = printed.pages
     if "pdf" in formats:
         made.contents["pdf"] = printed.content
@@ -333,6 +340,7 @@ def make_batch(db: Database, line_ids: Sequence[uuid.UUID], kind: ActKind | str,
     total = len(plan)
     chunk = ODT_CHUNK if "odt" in formats else 1
     names: set[str] = set()
+    cache: dict = {}
     printed: list[bytes] = []
     done = 0
     if progress:
@@ -344,7 +352,7 @@ def make_batch(db: Database, line_ids: Sequence[uuid.UUID], kind: ActKind | str,
         made = []
         for facts, each in plan[start:start + chunk]:
             made.append(prepare(db, facts.id, each, formats, today=today, facts=facts,
-                                convert=False))
+                                convert=False, cache=cache))
             if cancelled():  # the chunk under way is dropped whole
                 result.cancelled = True
                 break
