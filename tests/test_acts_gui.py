@@ -107,3 +107,34 @@ def test_batch_from_the_filtered_funding_lines(qtbot, window, tmp_path):
     assert outcome.startswith(f"4 acte(s) édité(s) dans {out}.")
     with window.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Act)) == 4
+
+
+def test_batch_from_the_simulation_editor(qtbot, window, tmp_path):
+    from db.models import FundingLine
+    from tests.test_programming_gui import envelopes_page, row_of
+
+    page = envelopes_page(qtbot, window)
+    page.table.selectRow(row_of(page, "Arrondissement d'Avesnes-sur-Helpe"))
+    qtbot.mouseClick(page.simulations_button, Qt.MouseButton.LeftButton)
+    editor = page.editors[-1]
+    qtbot.addWidget(editor)
+    editor.new_simulation("Commission du 20 mars")
+    line_ids = [row.funding_line_id for row in editor.model.rows]
+    with window.db.read() as session:
+        statuses = [session.get(FundingLine, i).status for i in line_ids]
+    expected = 2 * statuses.count("accorde") + statuses.count("refuse")
+    assert expected > 0
+    out = tmp_path / "actes"
+    out.mkdir()
+
+    def choose(dialog: BatchDialog) -> None:
+        dialog.folder.setText(str(out))
+        dialog._accept()
+
+    _when_modal(BatchDialog, choose)
+    qtbot.mouseClick(editor.acts_button, Qt.MouseButton.LeftButton)
+    pdfs = [p for p in out.glob("*.pdf") if p.name != COMBINED_NAME]
+    assert len(pdfs) == expected
+    assert editor._acts_outcome.text().startswith(f"{expected} acte(s) édité(s)")
+    with window.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Act)) == expected
