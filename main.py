@@ -592,7 +592,12 @@ def _verify(args: argparse.Namespace) -> int:
               "son empreinte a pu être lue.", file=sys.stderr)
     database = open_database(args.db, create=False, upgrade=False)
     try:
-        verdict = check_document(database, printed.provenance, printed.printed_at)
+        if printed.provenance.kind in ACT_DOCUMENTS.values():  # an act (issue 13)
+            from db.acts.generate import check_act
+
+            verdict = check_act(database, printed.provenance)
+        else:
+            verdict = check_document(database, printed.provenance, printed.printed_at)
     finally:
         database.close()
     print(verdict.message())

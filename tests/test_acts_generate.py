@@ -368,3 +368,26 @@ def test_cancel_while_an_act_is_made_drops_it(demo_db, tmp_path):
     assert result.cancelled and result.acts == [] and list(out.iterdir()) == []
     with demo_db.read() as session:
         assert session.scalar(select(func.count()).select_from(Act)) == 0
+
+
+def test_verify_tells_what_the_base_holds_of_a_printed_act(demo_db, demo_path, tmp_path):
+    line_id = _line(demo_db, "FICTIF-DETR-2025-005", "DETR")
+    path = tmp_path / "arrete.pdf"
+    made = make_act(demo_db, line_id, ActKind.AWARD_ORDER, "pdf", path, today=TODAY)
+
+    def verify() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "main.py", "verify", str(path), "--db",
+                               str(demo_path)], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)
+
+    done = verify()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "Acte enregistré : Arrêté attributif édité le 15 janvier 2026 pour l'opération "
+        "FICTIF-DETR-2025-005 (DETR), non signé ; la ligne de financement n'a pas changé "
+        "depuis.")
+    with demo_db.write() as session:
+        session.get(FundingLine, line_id).amount_granted = Decimal("60000.00")
+    changed = verify()
+    assert changed.returncode == 1 and "modifiée depuis son édition" in changed.stdout
+    assert made.fingerprint

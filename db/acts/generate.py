@@ -507,3 +507,38 @@ def filtered_lines(db: Database, criteria) -> list[uuid.UUID]:
     from db.lists import FUNDING_LINES
 
     return [row["id"] for row in FUNDING_LINES.page(db, criteria, limit=None)]
+
+
+@dataclass(frozen=True)
+class ActCheck:
+    matches: bool
+    text: str
+
+    def message(self) -> str:
+        return self.text
+
+
+def check_act(db: Database, provenance: Provenance) -> ActCheck:
+    """What the base says of a printed act: recorded or not, and whether its funding
+    line changed since (an act is not made again from the base: it was issued)."""
+    from db.formatting import long_date
+
+    with db.read() as session:
+        act = session.scalar(select(Act).where(Act.fingerprint == provenance.fingerprint))
+        if act is None:
+            return ActCheck(False, f"Aucun acte d'empreinte {provenance.fingerprint} dans "
+                                   "cette base.")
+        line = act.funding_line
+        scheme = line.scheme
+        what = (f"{ActKind(act.kind).label} édité le {long_date(act.generated_on)} pour "
+                f"l'opération {line.operation.reference}"
+                f" ({(scheme.short_label or scheme.label) if scheme else 'sans dispositif'})")
+        signed = (f"signé le {long_date(act.signed_on)}" if act.signed_on
+                  else "non signé")
+        printed = next((r.version for r in provenance.records if r.entity == "funding_line"),
+                       None)
+        if printed is not None and printed != line.version:
+            return ActCheck(False, f"Acte enregistré : {what}, {signed} ; la ligne de "
+                                   "financement a été modifiée depuis son édition.")
+        return ActCheck(True, f"Acte enregistré : {what}, {signed} ; la ligne de "
+                              "financement n'a pas changé depuis.")
