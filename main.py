@@ -175,10 +175,17 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=Path, metavar="FICHIER.json",
                       help="fichier seed_contracts.json à utiliser")
     printing = command("print", "édite un document PDF")
-    printing.add_argument("document", choices=["annex", "plan", "summary", "list"],
+    printing.add_argument("document", choices=["annex", "plan", "summary", "list",
+                                               *ACT_DOCUMENTS],
                           metavar="DOCUMENT",
                           help="annex : annexe financière ; plan : plan de financement ; "
-                               "summary : fiche synthèse ; list : état récapitulatif")
+                               "summary : fiche synthèse ; list : état récapitulatif ; "
+                               "actes d'une subvention de l'opération (--operation) : "
+                               "arrete (arrêté attributif), notification, refus, "
+                               "prorogation, alerte (alerte de caducité)")
+    printing.add_argument("--format", choices=["pdf", "odt", "docx"], default="pdf",
+                          metavar="FORMAT", help="format d'un acte : pdf (par défaut), odt "
+                                                 "ou docx")
     printing.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
     printing.add_argument("-o", "--output", required=True, type=Path, metavar="FICHIER.pdf",
                           help="document à enregistrer")
@@ -448,7 +455,37 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if report.healthy else 1
 
 
+# Acts of a State subsidy (issue 13): the CLI's word → the act's kind.
+ACT_DOCUMENTS = {"arrete": "arrete_attributif", "notification": "notification",
+                 "refus": "refus", "prorogation": "prorogation", "alerte": "alerte_caducite"}
+
+
+def _print_act(args: argparse.Namespace) -> int:
+    from db.acts.generate import make_act, state_line
+    from db.database import open_database
+    from db.errors import InvalidInput
+
+    if not args.operation:
+        raise InvalidInput("Précisez --operation RÉF (la référence de l'opération).")
+    database = open_database(args.db, create=False)
+    try:
+        line_id = state_line(database, args.operation, args.scheme,
+                             ACT_DOCUMENTS[args.document])
+        if args.output.is_dir():
+            raise UserError(f"{args.output} est un dossier : donnez le nom du fichier à "
+                            "enregistrer.")
+        made = make_act(database, line_id, ACT_DOCUMENTS[args.document], args.format,
+                        args.output)
+    finally:
+        database.close()
+    print(f"Acte enregistré ({made.kind.label.lower()}) : {args.output} (empreinte "
+          f"{made.fingerprint}, {made.pages} page(s))")
+    return 0
+
+
 def _print(args: argparse.Namespace) -> int:
+    if args.document in ACT_DOCUMENTS:
+        return _print_act(args)
     from db import documents
     from db.database import open_database
     from db.documents.statement import unknown_filters
@@ -555,7 +592,12 @@ def _verify(args: argparse.Namespace) -> int:
               "son empreinte a pu être lue.", file=sys.stderr)
     database = open_database(args.db, create=False, upgrade=False)
     try:
-        verdict = check_document(database, printed.provenance, printed.printed_at)
+        if printed.provenance.kind in ACT_DOCUMENTS.values():  # an act (issue 13)
+            from db.acts.generate import check_act
+
+            verdict = check_act(database, printed.provenance)
+        else:
+            verdict = check_document(database, printed.provenance, printed.printed_at)
     finally:
         database.close()
     print(verdict.message())

@@ -124,6 +124,13 @@ class ListPage(NavigationPage):
         self.footer.setObjectName("listFooter")
         self.footer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
+        if query.name == "funding_lines":  # issue 13: the acts of the filtered lines
+            self.acts_button = QPushButton("Éditer les ac&tes…")
+            self.acts_button.setToolTip("Arrêtés, notifications et lettres de refus des "
+                                        "financements affichés (recherche et filtres)")
+            self.acts_button.clicked.connect(self.make_acts)
+            top.addWidget(self.acts_button)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
         layout.addLayout(top)
@@ -162,6 +169,12 @@ class ListPage(NavigationPage):
         header.sortIndicatorChanged.connect(lambda *_: self._save())
         header.sectionResized.connect(lambda *_: self._save())
         header.sectionMoved.connect(lambda *_: self._save())
+
+    def make_acts(self) -> None:
+        from db.acts.generate import filtered_lines
+        from desktop.acts_tab import run_batch
+
+        run_batch(self, self.db, filtered_lines(self.db, self.criteria()))
 
     # --- criteria ------------------------------------------------------------------
 

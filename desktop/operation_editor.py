@@ -210,6 +210,10 @@ class OperationEditor(EditorDialog):
         self.expenses.refused.connect(self._refused)
         self.tabs.addTab(self.expenses, "&Dépenses")
         self.tabs.addTab(self._plan_tab(), "&Plan de financement et versements")
+        # Acts and letters of the operation's State subsidies (issue 13).
+        from desktop.acts_tab import add_acts_tab
+
+        self.acts = add_acts_tab(self, self.tabs, lambda: self.record_id)
         self.history = add_history_tab(self, self.tabs, "operation", lambda: self.record_id)
         self.attachments = add_attachments_tab(  # before the record is loaded
             self, self.tabs, "operation", lambda: getattr(self, "record_id", None))

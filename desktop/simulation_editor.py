@@ -327,6 +327,10 @@ class SimulationEditor(QWidget):
         self.categories_button = QPushButton("&Catégories…")
         self.export_xlsx_button = QPushButton("Exporter (&classeur)…")
         self.export_pdf_button = QPushButton("Exporter (P&DF)…")
+        self.acts_button = QPushButton("Éditer les ac&tes…")  # issue 13
+        self.acts_button.setToolTip("Arrêtés, notifications et lettres de refus des "
+                                    "financements de la simulation, en une fois")
+        self.acts_button.clicked.connect(self.make_acts)
         close = QPushButton("&Fermer")
         self.save_button.clicked.connect(self.save)
         self.apply_button.clicked.connect(self.apply)
@@ -351,7 +355,7 @@ class SimulationEditor(QWidget):
         buttons = QHBoxLayout()
         for button in (self.save_button, self.apply_button, self.undo_button,
                        self.categories_button, self.export_xlsx_button,
-                       self.export_pdf_button, self.delete_button):
+                       self.export_pdf_button, self.acts_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(close)
@@ -576,3 +580,9 @@ class SimulationEditor(QWidget):
         self.message.setText(f"Exporté : {path}")
         self.message.setStyleSheet("")
         return path
+
+    def make_acts(self) -> None:
+        """The acts of the simulation's lines (once applied: granted or refused)."""
+        from desktop.acts_tab import run_batch
+
+        run_batch(self, self.db, [row.funding_line_id for row in self.model.rows])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,9 @@ class _NumberedCanvas(pdf_canvas.Canvas):
     """Two passes over the pages, so each can say "page n / N" (as pretix does)."""
 
     provenance: Provenance
+    # With it, every page carries its own QR code (db.documents.marks): drawn here, in
+    # the second pass, because a page's mark holds the count of pages.
+    page_mark: Callable[[int, int], str] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -103,6 +106,10 @@ class _NumberedCanvas(pdf_canvas.Canvas):
         self.drawRightString(width - MARGIN, 9 * mm, f"page {self._pageNumber} / {count}")
         self.setStrokeColor(LIGHT)
         self.line(MARGIN, 12.5 * mm, width - MARGIN, 12.5 * mm)
+        if self.page_mark is not None:
+            height = self._pagesize[1]
+            _draw_qr(self, self.page_mark(self._pageNumber, count),
+                     width - MARGIN - QR_SIZE, height - 24 * mm, QR_SIZE)
 
 
 def _draw_qr(canvas: Any, value: str, x: float, y: float, size: float) -> None:
@@ -122,7 +129,7 @@ def _draw_qr(canvas: Any, value: str, x: float, y: float, size: float) -> None:
 
 class _Document(BaseDocTemplate):
     def __init__(self, buffer: io.BytesIO, provenance: Provenance, office: Any, title: str,
-                 pagesize: tuple[float, float]) -> None:
+                 pagesize: tuple[float, float], marked_pages: bool = False) -> None:
         keywords = {"fingerprint": provenance.fingerprint, "kind": provenance.kind,
                     "subject": provenance.subject,
                     "records": [asdict(r) for r in provenance.records]}
@@ -135,6 +142,7 @@ class _Document(BaseDocTemplate):
                          subject=f"{provenance.kind} {provenance.subject}"[:200],
                          keywords=KEYWORDS_PREFIX + json.dumps(keywords, separators=(",", ":")))
         self.provenance = provenance
+        self.marked_pages = marked_pages
         self.office = office
         self.document_title = title
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body",
@@ -159,7 +167,9 @@ class _Document(BaseDocTemplate):
         canvas.setStrokeColor(BLUE)
         canvas.setLineWidth(1.2)
         canvas.line(MARGIN, height - 24.5 * mm, width - MARGIN, height - 24.5 * mm)
-        if doc.page == 1:
+        if self.marked_pages:
+            pass  # the canvas draws each page's own mark where this QR code would be
+        elif doc.page == 1:
             _draw_qr(canvas, f"SCT|{self.provenance.kind}|{self.provenance.fingerprint}",
                      width - MARGIN - QR_SIZE, height - 24 * mm, QR_SIZE)
         else:  # a page read on its own still says what it belongs to
@@ -186,14 +196,20 @@ def _set_page_height(story: Sequence[Any], height: float) -> None:
 
 
 def build(provenance: Provenance, office: Any, title: str, story: list,
-          pagesize: tuple[float, float] = A4) -> bytes:
+          pagesize: tuple[float, float] = A4,
+          page_mark: Callable[[int, int], str] | None = None) -> bytes:
+    """The PDF of *story*; with *page_mark* (page, count → text), a QR code of that text
+    on every page instead of the document's one on the first page."""
     buffer = io.BytesIO()
-    document = _Document(buffer, provenance, office, title, pagesize)
+    document = _Document(buffer, provenance, office, title, pagesize,
+                         marked_pages=page_mark is not None)
 
     class Canvas(_NumberedCanvas):
         pass
 
     Canvas.provenance = provenance
+    if page_mark is not None:
+        Canvas.page_mark = staticmethod(page_mark)
     _set_page_height(story, document.frame_height)
     document.build(story, canvasmaker=Canvas)
     return buffer.getvalue()

@@ -12,7 +12,7 @@ is ``None``; :mod:`db.acts.templates` prints it as a visible « [à compléter :
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -22,7 +22,12 @@ from db.database import Database
 from db.errors import NotFoundError
 from db.formatting import euros, long_date, percent
 from db.models import Arrondissement, FundingLine, Operation, Setting
-from db.rules.deadlines import line_deadlines
+from db.rules import texts
+from db.rules.deadlines import (
+    COMPLETION_EXTENSION_MAX,
+    START_EXTENSION_MAX,
+    line_deadlines,
+)
 from db.services.settings import ARRONDISSEMENT
 from db.text import elide
 
@@ -56,6 +61,9 @@ CATALOGUE: tuple[Field, ...] = (
     Field("dispositif", "Nom court du dispositif (« DETR »)."),
     Field("dispositif_libelle", "Nom complet du dispositif (« Dotation d'équipement des "
                                 "territoires ruraux (DETR) »)."),
+    Field("au_titre_du_dispositif", "Le dispositif tel qu'une phrase le cite (« au titre de "
+                                    "la dotation d'équipement des territoires ruraux "
+                                    "(DETR) », « au titre du Fonds vert »)."),
     Field("montant", "Montant maximal de la subvention, en chiffres (« 192 000,00 € »)."),
     Field("montant_en_lettres", "Montant maximal de la subvention, en lettres (« cent "
                                 "quatre-vingt-douze mille euros »)."),
@@ -95,6 +103,29 @@ CATALOGUE: tuple[Field, ...] = (
     Field("annee", "Année budgétaire de la subvention (« 2025 »)."),
     Field("loi_de_finances", "Loi de finances de l'année, telle que les visas la citent."),
     Field("date_edition", "Date d'édition du document."),
+    # Since the shipped letters and the prorogation and caducité acts (issue 13).
+    Field("empreinte", "Empreinte de l'acte : imprimée au pied de chaque page et dans son "
+                       "QR code, elle permet de reclasser le scan signé."),
+    Field("dotation_cgct", "Vrai pour une dotation du code général des collectivités "
+                           "territoriales (DETR, DSIL, DPV, DSID), faux pour une subvention du "
+                           "décret n° 2018-514 (FNADT, Fonds vert…). S'emploie dans une "
+                           "condition : {% if dotation_cgct %}."),
+    Field("article_versements", "Article qui règle l'avance, les acomptes et le solde "
+                                "(« CGCT art. R2334-30 »)."),
+    Field("montant_verse", "Total déjà versé sur la subvention, en chiffres ; vide quand "
+                           "rien n'est versé."),
+    Field("motif_refus", "Motif du refus, saisi par l'agent au moment d'éditer la lettre "
+                         "(vide : la lettre emploie la formule générale du modèle)."),
+    Field("date_limite_commencement_initiale", "Date limite de commencement avant "
+                                               "prorogation (deux ans après la notification)."),
+    Field("duree_prorogation", "Durée de la prorogation du délai de commencement "
+                               "enregistrée sur l'opération (« un an », « six mois ») ; vide "
+                               "sans prorogation."),
+    Field("date_limite_achevement_initiale", "Date limite d'achèvement avant prorogation."),
+    Field("duree_prorogation_achevement", "Durée de la prorogation du délai d'achèvement "
+                                          "(« deux ans ») ; vide sans prorogation."),
+    Field("jours_restants", "Nombre de jours qui restent, à la date d'édition, avant la date "
+                            "limite de commencement (« 45 »)."),
 )
 FIELDS = {field.name: field for field in CATALOGUE}
 
@@ -172,6 +203,27 @@ def act_date(value: date | None) -> str | None:
     return f"1er{text[1:]}" if value.day == 1 else text
 
 
+def under_scheme(label: str | None) -> str | None:
+    """« au titre de la dotation … (DETR) », « au titre du Fonds … », else the name quoted."""
+    if not label:
+        return None
+    if label.lower().startswith("dotation "):
+        return f"au titre de la {label[0].lower()}{label[1:]}"
+    if label.lower().startswith("fonds "):
+        return f"au titre du {label}"
+    return f"au titre du dispositif « {label} »".replace("« ", "«\u00a0").replace(" »", "\u00a0»")
+
+
+def duration(months: int) -> str | None:
+    """« un an », « deux ans », « six mois », « dix-huit mois »; None for no months."""
+    if months <= 0:
+        return None
+    years, rest = divmod(months, 12)
+    if not rest:
+        return f"{_words(years)} an" + ("s" if years > 1 else "")
+    return f"{_words(months)} mois"
+
+
 def _money(value: Decimal | None) -> str | None:
     return euros(value) if value is not None else None
 
@@ -193,7 +245,8 @@ def _prefet(prefecture: str) -> str | None:
 def context(db: Database, funding_line_id: uuid.UUID, today: date | None = None
             ) -> dict[str, object]:
     """The value of every field of :data:`CATALOGUE` for the funding line (``None``:
-    not known in the base)."""
+    not known in the base). ``empreinte`` and ``motif_refus`` are given by who makes the
+    act (:mod:`db.acts.generate`)."""
     from db.documents.common import office
     from db.services.operations import plan_inputs
 
@@ -206,6 +259,13 @@ def context(db: Database, funding_line_id: uuid.UUID, today: date | None = None
         plan = plan_inputs(session, [operation])[operation.id]
         index = operation.funding_lines.index(line)
         limits = line_deadlines(plan, plan.lines[index])
+        # The deadlines before any extension, from the same rules (never recomputed here).
+        initial = line_deadlines(replace(plan, start_extension_months=0,
+                                         completion_extension_months=0), plan.lines[index])
+        start_extension = operation.start_extension_months or 0
+        completion_extension = operation.completion_extension_months or 0
+        state_grant = bool(line.scheme and line.scheme.state_investment_grant)
+        paid = line.paid_total
         scheme = line.scheme
         communes = sorted(operation.communes, key=lambda c: c.sort_name or c.name)
         arrondissement_code = next((c.arrondissement_code for c in communes
@@ -236,6 +296,7 @@ def context(db: Database, funding_line_id: uuid.UUID, today: date | None = None
         "reference_decision": line.decision_reference,
         "dispositif": (scheme.short_label or scheme.label) if scheme else None,
         "dispositif_libelle": scheme.label if scheme else None,
+        "au_titre_du_dispositif": under_scheme(scheme.label if scheme else None),
         "montant": _money(granted),
         "montant_en_lettres": amount_in_words(granted) if granted is not None else None,
         "montant_demande": _money(line.amount_requested),
@@ -270,4 +331,17 @@ def context(db: Database, funding_line_id: uuid.UUID, today: date | None = None
         "annee": str(year) if year else None,
         "loi_de_finances": values.get(f"{FINANCE_LAW_SETTING}{year}") or FINANCE_LAWS.get(year),
         "date_edition": act_date(today or date.today()),
+        "empreinte": None,
+        "dotation_cgct": state_grant,
+        "article_versements": texts.DOTATION_PAYMENTS if state_grant else texts.DECREE_PAYMENTS,
+        "montant_verse": _money(paid) if paid else None,
+        "motif_refus": None,
+        "date_limite_commencement_initiale": act_date(initial.start_deadline),
+        "duree_prorogation": duration(min(start_extension, START_EXTENSION_MAX)),
+        "date_limite_achevement_initiale": act_date(initial.completion_deadline),
+        "duree_prorogation_achevement": duration(min(completion_extension,
+                                                     COMPLETION_EXTENSION_MAX))
+        if state_grant else None,
+        "jours_restants": str((limits.start_deadline - (today or date.today())).days)
+        if limits.start_deadline else None,
     }
