@@ -31,6 +31,8 @@ from tests.scan_helpers import (
     scan_pdf,
     smudged,
 )
+from tests.test_attachments import records  # noqa: F401  (fixture)
+from tests.test_services import actors  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -231,3 +233,49 @@ def test_read_rate_on_a_batch_of_tilted_noisy_pages(demo_db, tmp_path, capsys):
     with capsys.disabled():
         print(f"\nlecture des QR codes : {read} / 50 pages, {elapsed * 1000:.0f} ms par page")
     assert read >= 48
+
+
+def test_filing_on_sqlite_and_postgresql(db, records, tmp_path):  # noqa: F811
+    from db.models import FundingLine
+
+    with db.read() as session:
+        reference = session.get(FundingLine, records["line"]).operation.reference
+    award = make_act(db, records["line"], reference, "prorogation", pages=2)
+    rng = np.random.default_rng(7)
+    pages = [copier(p, rng, angle=-3, noise=10, dim=0.7, jpeg=55)
+             for p in rasterise(award.pdf, 150)]
+    scan = scan_pdf(tmp_path / "prorogation.pdf", pages, 150)
+
+    report = file_scans(db, [scan], signed_on=date(2026, 6, 30))
+
+    filed, = report.filed
+    assert (filed.act_label, filed.pages) == ("Arrêté de prorogation", (1, 2))
+    assert _act_row(db, award.act_id) == (date(2026, 6, 30), filed.attachment_id)
+    _name, data = read_attachment(db, filed.attachment_id)  # inside the base on PostgreSQL
+    assert len(PdfReader(io.BytesIO(data)).pages) == 2
+    assert file_scans(db, [scan]).filed[0].already_filed
+    assert _attachments(db, records["line"]) == 1
+
+
+def test_a_cancelled_filing_keeps_what_was_filed_and_says_so(demo_db, tmp_path):
+    import threading
+
+    (line_a, ref_a), (line_b, ref_b) = funding_lines(demo_db, 2)
+    first = make_act(demo_db, line_a, ref_a, pages=1)
+    second = make_act(demo_db, line_b, ref_b, pages=1)
+    one = scan_pdf(tmp_path / "un.pdf", rasterise(first.pdf, 150), 150)
+    two = scan_pdf(tmp_path / "deux.pdf", rasterise(second.pdf, 150), 150)
+    cancel = threading.Event()
+    seen = []
+
+    def progress(step, done, total):
+        seen.append((step, done, total))
+        if step.startswith("Classement"):
+            cancel.set()  # the agent presses Annuler while the first file is filed
+
+    report = file_scans(demo_db, [one, two], progress=progress, cancel=cancel)
+
+    assert report.cancelled and not report.complete
+    assert [f.act_id for f in report.filed] == [first.act_id]
+    assert _act_row(demo_db, second.act_id) == (None, None)
+    assert seen[0] == ("Lecture de « un.pdf »", 1, 2)
