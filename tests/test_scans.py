@@ -106,20 +106,22 @@ def test_the_same_scan_filed_twice_is_not_duplicated(demo_db, tmp_path):
 def test_an_unreadable_page_between_two_acts_is_reported_inside_one_is_kept(demo_db,
                                                                            tmp_path):
     (line_a, ref_a), (line_b, ref_b) = funding_lines(demo_db, 2)
-    award = make_act(demo_db, line_a, ref_a, pages=3)
+    award = make_act(demo_db, line_a, ref_a, pages=4)
     letter = make_act(demo_db, line_b, ref_b, "refus", pages=1)
     award_pages = rasterise(award.pdf, 200)
-    pages = [award_pages[0], smudged(award_pages[1]), award_pages[2],
-             smudged(rasterise(letter.pdf, 200)[0])]
+    pages = [award_pages[0], smudged(award_pages[1]), smudged(award_pages[2]),
+             award_pages[3], smudged(rasterise(letter.pdf, 200)[0])]
     assert mark_of(pages[1]) is None  # the stain really hides the code
     scan = scan_pdf(tmp_path / "taches.pdf", pages, 200)
 
     report = file_scans(demo_db, [scan])
 
     assert not report.complete
-    assert [(u.file.name, u.page) for u in report.unread] == [("taches.pdf", 4)]
+    assert [(u.file.name, u.page) for u in report.unread] == [("taches.pdf", 5)]
     assert [(f.act_id, f.pages, f.missing) for f in report.filed] == [
-        (award.act_id, (1, 2, 3), ())]
+        (award.act_id, (1, 2, 3, 4), ())]
+    _name, data = read_attachment(demo_db, report.filed[0].attachment_id)
+    assert len(PdfReader(io.BytesIO(data)).pages) == 4
     assert _act_row(demo_db, award.act_id)[0] == date.today()
     assert _act_row(demo_db, letter.act_id) == (None, None)
 
@@ -279,3 +281,20 @@ def test_a_cancelled_filing_keeps_what_was_filed_and_says_so(demo_db, tmp_path):
     assert [f.act_id for f in report.filed] == [first.act_id]
     assert _act_row(demo_db, second.act_id) == (None, None)
     assert seen[0] == ("Lecture de « un.pdf »", 1, 2)
+
+
+def test_pages_are_grouped_by_act_and_put_back_in_order():
+    from db.scans.filing import group_pages
+    from db.scans.reading import PageReading
+
+    def page(index, fingerprint, number, count=3):
+        return PageReading(index, PageMark("refus", fingerprint, "funding_line", None,
+                                           number, count))
+
+    readings = [page(1, "A", 3), page(2, "A", 1), PageReading(3, None), page(4, "A", 2),
+                PageReading(5, None, blank=True), PageReading(6, None), page(7, "B", 1, 1),
+                PageReading(8, None)]
+    groups, unread = group_pages(readings)
+    assert [(g.fingerprint, g.pages, g.count) for g in groups] == [
+        ("A", [2, 3, 4, 1], 3), ("B", [7], 1)]
+    assert unread == [6, 8]

@@ -149,12 +149,12 @@ def group_pages(readings: list[PageReading]) -> tuple[list[_Group], list[int]]:
 
 
 def _neighbour(readings: list[PageReading], position: int, step: int) -> PageMark | None:
+    """The nearest mark before (*step* -1) or after (+1) the page at *position*: a run
+    of unread pages between two pages of one act is that act's."""
     position += step
     while 0 <= position < len(readings):
         if readings[position].mark is not None:
             return readings[position].mark
-        if not readings[position].blank:
-            return None  # two unread pages in a row: the nearest mark is not next to it
         position += step
     return None
 
