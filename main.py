@@ -234,6 +234,9 @@ def _parser() -> argparse.ArgumentParser:
     from db.deadlines.cli import register as deadline_commands  # deadlines
 
     deadline_commands(command, DB_HELP)
+    from db.scans.cli import register as scan_commands  # scans
+
+    scan_commands(command, DB_HELP)
     _backup_parsers(command)
     check = command("check", "contrôle l'état d'une base")
     check.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
@@ -738,6 +741,10 @@ def main(argv: list[str] | None = None) -> int:
             from db.deadlines.cli import run as deadlines
 
             return deadlines(args)
+        if args.command == "scans":
+            from db.scans.cli import run as scans
+
+            return scans(args)
         if args.command in ("backup", "backups", "restore"):
             return {"backup": _backup, "backups": _backups, "restore": _restore}[
                 args.command](args)

@@ -141,6 +141,11 @@ class MainWindow(QMainWindow):
                                                self.undo_import, None,
                                                "Retirer en une fois les opérations du dernier "
                                                "import")
+        # Signed scans filed by their QR code (db.scans, desktop.scans_dialog).
+        self.scans_action = self._action("Classer des documents &numérisés…",
+                                         self.file_scans, None,
+                                         "Joindre les actes signés numérisés à leur ligne "
+                                         "de financement d'après leur QR code")
         self.export_action = self._action("E&xporter…", self.export_current, "Ctrl+E",
                                           "Exporter la liste filtrée en xlsx, ods ou csv")
         self.checkout_action = self._action(
@@ -169,6 +174,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.export_action)
         file_menu.addAction(self.import_action)
         file_menu.addAction(self.undo_import_action)
+        file_menu.addAction(self.scans_action)
         file_menu.addSeparator()
         file_menu.addAction(self.checkout_action)
         file_menu.addAction(self.checkin_action)
@@ -492,6 +498,13 @@ class MainWindow(QMainWindow):
         if not dialog.analyse():
             return None
         dialog.accepted.connect(self._after_save)
+        dialog.show()
+        return dialog
+
+    def file_scans(self):
+        from desktop.scans_dialog import ScansDialog
+
+        dialog = ScansDialog(self.db, self)
         dialog.show()
         return dialog
 

@@ -9,7 +9,7 @@ import mimetypes
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -183,9 +183,11 @@ def _insert_content(session: Session, sha256: str, size: int, data: bytes | None
 
 def add_attachment(db: Database, owner: Owner, path: str | os.PathLike[str], *,
                    kind: AttachmentKind = AttachmentKind.OTHER, notes: str | None = None,
-                   file_name: str | None = None, max_size: int = MAX_SIZE) -> uuid.UUID:
+                   file_name: str | None = None, max_size: int = MAX_SIZE,
+                   then: Callable[[Session, uuid.UUID], None] | None = None) -> uuid.UUID:
     """Attach the file at *path* to *owner*; its id. The content is stored once per
-    sha256; a failure leaves neither row nor file."""
+    sha256; a failure leaves neither row nor file. *then(session, id)* runs in the same
+    transaction (a signed scan and its act marked signed are written together)."""
     source = Path(path)
     _readable_file(source, max_size)
     name = (file_name or source.name).strip()
@@ -218,6 +220,8 @@ def add_attachment(db: Database, owner: Owner, path: str | os.PathLike[str], *,
                 media_type=media_type, notes=notes)
             session.add(attachment)
             session.flush()
+            if then is not None:
+                then(session, attachment.id)
             return attachment.id
     except BaseException as exc:
         if written is not None:
