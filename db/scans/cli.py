@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from db.deadlines.cli import _day
+from db.cli_types import day
 
 
 def register(command: Callable[[str, str], argparse.ArgumentParser], db_help: str) -> None:
@@ -18,7 +18,7 @@ def register(command: Callable[[str, str], argparse.ArgumentParser], db_help: st
     parser.add_argument("files", nargs="+", type=Path, metavar="FICHIER",
                         help="PDF ou images numérisés (PNG, JPEG, TIFF multipage)")
     parser.add_argument("--db", required=True, metavar="BASE", help=db_help)
-    parser.add_argument("--date", type=_day, metavar="JJ/MM/AAAA",
+    parser.add_argument("--date", type=day, metavar="JJ/MM/AAAA",
                         help="date de signature (par défaut : aujourd'hui)")
     parser.add_argument("--json", action="store_true", help="rapport au format JSON")
 
