@@ -285,6 +285,8 @@ def _field_parser(field: argparse.ArgumentParser) -> None:
                        help="les opérations de ces communes (59392 : Maubeuge)")
     out.add_argument("-o", "--output", required=True, type=Path, metavar="COPIE.sqlite",
                      help="fichier de la copie à écrire (il ne doit pas exister)")
+    out.add_argument("--sans-pieces", action="store_true", dest="sans_pieces",
+                     help="laisse les pièces jointes au bureau (la copie est plus légère)")
     back = action("checkin", "rapporte une copie de terrain dans la base du bureau")
     back.add_argument("copy", type=Path, metavar="COPIE.sqlite", help="la copie de terrain")
     back.add_argument("--db", required=True, metavar="BUREAU",
@@ -331,10 +333,12 @@ def _field_checkout(database, args: argparse.Namespace) -> int:
         scope = Scope("contrats", tuple(args.contract))
     else:
         scope = Scope("communes", tuple(args.commune))
-    result = checkout(database, scope, args.output)
+    result = checkout(database, scope, args.output, attachments=not args.sans_pieces)
     print(f"Copie de terrain écrite : {result.path} ({result.scope_label}).")
     shown = ("contract", "operation", "funding_line", "payment")
     print(f"  {counted({key: result.counts[key] for key in shown})} ;")
+    print(f"  {result.attachments.label} emportées ;" if result.attachments is not None
+          else "  pièces jointes laissées au bureau ;")
     print("  ces fiches sont marquées « sorties sur le terrain » au bureau jusqu'au retour "
           "de la copie.")
     return 0

@@ -56,7 +56,8 @@ def _identity(obj: Any) -> str:
 
 # Bookkeeping and derived caches (db.services.caches): not facts worth auditing.
 SKIPPED = {"version", "created_at", "created_by", "updated_at", "updated_by",
-            "search_document", "granted_total", "paid_total", "sort_name"}
+            "search_document", "granted_total", "paid_total", "sort_name",
+            "content"}  # an act template's bytes: its sha256 is audited instead
 
 
 def _parent_keys(obj: Any) -> dict[str, Any]:

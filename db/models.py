@@ -775,8 +775,8 @@ class AttachmentContent(Base):
 class Attachment(Tracked, Base):
     """A file attached to a contract, an operation or a funding line (exactly one of
     them): a scanned signed act, a délibération, a devis, a photo… Added at / by are the
-    record's created_at / created_by. Office-only in this step: it does not travel in a
-    field copy. Deleting its record deletes it (and its content once unused)."""
+    record's created_at / created_by. It travels with a field copy (db.field.pieces).
+    Deleting its record deletes it (and its content once unused)."""
 
     __tablename__ = "attachment"
     __table_args__ = (

@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -106,10 +107,43 @@ class CheckoutDialog(QDialog):
         layout.addWidget(self.by_contracts)
         layout.addWidget(self.by_communes)
         layout.addLayout(lists, 1)
+        # The attachments travel inside the copy: their size is shown before leaving.
+        self.attachments_figures = QLabel()
+        self.attachments_figures.setAccessibleName("Pièces jointes emportées")
+        self.leave_attachments = QCheckBox("Laisser les pièces jointes au &bureau")
+        layout.addWidget(self.attachments_figures)
+        layout.addWidget(self.leave_attachments)
         layout.addWidget(buttons)
         self.by_arrondissement.setChecked(True)
         self.contracts.itemChanged.connect(lambda _: self.by_contracts.setChecked(True))
         self.communes.itemChanged.connect(lambda _: self.by_communes.setChecked(True))
+        group.buttonToggled.connect(lambda *_: self.update_attachments())
+        self.contracts.itemChanged.connect(lambda _: self.update_attachments())
+        self.communes.itemChanged.connect(lambda _: self.update_attachments())
+        self.arrondissement.currentIndexChanged.connect(lambda _: self.update_attachments())
+        self.update_attachments()
+
+    def update_attachments(self) -> None:
+        from db.attachments.service import size_label
+        from db.field.pieces import limit_bytes, scope_figures
+
+        try:
+            figures = scope_figures(self.db, self.scope())
+        except UserError:  # nothing chosen yet
+            self.attachments_figures.setText("Pièces jointes : choisissez le périmètre.")
+            return
+        limit = limit_bytes(self.db)
+        over = figures.size > limit
+        text = f"Pièces jointes du périmètre : {figures.label} (limite : {size_label(limit)})."
+        if over:
+            text += "\nAu-delà de la limite, elles restent au bureau."
+        self.attachments_figures.setText(text)
+        if over:
+            self.leave_attachments.setChecked(True)
+        self.leave_attachments.setEnabled(not over and figures.count > 0)
+
+    def with_attachments(self) -> bool:
+        return not self.leave_attachments.isChecked()
 
     def scope(self) -> Scope:
         if self.by_contracts.isChecked():
@@ -130,6 +164,7 @@ def take_copy(parent: QWidget, db: Database, dialog: CheckoutDialog | None = Non
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     scope = dialog.scope()
+    with_attachments = dialog.with_attachments()
     if path is None:
         chosen, _ = QFileDialog.getSaveFileName(parent, "Enregistrer la copie de terrain",
                                                 "copie-de-terrain.sqlite",
@@ -139,16 +174,19 @@ def take_copy(parent: QWidget, db: Database, dialog: CheckoutDialog | None = Non
         path = Path(chosen)
     try:
         result = run_with_progress(parent, "Préparation de la copie de terrain…",
-                                   lambda: checkout(db, scope, path, overwrite=True))
+                                   lambda: checkout(db, scope, path, overwrite=True,
+                                                    attachments=with_attachments))
     except UserError as error:
         QMessageBox.warning(parent, "Copie de terrain", error.message)
         return None
     shown = {k: result.counts[k] for k in ("contract", "operation", "funding_line", "payment")}
     QMessageBox.information(
         parent, "Copie de terrain",
-        f"La copie ({result.scope_label} : {counted(shown)}) est enregistrée dans "
-        f"{result.path}.\n\nOuvrez-la sur le portable avec « Fichier › Ouvrir une base… » ; "
-        "au retour, rapportez-la ici.")
+        f"La copie ({result.scope_label} : {counted(shown)} ; "
+        + (result.attachments.label if result.attachments is not None
+           else "pièces jointes laissées au bureau")
+        + f") est enregistrée dans {result.path}.\n\nOuvrez-la sur le portable avec "
+        "« Fichier › Ouvrir une base… » ; au retour, rapportez-la ici.")
     return result.path
 
 

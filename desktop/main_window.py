@@ -123,6 +123,8 @@ class MainWindow(QMainWindow):
         self.about_action = self._action("À &propos", self.about)
         self.office_action = self._action("&Identité du service…", self.edit_office, None,
                                           "En-tête des documents imprimés")
+        self.templates_action = self._action("&Modèles…", self.edit_templates, None,
+                                             "Modèles des arrêtés et des lettres")
         self.search_action = self._action("&Rechercher", self.focus_search,
                                           QKeySequence.StandardKey.Find,
                                           "Placer le curseur dans la recherche de la liste")
@@ -195,6 +197,7 @@ class MainWindow(QMainWindow):
         settings_menu = menus.addMenu("&Paramètres")
         settings_menu.addAction(self.arrondissement_action)
         settings_menu.addAction(self.office_action)
+        settings_menu.addAction(self.templates_action)
         help_menu = menus.addMenu("Aid&e")
         help_menu.addAction(self.about_action)
         toolbar = QToolBar("Actions")
@@ -672,6 +675,11 @@ class MainWindow(QMainWindow):
             if value:
                 set_setting(self.db, key, value)
         return True
+
+    def edit_templates(self) -> None:
+        from desktop.templates_dialog import TemplatesDialog
+
+        TemplatesDialog(self.db, self).exec()
 
     def choose_database(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

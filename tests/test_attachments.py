@@ -359,10 +359,11 @@ def test_the_journal_names_the_attachment_in_french(db, records, tmp_path):
     assert rows[0].parent.startswith("Opération OP-2025-001")
 
 
-def test_field_copies_leave_the_attachments_at_the_office(db, tmp_path):
-    """Office-only in this step: the copy carries no attachment and no content; an
-    operation edited on the terrain keeps its attachments at the office; one deleted on
-    the terrain takes its own with it at check-in (traced), and its unused content."""
+def test_field_copies_carry_the_attachments_inside_the_file(db, tmp_path):
+    """The copy carries the attachments with their contents inside the file (no
+    ``.pieces`` folder beside it); an operation edited on the terrain keeps its
+    attachments at the office; one deleted on the terrain takes its own with it at
+    check-in (traced), and its unused content (db.field.pieces)."""
     from db.field import Scope, checkin, checkout
     from db.health import check
     from db.models import Operation
@@ -382,7 +383,8 @@ def test_field_copies_leave_the_attachments_at_the_office(db, tmp_path):
     from db.database import open_database
 
     copy = open_database(path, create=False)
-    assert count(copy, Attachment) == 0 and count(copy, AttachmentContent) == 0
+    assert count(copy, Attachment) == 3 and count(copy, AttachmentContent) == 2
+    assert read_attachment(copy, on_kept)[1] == SCAN
     assert not path.with_name(path.name + ".pieces").exists()
     edit_operation(copy, kept, lambda d: setattr(d, "title", "Rénovation de l'école (terrain)"))
     with copy.write(login="agent.terrain") as session:  # payments removed, then the operation

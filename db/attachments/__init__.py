@@ -7,6 +7,7 @@ inside the database on PostgreSQL (table ``attachment_content``).
 - :mod:`db.attachments.hooks` the content left unused by a deletion (of an attachment
   or of its record) goes with it, in the same transaction.
 
-Office-only in this step: the attachments do not travel in a field copy (db.field).
+A field copy carries the attachments of its records with their contents inside the
+file (db.field.pieces), and keeps those added in the field there too.
 No Qt here.
 """

@@ -203,7 +203,7 @@ def add_attachment(db: Database, owner: Owner, path: str | os.PathLike[str], *,
     try:
         with transaction(db, "de la pièce jointe") as session:
             _owner, _where = _owner_record(session, owner)  # takes the write lock first
-            if folder is not None:
+            if folder is not None and not stored_inside(session):
                 sha256, size, written = _store_beside(folder, source)
                 data = None
             else:
@@ -274,18 +274,28 @@ def _checked(attachment: Attachment, data: bytes) -> bytes:
 
 
 def read_attachment(db: Database, attachment_id: uuid.UUID) -> tuple[str, bytes]:
-    """The file name and content, checked against its sha256."""
+    """The file name and content, checked against its sha256. The content row's bytes
+    when it holds them (PostgreSQL, and a field copy, which carries its attachments
+    inside the file), else the file beside the SQLite base."""
     folder = folder_of(db)
     with db.read() as session:
         attachment = _attachment(session, attachment_id)
-        if folder is None:
-            data = session.scalar(select(AttachmentContent.data).where(
-                AttachmentContent.sha256 == attachment.sha256))
-            if data is None:
-                raise UserError(f"Pièce jointe « {attachment.file_name} » : son contenu "
-                                "manque dans la base.")
+        data = session.scalar(select(AttachmentContent.data).where(
+            AttachmentContent.sha256 == attachment.sha256))
+        if data is not None:
             return attachment.file_name, _checked(attachment, bytes(data))
+        if folder is None:
+            raise UserError(f"Pièce jointe « {attachment.file_name} » : son contenu "
+                            "manque dans la base.")
         return attachment.file_name, _checked(attachment, _stored(folder, attachment))
+
+
+def stored_inside(session: Session) -> bool:
+    """Whether this base keeps the bytes in its content rows: a field copy does, even
+    though it is an SQLite file, so that it stays one self-contained file."""
+    from db.models import FieldCopy
+
+    return session.scalar(select(FieldCopy.id).where(FieldCopy.role == "copie")) is not None
 
 
 def _stored(folder: Path, attachment: Attachment) -> bytes:
@@ -306,9 +316,10 @@ def open_path(db: Database, attachment_id: uuid.UUID) -> Path:
         with db.read() as session:
             attachment = _attachment(session, attachment_id)
             path = content_path(folder, attachment.sha256)
-            if not path.is_file():
+            if path.is_file():
+                return path
+            if not stored_inside(session):
                 _stored(folder, attachment)  # raises the French message
-            return path
     name, data = read_attachment(db, attachment_id)
     where = Path(tempfile.mkdtemp(prefix="piece-jointe-"))
     path = where / (Path(name).name or "piece-jointe")

@@ -147,6 +147,10 @@ def restore(db: Database, backup: Backup | Path, *, force: bool = False,
     with tempfile.TemporaryDirectory(prefix="suivi-restauration-") as folder:
         scratch = Path(folder) / "restauration.sqlite"
         _prepare(chosen, scratch, login, before)
+        from db.backups.pieces import bring_back
+
+        # The contents first: once the live base is the restored one, it reads them.
+        bring_back(chosen.path, scratch, db.target.path)
         _copy_over(scratch, db.target.path)
     db.engine.dispose()  # pooled connections start afresh on the restored base
     return RestoreResult(chosen, before, check(db))

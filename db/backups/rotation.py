@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from db.backups.pieces import remove_contents
 from db.backups.store import PARTIAL, parse_name, sidecar
 
 DAILY, WEEKLY, MONTHLY = 7, 4, 12
@@ -64,6 +65,7 @@ def rotate(folder: Path, now: datetime) -> list[Path]:
         if path.name not in keep:
             path.unlink(missing_ok=True)
             sidecar(path).unlink(missing_ok=True)
+            remove_contents(path)
             removed.append(path)
     for path in folder.glob(f"*{PARTIAL}"):
         try:

@@ -197,6 +197,10 @@ def take(source: Any, kind: str, *, now: datetime | None = None,
     try:
         copy_into(path, partial)
         backup = _checked(partial, final, kind, now)
+        from db.backups.pieces import keep_contents
+
+        # Before the base's own rename: a backup file present has its contents beside it.
+        keep_contents(path, partial, final)
         _fsync(partial)
         os.replace(partial, final)
         _fsync(final.parent, directory=True)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from db.audit import current_login
 from db.database import Database, _check_sqlite_file, known_revisions, open_database
 from db.errors import UserError
+from db.field import pieces
 from db.field.base_state import base_texts, parse, record_texts
 from db.field.checkout import base_id, this_copy
 from db.field.merge import Conflict, Key, MergePlan, merge
@@ -450,6 +451,7 @@ def checkin(office: Database, path: Path, *, dry_run: bool = False, login: str |
             texts, fingerprint = base_texts(copy.target.path)
             base = parse(texts)
             terrain = _terrain(copy, texts, base)
+            brought = pieces.read_copy(copy)
         finally:
             copy.close()
         copy_id = uuid.UUID(str(record["id"]))
@@ -460,6 +462,7 @@ def checkin(office: Database, path: Path, *, dry_run: bool = False, login: str |
         if not dry_run:
             report.backup = _backup(office)
         say("Fusion…")
+        applied = None
         try:
             with office.write(origin="terrain", batch_id=copy_id, login=login) as session:
                 sortie = session.get(FieldCopy, copy_id)
@@ -481,12 +484,19 @@ def checkin(office: Database, path: Path, *, dry_run: bool = False, login: str |
                 everything = {name: {**bureau.get(name, {}), **terrain.get(name, {})}
                               for name in BY_NAME}
                 report.findings = refresh_touched(session, touched, everything)
+                applied = pieces.apply(office, session, brought)
+                for mine, theirs in ((report.created, applied.created),
+                                     (report.updated, applied.updated),
+                                     (report.deleted, applied.deleted)):
+                    mine.update(theirs)
+                report.findings += applied.findings
                 sortie.checked_in_at = datetime.now(UTC)
                 sortie.checked_in_by = login
                 sortie.report = report.as_dict()
                 session.query(FieldCopyRecord).filter(
                     FieldCopyRecord.copy_id == copy_id).delete()
-        except UserError:
+        except BaseException:
+            pieces.undo_files(applied)  # contents written for a transaction rolled back
             raise
     return report
 

@@ -81,6 +81,7 @@ class CheckoutResult:
     path: Path
     counts: dict[str, int]
     scope_label: str
+    attachments: Any = None  # db.field.pieces.AttachmentFigures carried (None: left)
 
 
 def base_id(session) -> str:
@@ -216,9 +217,13 @@ def _raw_rows(session, entity, condition) -> list[dict[str, Any]]:
 
 
 def checkout(office: Database, scope: Scope, destination: Path, *, login: str | None = None,
-             overwrite: bool = False, progress: Callable[[str], None] | None = None
-             ) -> CheckoutResult:
-    """Write the field copy of *scope* to *destination* and record it in the office."""
+             overwrite: bool = False, progress: Callable[[str], None] | None = None,
+             attachments: bool = True) -> CheckoutResult:
+    """Write the field copy of *scope* to *destination* and record it in the office;
+    *attachments* False leaves the attachments at the office (they are refused beyond
+    the limit of setting ``terrain.limite_pieces_mo``)."""
+    from db.field import pieces
+
     say = progress or (lambda _step: None)
     login = login or current_login()
     destination = Path(destination).expanduser().resolve()
@@ -243,6 +248,18 @@ def checkout(office: Database, scope: Scope, destination: Path, *, login: str | 
             raise InvalidInput(f"Le périmètre choisi ({label}) ne contient aucun contrat ni "
                                "aucune opération : il n'y a rien à emporter.")
         rows = None if office.is_sqlite else _office_rows(session, operations, contracts)
+        if attachments:
+            # Known before anything is written: the agent decides with the figure.
+            expected = pieces.figures(session, pieces._scope_ids(session, operations,
+                                                                  own_contracts))
+            limit = pieces.limit_bytes(office)
+            if expected.size > limit:
+                from db.attachments.service import size_label
+
+                raise InvalidInput(
+                    f"Les pièces jointes du périmètre ({expected.label}) dépassent la "
+                    f"limite de {size_label(limit)} d'une copie de terrain : laissez-les "
+                    "au bureau (copie sans les pièces jointes) ou réduisez le périmètre.")
     say("Écriture de la copie…")
     partial.unlink(missing_ok=True)
     described = {"office_id": office_id, "office_label": office.display(),
@@ -254,6 +271,8 @@ def checkout(office: Database, scope: Scope, destination: Path, *, login: str | 
             _fill_from_file(partial, office.target.path, operations, own_contracts)
         else:
             _fill_from_rows(partial, rows)
+        say("Modèles, actes et pièces jointes…")
+        carried = pieces.carry(office, partial, attachments=attachments)
         copy = open_database(partial, create=False)
         try:
             with copy.write(origin="terrain") as session:
@@ -282,7 +301,8 @@ def checkout(office: Database, scope: Scope, destination: Path, *, login: str | 
         if destination.exists() and not _recorded(office, copy_id):
             destination.unlink()  # renamed, then the office's commit failed
         raise
-    return CheckoutResult(copy_id, destination, counts, label)
+    return CheckoutResult(copy_id, destination, counts, label,
+                          carried if attachments else None)
 
 
 def _recorded(office: Database, copy_id: uuid.UUID) -> bool:

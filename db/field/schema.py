@@ -138,7 +138,9 @@ NOUNS = {"organisation": ("organisation", "organisations"),
          "operation_contract": ("rattachement à un contrat", "rattachements à un contrat"),
          "expense_item": ("poste de dépense", "postes de dépense"),
          "funding_line": ("ligne de financement", "lignes de financement"),
-         "payment": ("versement", "versements")}
+         "payment": ("versement", "versements"),
+         # Not merged entities: they travel beside the records (db.field.pieces).
+         "attachment": ("pièce jointe", "pièces jointes"), "act": ("acte", "actes")}
 
 
 def counted(counts: dict[str, int]) -> str:

@@ -96,6 +96,9 @@ def _target(namer: Namer, entity: str, record_id: str,
     if entity == "payment":
         line = namer.values("funding_line", values.get("funding_line_id"))
         return ("operation", str(line["operation_id"])) if line.get("operation_id") else None
+    if entity == "act":  # on a funding line
+        line = namer.values("funding_line", values.get("funding_line_id"))
+        return ("operation", str(line["operation_id"])) if line.get("operation_id") else None
     if entity == "attachment":  # on a contract, an operation or a funding line
         if values.get("funding_line_id"):
             line = namer.values("funding_line", values["funding_line_id"])

@@ -18,6 +18,7 @@ from db.formatting import LOCALE, euros, short_date
 from db.models import Arrondissement, Commune, Departement, Epci, Region
 from db.text import elide, with_article
 from db.vocabulary import (
+    ActKind,
     AttachmentKind,
     BaseKind,
     ContractStatus,
@@ -46,6 +47,7 @@ ENTITY_NOUNS = {
     "envelope": "Enveloppe", "simulation": "Simulation",
     "simulation_line": "Proposition", "priority_category": "Catégorie prioritaire",
     "attachment": "Pièce jointe",  # db.attachments
+    "act_template": "Modèle d'acte", "act": "Acte",  # db.acts
 }
 
 # Fields the verification of documents does not name (organisations, links, types).
@@ -69,6 +71,11 @@ _ENTITY_LABELS: dict[str, dict[str, str]] = {
     "attachment": {"kind": "nature", "file_name": "nom du fichier", "size": "taille",
                    "sha256": "empreinte sha256", "media_type": "type de fichier",
                    "notes": "note"},
+    "act_template": {"kind": "acte", "scheme_code": "dispositif",
+                     "file_name": "nom du fichier", "sha256": "empreinte sha256"},
+    "act": {"kind": "acte", "generated_on": "édité le", "fingerprint": "empreinte",
+            "template_sha256": "empreinte du modèle", "pages": "pages",
+            "signed_on": "signé le", "signed_attachment_id": "scan signé"},
     "simulation_line": {"simulation_id": "simulation", "proposed": "montant proposé",
                         "status": "statut provisoire", "category_id": "catégorie prioritaire",
                         "opinion": "avis de la commission", "position": "rang"},
@@ -78,7 +85,8 @@ HIDDEN_FIELDS = {"simulation_line": {"before_status", "before_granted",
                                      "before_decision_date", "applied_version"}}
 _KIND_BY_ENTITY: dict[str, type[Labelled]] = {"payment": PaymentKind,
                                                "organisation": OrganisationKind,
-                                               "attachment": AttachmentKind}
+                                               "attachment": AttachmentKind,
+                                               "act_template": ActKind, "act": ActKind}
 _STATUS_BY_ENTITY: dict[str, type[Labelled]] = {
     "operation": OperationStatus, "contract": ContractStatus, "funding_line": FundingStatus}
 _MONEY = {"cost_ht", "cost_ttc", "eligible_cost", "envelope_total", "envelope_state",
@@ -367,6 +375,20 @@ class Namer:
             return f"{noun} « {values.get('label') or ''} »" + (f" ({place})" if place else "")
         if entity == "attachment":
             return f"{noun} « {values.get('file_name') or ''} »"
+        if entity == "act_template":
+            kind = _label(ActKind, values.get("kind")) if values.get("kind") else ""
+            scheme = self.scheme(values["scheme_code"]) if values.get("scheme_code") \
+                else "tous dispositifs"
+            return f"{noun} : {kind} — {scheme}"
+        if entity == "act":
+            kind = _label(ActKind, values.get("kind")) if values.get("kind") else ""
+            line = self.values("funding_line", values.get("funding_line_id"))
+            operation = self.values("operation", line.get("operation_id"))
+            title = str(operation.get("title") or "")
+            title = title if len(title) <= 70 else title[:69].rstrip() + "…"
+            where = f"{operation.get('reference') or ''} « {title} »" if operation \
+                else "opération supprimée"
+            return f"{noun} : {kind} — {where}"
         if entity == "simulation_line":
             line = self.values("funding_line", values.get("funding_line_id"))
             operation = self.values("operation", line.get("operation_id"))
@@ -400,4 +422,6 @@ _SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
     "envelope": ("amount", "parent_id"),
     "simulation": ("decision_date", "applied_at"),
     "attachment": ("kind", "size"),
+    "act_template": ("file_name",),
+    "act": ("generated_on", "pages", "signed_on"),
 }
