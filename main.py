@@ -471,6 +471,7 @@ def _print_act(args: argparse.Namespace) -> int:
     from db.acts.generate import make_act, state_line
     from db.database import open_database
     from db.errors import InvalidInput
+    from db.text import pages
 
     if not args.operation:
         raise InvalidInput("Précisez --operation RÉF (la référence de l'opération).")
@@ -486,7 +487,7 @@ def _print_act(args: argparse.Namespace) -> int:
     finally:
         database.close()
     print(f"Acte enregistré ({made.kind.label.lower()}) : {args.output} (empreinte "
-          f"{made.fingerprint}, {made.pages} page(s))")
+          f"{made.fingerprint}, {pages(made.pages)})")
     return 0
 
 

@@ -95,3 +95,8 @@ def with_article(name: str) -> str:
     if len(first) > 1 and first.isupper() and normalize(first[0]) in set("aeiou"):
         return "l'" + name  # l'ADEME, l'ANAH
     return name
+
+
+def pages(count: int) -> str:
+    """« 1 page », « 2 pages » (never « page(s) »)."""
+    return f"{count} page" + ("s" if count > 1 else "")

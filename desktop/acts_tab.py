@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from db.database import Database
 from db.errors import UserError
 from db.formatting import long_date
+from db.text import pages
 from db.vocabulary import ActKind
 from desktop.tasks import ProgressRelay, run_with_progress
 
@@ -182,7 +183,7 @@ class ActsTab(QWidget):
             return
         self.refresh()
         self.message.setText(f"Acte enregistré ({kind.label.lower()}) dans {target} "
-                             f"(empreinte {made.fingerprint}, {made.pages} page(s)).")
+                             f"(empreinte {made.fingerprint}, {pages(made.pages)}).")
 
 
 def add_acts_tab(editor: Any, tabs: QTabWidget, record_id: Callable[[], Any]) -> ActsTab:

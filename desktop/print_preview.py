@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.errors import UserError
+from db.text import pages
 from desktop.tasks import run_with_progress
 
 
@@ -45,7 +46,7 @@ class PrintPreview(QDialog):
         self.view.setPageMode(QPdfView.PageMode.MultiPage)
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
         self.view.setDocument(self.document)
-        info = QLabel(f"{self.document.pageCount()} page(s) — empreinte {fingerprint}")
+        info = QLabel(f"{pages(self.document.pageCount())} — empreinte {fingerprint}")
         self.save_button = QPushButton("&Enregistrer sous…")
         self.print_button = QPushButton("&Imprimer…")
         close = QPushButton("&Fermer")

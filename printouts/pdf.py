@@ -57,6 +57,11 @@ MARGIN = 15 * mm
 TOP_MARGIN = 30 * mm
 BOTTOM_MARGIN = 18 * mm
 QR_SIZE = 22 * mm
+# A page's own QR code (acts) stands clear of the sheet's edges: a scanner that crops
+# to A4 a sheet fed a few degrees askew still sees it whole (5° moves a top corner
+# about 8 mm); the body starts below it.
+MARK_TOP = 10 * mm
+MARKED_TOP_MARGIN = MARK_TOP + QR_SIZE + 3 * mm
 SIGNATURE_ROOM = 24 * mm  # blank height left to sign under each block
 
 
@@ -109,7 +114,7 @@ class _NumberedCanvas(pdf_canvas.Canvas):
         if self.page_mark is not None:
             height = self._pagesize[1]
             _draw_qr(self, self.page_mark(self._pageNumber, count),
-                     width - MARGIN - QR_SIZE, height - 24 * mm, QR_SIZE)
+                     width - MARGIN - QR_SIZE, height - MARK_TOP - QR_SIZE, QR_SIZE)
 
 
 def _draw_qr(canvas: Any, value: str, x: float, y: float, size: float) -> None:
@@ -137,7 +142,8 @@ class _Document(BaseDocTemplate):
             keywords["options"] = provenance.options
         super().__init__(buffer, pagesize=pagesize, initialFontName="Doc", initialFontSize=9,
                          leftMargin=MARGIN, rightMargin=MARGIN,
-                         topMargin=TOP_MARGIN, bottomMargin=BOTTOM_MARGIN, title=title,
+                         topMargin=MARKED_TOP_MARGIN if marked_pages else TOP_MARGIN,
+                         bottomMargin=BOTTOM_MARGIN, title=title,
                          author=office.sous_prefecture, creator="Suivi des contrats territoriaux",
                          subject=f"{provenance.kind} {provenance.subject}"[:200],
                          keywords=KEYWORDS_PREFIX + json.dumps(keywords, separators=(",", ":")))
@@ -166,7 +172,8 @@ class _Document(BaseDocTemplate):
             y -= 4.3 * mm
         canvas.setStrokeColor(BLUE)
         canvas.setLineWidth(1.2)
-        canvas.line(MARGIN, height - 24.5 * mm, width - MARGIN, height - 24.5 * mm)
+        rule_end = width - MARGIN - (QR_SIZE + 3 * mm if self.marked_pages else 0)
+        canvas.line(MARGIN, height - 24.5 * mm, rule_end, height - 24.5 * mm)
         if self.marked_pages:
             pass  # the canvas draws each page's own mark where this QR code would be
         elif doc.page == 1:
