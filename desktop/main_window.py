@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -700,6 +700,27 @@ class MainWindow(QMainWindow):
         self.rebuild_pages()
         self.start_daily_backup()
         self.live.start(database)
+        self.setAcceptDrops(True)  # signed scans dropped on the window are filed
+
+    @staticmethod
+    def _scans_in(event) -> list[Path]:
+        from db.scans import SCAN_SUFFIXES
+
+        return [Path(url.toLocalFile()) for url in event.mimeData().urls()
+                if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in SCAN_SUFFIXES]
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if self._scans_in(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        paths = self._scans_in(event)
+        if not paths:
+            return
+        event.acceptProposedAction()
+        dialog = self.file_scans()
+        # Filed once the drop is over: the progress dialog would run inside the drag.
+        QTimer.singleShot(0, lambda: dialog.file(paths))
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.live.stop()

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog
 
 from db.models import Act
@@ -78,3 +78,32 @@ def _operation_of(db, line_id):
 
     with db.read() as session:
         return session.get(FundingLine, line_id).operation_id
+
+
+def test_signed_scans_dropped_on_the_window_are_filed(qtbot, window, tmp_path):
+    """The « done when » gesture: the signed scans dropped on the main window."""
+    demo_db = window.db
+    (line_id, reference), = funding_lines(demo_db, 1)
+    act = make_act(demo_db, line_id, reference)
+    scan = tmp_path / "retour signé.pdf"
+    scan.write_bytes(act.pdf)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(scan)), QUrl.fromLocalFile(str(tmp_path / "x.txt"))])
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    text_only = QMimeData()
+    text_only.setUrls([QUrl.fromLocalFile(str(tmp_path / "notes.txt"))])
+    refused = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, text_only,
+                              Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    refused.ignore()
+    window.dragEnterEvent(refused)
+    assert not refused.isAccepted()
+    window.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                                Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    dialogs = window.findChildren(ScansDialog)
+    assert len(dialogs) == 1
+    qtbot.waitUntil(lambda: dialogs[0].filed.topLevelItemCount() == 1, timeout=20000)
+    assert dialogs[0].filed.topLevelItem(0).text(0) == reference
+    assert _signed(demo_db, act.act_id) == date.today()

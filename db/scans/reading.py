@@ -21,7 +21,6 @@ from db.errors import InvalidInput
 
 # A 22 mm code of about 45 modules: 4 pixels a module at 200 dpi.
 RENDER_DPI = 200
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
 _QR = zxingcpp.BarcodeFormat.QRCode
 
 
