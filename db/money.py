@@ -11,6 +11,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# The largest amount an agent or a file may enter (ten billion euros: more than any
+# contract of the State with a local authority). Any sum the base can hold — a hundred
+# million amounts at this bound — still fits 64-bit cents on SQLite and PostgreSQL.
+MAX_AMOUNT = Decimal("10000000000.00")
+OUT_OF_BOUNDS = ("montant hors des limites : au plus 10 000 000 000,00 € (dix milliards "
+                 "d'euros) par montant")
 
 
 class MoneyError(ValueError):
@@ -31,11 +37,21 @@ def to_decimal(value: object) -> Decimal:
         raise MoneyError(f"montant illisible : « {value} »") from exc
     if not amount.is_finite():
         raise MoneyError(f"montant illisible : « {value} »")
-    quantized = amount.quantize(CENT)
+    try:
+        quantized = amount.quantize(CENT)
+    except InvalidOperation:  # more digits than Decimal keeps: far beyond any bound
+        raise MoneyError(OUT_OF_BOUNDS) from None
     if quantized != amount:
         shown = str(amount).replace(".", ",")
         raise MoneyError(f"montant plus précis que le centime : « {shown} »")
     return quantized
+
+
+def within_bounds(amount: Decimal) -> Decimal:
+    """*amount* if an agent or a file may enter it, else a MoneyError saying the bound."""
+    if abs(amount) > MAX_AMOUNT:
+        raise MoneyError(OUT_OF_BOUNDS)
+    return amount
 
 
 def to_cents(value: object) -> int:

@@ -9,6 +9,8 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
+from db.money import OUT_OF_BOUNDS, within_bounds
+
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007']+")
 _CURRENCY = re.compile(r"(€|eur(os?)?)$", re.IGNORECASE)
 _PLAIN = re.compile(r"^-?\d+$")
@@ -29,19 +31,41 @@ def parse_amount(text: str | None) -> Decimal | None:
     if not compact:
         return None
     if _PLAIN.match(compact):
-        return Decimal(compact).quantize(Decimal("0.01"))
+        return _cents(Decimal(compact), text)
     if _DECIMAL.match(compact):
-        return Decimal(compact.replace(",", ".")).quantize(Decimal("0.01"))
+        return _cents(Decimal(compact.replace(",", ".")), text)
     if _GROUPED_DECIMAL.match(compact):
         decimal_mark = compact[-3] if compact[-3] in ",." else compact[-2]
         group = "." if decimal_mark == "," else ","
-        return Decimal(compact.replace(group, "").replace(",", ".")).quantize(Decimal("0.01"))
+        return _cents(Decimal(compact.replace(group, "").replace(",", ".")), text)
     if _GROUPED.match(compact):
         raise ValueError(f"« {text.strip()} » est ambigu : écrivez 12 345 ou 12,35 "
                          "(la virgule sépare les centimes).")
     if re.match(r"^-?\d+[.,]\d{3,}$", compact):
         raise ValueError(f"« {text.strip()} » : un montant ne va pas au-delà du centime.")
     raise ValueError(f"« {text.strip()} » n'est pas un montant (exemple : 1 234 567,89).")
+
+
+def _cents(amount: Decimal, text: str) -> Decimal:
+    if abs(amount) > Decimal("1E20"):  # checked first: quantizing it would overflow
+        raise ValueError(f"« {text.strip()[:40]} » : {OUT_OF_BOUNDS}.")
+    try:
+        return within_bounds(amount.quantize(Decimal("0.01")))
+    except ValueError:
+        raise ValueError(f"« {text.strip()[:40]} » : {OUT_OF_BOUNDS}.") from None
+
+
+# Dates an agent or a file may enter: a year of four digits that the deadline rules
+# can add years to (a typo such as 9999 would overflow them).
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2200, 12, 31)
+
+
+def within_dates(value: date) -> date:
+    """*value* if it lies from 1 January 1900 to 31 December 2200, else a ValueError."""
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"« {value:%d/%m/%Y} » : une date va du 01/01/1900 au 31/12/2200.")
+    return value
 
 
 _DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d%m%Y")
@@ -54,9 +78,10 @@ def parse_date(text: str | None) -> date | None:
     cleaned = text.strip()
     for fmt in _DATE_FORMATS:
         try:
-            return datetime.strptime(cleaned, fmt).date()
+            parsed = datetime.strptime(cleaned, fmt).date()
         except ValueError:
             continue
+        return within_dates(parsed)
     raise ValueError(f"« {cleaned} » n'est pas une date (exemple : 13/11/2015).")
 
 

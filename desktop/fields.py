@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.formatting import euros, short_date
-from db.parsing import parse_amount, parse_date
+from db.parsing import FIRST_DAY, LAST_DAY, parse_amount, parse_date
 
 ERROR_STYLE = "border: 2px solid #ce0500; background: #fff4f4;"
 WARNING_STYLE = "border: 2px solid #b34000;"
@@ -166,6 +166,7 @@ class DateField(QWidget):
         menu = QMenu(self)
         calendar = QCalendarWidget()
         calendar.setGridVisible(True)
+        calendar.setDateRange(QDate(FIRST_DAY.year, 1, 1), QDate(LAST_DAY.year, 12, 31))
         current = self.value() or date.today()
         calendar.setSelectedDate(QDate(current.year, current.month, current.day))
         action = QWidgetAction(menu)

@@ -222,6 +222,20 @@ def test_refused_input_keeps_the_previous_value(qtbot, window):
     assert not editor.is_dirty()
 
 
+def test_out_of_bounds_amounts_and_dates_are_refused_as_typed(qtbot, window):
+    operation_id = find_by_reference(window.db, "operation", "FICTIF-DETR-2025-001")
+    editor = window.open_operation(operation_id)
+    before = editor.cost_ht.value()
+    type_into(qtbot, editor.cost_ht, "10 000 000 000,01")
+    assert editor.cost_ht.value() == before
+    assert "au plus 10 000 000 000,00 €" in editor.findings.item(0).text()
+    type_into(qtbot, editor.cost_ht, "10 000 000 000,00")
+    assert str(editor.cost_ht.value()) == "10000000000.00"
+    type_into(qtbot, editor.dates["start_date"].line, "31/12/9999")
+    assert editor.dates["start_date"].value() is None
+    assert "du 01/01/1900 au 31/12/2200" in editor.findings.item(0).text()
+
+
 def test_discarding_an_edit_leaves_the_database_unchanged(qtbot, window):
     operation_id = find_by_reference(window.db, "operation", "FICTIF-DETR-2025-001")
     before = operation_for_edit(window.db, operation_id)

@@ -33,7 +33,7 @@ def test_empty_amount_is_unknown_not_zero():
     assert parse_amount("") is None and parse_amount("  ") is None and parse_amount(None) is None
 
 
-@given(st.integers(min_value=0, max_value=10**13))
+@given(st.integers(min_value=0, max_value=10**12))  # up to the bound (db.money.MAX_AMOUNT)
 def test_formatted_amounts_read_back_exactly(cents):
     amount = Decimal(cents) / 100
     assert parse_amount(euros(amount)) == amount.quantize(Decimal("0.01"))

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from db.database import Database
 from db.errors import ConflictError, InvalidInput, NotFoundError
 from db.models import Commune, Epci, Tracked
-from db.money import MoneyError, to_decimal
+from db.money import MoneyError, to_decimal, within_bounds
 from db.rules import Finding
 
 T = TypeVar("T")
@@ -93,7 +93,7 @@ def money(value: Any, label: str) -> Decimal | None:
     if value is None or value == "":
         return None
     try:
-        return to_decimal(value)
+        return within_bounds(to_decimal(value))
     except MoneyError as exc:
         raise InvalidInput(f"{label} : {exc}.") from exc
 

@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from db.database import Database
 from db.models import Commune, Contract, Epci, FundingScheme, Operation, Organisation, Setting
-from db.parsing import parse_amount, parse_date, parse_rate
+from db.money import MAX_AMOUNT, OUT_OF_BOUNDS
+from db.parsing import parse_amount, parse_date, parse_rate, within_dates
 from db.text import normalize
 from db.vocabulary import OrganisationKind
 
@@ -34,10 +35,12 @@ def read_amount(value: Any) -> Decimal | None:
     if isinstance(value, bool):
         raise ValueError(f"« {value} » n'est pas un montant")
     if isinstance(value, int):
-        return Decimal(value).quantize(Decimal("0.01"))
+        return _bounded(Decimal(value))
     if isinstance(value, float):  # a number cell
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("cellule numérique invalide")
+        if abs(value) > float(MAX_AMOUNT):
+            return _bounded(Decimal(format(value, ".15g")))  # refused, the French way
         # The number the sheet shows (15 significant digits, as Excel and LibreOffice
         # keep them), not the binary value: 0,1 + 0,2 is 0,3; 1 234,565 stays itself.
         shown = Decimal(format(value, ".15g"))
@@ -48,6 +51,14 @@ def read_amount(value: Any) -> Decimal | None:
                              "l'application serait refusé)")
         return cents
     return parse_amount(str(value))
+
+
+def _bounded(amount: Decimal) -> Decimal:
+    if abs(amount) > MAX_AMOUNT:
+        shown = (french_number(amount) if abs(amount) < 10 ** 21
+                 else f"{amount:.2E}".replace(".", ","))  # babel cannot write 1E+30 out
+        raise ValueError(f"« {shown} » : {OUT_OF_BOUNDS}")
+    return amount.quantize(Decimal("0.01"))
 
 
 def french_number(value: Decimal) -> str:
@@ -63,9 +74,9 @@ def read_date(value: Any) -> date | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.date()
+        return within_dates(value.date())
     if isinstance(value, date):
-        return value
+        return within_dates(value)
     if isinstance(value, int | float) and 20000 < value < 80000:  # an Excel serial number
         return _EXCEL_EPOCH + timedelta(days=int(value))
     return parse_date(str(value))
