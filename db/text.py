@@ -100,3 +100,18 @@ def with_article(name: str) -> str:
 def pages(count: int) -> str:
     """« 1 page », « 2 pages » (never « page(s) »)."""
     return f"{count} page" + ("s" if count > 1 else "")
+
+
+# Characters no field may store (NUL and the C0 controls but tab and line breaks): they
+# come from broken files, are cut by PostgreSQL (NUL) or invisible in the window.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_character(text: str) -> str | None:
+    """« caractère de contrôle interdit (U+0000, 13e caractère) », or None."""
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    position = found.start() + 1
+    rank = "1er" if position == 1 else f"{position}e"
+    return f"caractère de contrôle interdit (U+{ord(found.group()):04X}, {rank} caractère)"

@@ -103,3 +103,45 @@ def test_a_hostile_sheet_gets_french_row_errors_and_only_its_sane_rows(demo_db, 
         assert session.scalar(select(func.count()).select_from(Operation)) == before + 1
         assert session.scalar(select(Operation.cost_ht).where(
             Operation.reference == "B-5")) == Decimal("120000.00")
+
+
+def test_control_characters_and_long_names_are_row_errors(demo_db, tmp_path):
+    path = tmp_path / "controle.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Suivi")
+    sheet.write_row(0, 0, ["Référence", "Intitulé", "Maître d'ouvrage", "Commune", "Coût HT"])
+    sheet.write_row(1, 0, ["C-1", "Salle\x07 des fêtes", "Commune de Maubeuge", "59392", 1000])
+    sheet.write_row(2, 0, ["C-2", "Voirie", "M" * 30_000, "59392", 1000])
+    sheet.write_row(3, 0, ["C-3", "Préau", "Commune de Maubeuge", "59392", 1000])
+    workbook.close()
+    report = importer.analyse(demo_db, path)
+    errors = {e.row: e.message for e in report.errors}
+    assert errors[2] == "caractère de contrôle interdit (U+0007, 6e caractère)"
+    assert errors[3] == "nom de 30000 caractères (300 au plus)"
+    assert [op.data.reference for op in report.operations] == ["C-3"]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"Intitul\xe9;Commune\nToiture;59392\n\x81\x8d\x8f;59392\n",
+     "ni en UTF-8 ni en Windows-1252"),
+    (b"Intitul\xc3\xa9;Commune\n" + b"Toiture;59392\n" * 400 + b"Pr\x00au;59392\n",
+     "octets nuls"),
+])
+def test_unreadable_csv_is_a_french_error_naming_the_file(demo_db, tmp_path, content,
+                                                         message):
+    from db.errors import UserError
+
+    path = tmp_path / "suivi-export.csv"
+    path.write_bytes(content)
+    with pytest.raises(UserError, match=message) as refused:
+        importer.analyse(demo_db, path)
+    assert "suivi-export.csv" in str(refused.value)
+
+
+def test_an_editor_refuses_a_control_character(demo_db):
+    from db.services.organisations import OrganisationData, save_organisation
+    from db.vocabulary import OrganisationKind
+
+    with pytest.raises(InvalidInput, match="Nom de l'organisation : caractère de contrôle "
+                                           r"interdit \(U\+0000, 4e caractère\)"):
+        save_organisation(demo_db, OrganisationData("Ass\x00ociation", OrganisationKind.OTHER))

@@ -20,6 +20,7 @@ from db.errors import ConflictError, InvalidInput, NotFoundError
 from db.models import Commune, Epci, Tracked
 from db.money import MoneyError, to_decimal, within_bounds
 from db.rules import Finding
+from db.text import control_character
 
 T = TypeVar("T")
 
@@ -98,8 +99,15 @@ def money(value: Any, label: str) -> Decimal | None:
         raise InvalidInput(f"{label} : {exc}.") from exc
 
 
+def _no_control(text: str, label: str | None) -> str:
+    problem = control_character(text)
+    if problem:
+        raise InvalidInput(f"{label or 'Texte'} : {problem}.")
+    return text
+
+
 def required_text(value: str | None, label: str, max_length: int) -> str:
-    text = (value or "").strip()
+    text = _no_control((value or "").strip(), label)
     if not text:
         raise InvalidInput(f"{label} : champ obligatoire.")
     if len(text) > max_length:
@@ -109,7 +117,7 @@ def required_text(value: str | None, label: str, max_length: int) -> str:
 
 def optional_text(value: str | None, label: str | None = None,
                   size: int | None = None) -> str | None:
-    text = (value or "").strip()
+    text = _no_control((value or "").strip(), label)
     if text and size is not None and len(text) > size:
         raise InvalidInput(f"{label} : {size} caractères au plus ({len(text)} saisis).")
     return text or None

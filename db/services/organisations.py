@@ -71,6 +71,7 @@ class DuplicateOrganisation(InvalidInput):
         self.existing_name = existing_name
 
 
+NAME_LENGTH = 300  # organisation.name is varchar(300): the same bound on SQLite
 _ALIAS_SEPARATOR = re.compile(r"\s*[;\n]\s*")
 
 
@@ -161,7 +162,7 @@ def _refuse_duplicate(session: Session, organisation: Organisation | None, name:
 
 def save_organisation_in(session: Session, data: OrganisationData) -> SaveResult:
     """:func:`save_organisation` inside a transaction the caller holds."""
-    name = required_text(data.name, "Nom de l'organisation", 300)
+    name = required_text(data.name, "Nom de l'organisation", NAME_LENGTH)
     try:
         kind = OrganisationKind(data.kind)
     except ValueError as exc:

@@ -42,7 +42,7 @@ from db.services.operations import (
     PlanContext,
     plan_input,
 )
-from db.services.organisations import OrganisationData, organisation_index
+from db.services.organisations import NAME_LENGTH, OrganisationData, organisation_index
 from db.spreadsheets.reading import Header, find_header, read_sheet
 from db.spreadsheets.values import (
     Lookups,
@@ -53,7 +53,7 @@ from db.spreadsheets.values import (
     read_rate,
     read_year,
 )
-from db.text import normalize
+from db.text import control_character, normalize
 from db.vocabulary import COMMITTED_OPERATION_STATUSES, FundingStatus, OperationStatus
 
 ORIGIN = "import"
@@ -421,6 +421,17 @@ class _Reader:
             scheme, problem = self.scheme(cells[at_scheme] if at_scheme is not None else None)
             if problem:
                 warnings.append(Finding(number, label["scheme"], problem))
+            for name, at, limit in (("owner", at_owner, NAME_LENGTH),
+                                    ("financer", at_financer, NAME_LENGTH),
+                                    ("title", at_title, None), ("reference", at_reference, None)):
+                cell = cells[at] if at is not None else None
+                if cell.__class__ is not str:
+                    continue
+                problem = control_character(cell)
+                if problem is None and limit is not None and len(cell.strip()) > limit:
+                    problem = f"nom de {len(cell.strip())} caractères ({limit} au plus)"
+                if problem:
+                    errors.append(Finding(number, label[name], problem))
             group = reference or f"{normalize(title)}|{','.join(commune_codes)}"
             if errors:
                 report.errors += errors

@@ -69,14 +69,18 @@ def _cleaned(rows: list[list[Any]]) -> list[list[Any]]:
 
 def _read_csv(path: Path) -> list[list[Any]]:
     raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
-        raise SheetError(f"« {path.name} » n'est pas un fichier texte CSV.")
+    if b"\x00" in raw:  # anywhere: a text cell must never store a NUL
+        raise SheetError(f"« {path.name} » n'est pas un fichier texte CSV (il contient des "
+                         "octets nuls).")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = raw.decode(encoding)
             break
         except UnicodeDecodeError:
             continue
+    else:
+        raise SheetError(f"« {path.name} » n'est ni en UTF-8 ni en Windows-1252 : "
+                         "enregistrez-le depuis le tableur au format « CSV UTF-8 ».")
     sample = text[:20000]
     delimiter = ";" if sample.count(";") >= sample.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
