@@ -145,3 +145,28 @@ def test_an_editor_refuses_a_control_character(demo_db):
     with pytest.raises(InvalidInput, match="Nom de l'organisation : caractère de contrôle "
                                            r"interdit \(U\+0000, 4e caractère\)"):
         save_organisation(demo_db, OrganisationData("Ass\x00ociation", OrganisationKind.OTHER))
+
+
+def test_error_cells_of_a_workbook_are_row_errors_not_unknown_amounts(demo_db, tmp_path):
+    path = tmp_path / "formules.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Suivi")
+    sheet.write_row(0, 0, ["Référence", "Intitulé", "Maître d'ouvrage", "Commune", "Coût HT",
+                           "Montant accordé"])
+    sheet.write_row(1, 0, ["F-1", "Toiture", "Commune de Maubeuge", "59392"])
+    sheet.write_formula(1, 4, "=1/0", None, "#DIV/0!")
+    sheet.write_row(2, 0, ["F-2", "Voirie", "Commune de Maubeuge", "59392", 1000])
+    sheet.write_formula(2, 5, "=SQRT(-1)", None, "#NUM!")
+    sheet.write_row(3, 0, ["F-3", "Préau", None, "59392", 1000])
+    sheet.write_formula(3, 2, "=#REF!", None, "#REF!")
+    sheet.write_row(4, 0, ["F-4", "Cour", "Commune de Maubeuge", "59392", 1000])
+    sheet.write_formula(4, 5, "=E5*0.4", None, 400)
+    workbook.close()
+    report = importer.analyse(demo_db, path)
+    errors = {(e.row, e.column): e.message for e in report.errors}
+    assert set(errors) == {(2, "Coût HT"), (3, "Montant accordé"), (4, "Maître d'ouvrage")}
+    assert errors[(2, "Coût HT")].startswith("cellule en erreur « #DIV/0! » dans le tableur")
+    assert "« #NUM! »" in errors[(3, "Montant accordé")]
+    assert "« #REF! »" in errors[(4, "Maître d'ouvrage")]
+    assert [op.data.reference for op in report.operations] == ["F-4"]
+    assert report.operations[0].data.funding_lines[0].amount_granted == Decimal("400.00")

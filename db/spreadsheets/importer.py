@@ -43,10 +43,11 @@ from db.services.operations import (
     plan_input,
 )
 from db.services.organisations import NAME_LENGTH, OrganisationData, organisation_index
-from db.spreadsheets.reading import Header, find_header, read_sheet
+from db.spreadsheets.reading import ErrorCell, Header, find_header, read_sheet
 from db.spreadsheets.values import (
     Lookups,
     Remembered,
+    error_cell,
     guess_kind,
     read_amount,
     read_date,
@@ -425,6 +426,9 @@ class _Reader:
                                     ("financer", at_financer, NAME_LENGTH),
                                     ("title", at_title, None), ("reference", at_reference, None)):
                 cell = cells[at] if at is not None else None
+                if cell.__class__ is ErrorCell:
+                    errors.append(Finding(number, label[name], error_cell(cell)))
+                    continue
                 if cell.__class__ is not str:
                     continue
                 problem = control_character(cell)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -56,7 +57,53 @@ def read_sheet(path: Path, sheet: str | None = None) -> Sheet:
                          f"{', '.join(names)}).")
     chosen = sheet or names[0]
     rows = workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
-    return Sheet(chosen, names, _cleaned(rows))
+    cells = _cleaned(rows)
+    if suffix in (".xlsx", ".xlsm"):
+        _mark_error_cells(path, chosen, cells)
+    return Sheet(chosen, names, cells)
+
+
+class ErrorCell(str):
+    """A cell whose formula failed (« #DIV/0! », « #NUM! », « #REF! »…): the importer
+    reports it as a row error, never as an empty (« non communiqué ») value."""
+
+
+_SHEET = re.compile(r'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
+_TARGET = re.compile(r'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"')
+_TARGET_FIRST = re.compile(r'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
+_ERROR = re.compile(r'<c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bt="e"[^>]*>(?:(?!</c>).)*?'
+                    r'<v>([^<]*)</v>', re.S)
+
+
+def _mark_error_cells(path: Path, sheet: str, cells: list[list[Any]]) -> None:
+    """calamine reads error cells as empty (python-calamine issue 105): find them in the
+    sheet's XML (cells of type « e ») and put them back in the grid."""
+    import html
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = archive.read("xl/workbook.xml").decode("utf-8")
+            rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+            ids = {html.unescape(name): rid for name, rid in _SHEET.findall(workbook)}
+            targets = dict(_TARGET.findall(rels))
+            targets.update({rid: target for target, rid in _TARGET_FIRST.findall(rels)})
+            target = targets.get(ids.get(sheet, ""))
+            if target is None:
+                return
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            xml = archive.read(member).decode("utf-8")
+    except (KeyError, OSError, UnicodeDecodeError, zipfile.BadZipFile):
+        return  # calamine read the file: the worst case is the old behaviour
+    if ' t="e"' not in xml:
+        return
+    for letters, number, value in _ERROR.findall(xml):
+        column = 0
+        for letter in letters:
+            column = column * 26 + ord(letter) - 64
+        row, column = int(number) - 1, column - 1
+        if row < len(cells) and column < len(cells[row]):
+            cells[row][column] = ErrorCell(html.unescape(value) or "#ERREUR")
 
 
 def _cleaned(rows: list[list[Any]]) -> list[list[Any]]:

@@ -20,6 +20,7 @@ from db.database import Database
 from db.models import Commune, Contract, Epci, FundingScheme, Operation, Organisation, Setting
 from db.money import MAX_AMOUNT, OUT_OF_BOUNDS
 from db.parsing import parse_amount, parse_date, parse_rate, within_dates
+from db.spreadsheets.reading import ErrorCell
 from db.text import normalize
 from db.vocabulary import OrganisationKind
 
@@ -59,6 +60,11 @@ def _bounded(amount: Decimal) -> Decimal:
                  else f"{amount:.2E}".replace(".", ","))  # babel cannot write 1E+30 out
         raise ValueError(f"« {shown} » : {OUT_OF_BOUNDS}")
     return amount.quantize(Decimal("0.01"))
+
+
+def error_cell(cell: str) -> str:
+    return (f"cellule en erreur « {cell} » dans le tableur : corrigez sa formule (elle "
+            "n'est pas importée comme « non communiqué »)")
 
 
 def french_number(value: Decimal) -> str:
@@ -105,6 +111,8 @@ class Remembered:
     def __call__(self, cell: Any) -> tuple[Any, str | None]:
         if cell is None:
             return None, None
+        if cell.__class__ is ErrorCell:
+            return None, error_cell(cell)
         key = (cell.__class__, cell)  # 1, 1.0 and True are equal keys of a dict
         found = self.known.get(key)
         if found is None:
