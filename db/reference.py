@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import json
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,14 +19,23 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+def _resources_folder() -> Path:
+    # In the PyInstaller bundle (suivi-contrats.spec) the data files sit in the bundle's
+    # internal folder, not next to this module's source.
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        return Path(sys._MEIPASS) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+RESOURCES = _resources_folder()
 COG_MILLESIME = "2026"
 # Built-in catalogue rows get stable ids: two databases made apart agree on them.
 CATALOGUE_NAMESPACE = uuid.UUID("5b0a4c53-3b8e-4f51-9d1f-7c0e5a3f2b11")
 
 
 def resource(*parts: str) -> Path:
-    return RESOURCES.joinpath(*parts)
+    return _resources_folder().joinpath(*parts)
 
 
 def read_csv(path: Path) -> Iterator[dict[str, str]]:
