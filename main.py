@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 import textwrap
@@ -779,6 +780,19 @@ def _quiet_libraries() -> None:
     logging.getLogger().addHandler(logging.NullHandler())
 
 
+def _run_from_terminal() -> int:
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader of the pipe stopped reading (main.py check | head): what it wanted
+        # has been written; Python would otherwise print a traceback on exit when it
+        # flushes stdout again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return code
+
+
 if __name__ == "__main__":
     _quiet_libraries()
-    sys.exit(main())
+    sys.exit(_run_from_terminal())
