@@ -723,6 +723,18 @@ def _gui(args: argparse.Namespace) -> int:
     return run(db=args.db, screenshot=args.screenshot, view=args.view)
 
 
+def _base_of(args: argparse.Namespace) -> tuple[Path | None, str | None]:
+    """The SQLite file (for the restore advice) and the name of the base the command
+    worked on, as far as the arguments say."""
+    from db.database import parse_target
+
+    try:
+        target = parse_target(args.db)
+    except Exception:  # only naming the base: the fault itself is what is reported
+        return None, None
+    return target.path, target.display()
+
+
 def main(argv: list[str] | None = None) -> int:
     with french_argparse():
         args = _parser().parse_args(argv)
@@ -759,10 +771,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Erreur : {error.message}", file=sys.stderr)
         return error.exit_code
     except (sqlite3.DatabaseError, DatabaseError) as error:
-        from db.driver_messages import french_reason
+        # Damage only when the driver says so: a full disk, a lock or a read-only
+        # file is reported as what it is (db.fault_messages).
+        from db.fault_messages import fault_message
 
-        print(f"Erreur : la base est endommagée ou illisible ({french_reason(error)}). "
-              "Restaurez une sauvegarde.", file=sys.stderr)
+        print(f"Erreur : {fault_message(error, *_base_of(args))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)

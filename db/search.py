@@ -110,13 +110,24 @@ def bulk_indexing(connection, table: str) -> Iterator[None]:
     fts = FTS_TABLES[table]
     last = connection.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {table}").scalar()
     connection.exec_driver_sql(f"DROP TRIGGER {fts}_ai")
+    trigger = sqlite_fts_ddl(table)[1]
     try:
         yield
         connection.exec_driver_sql(
             f"INSERT INTO {fts}(rowid, search_document) "
             f"SELECT rowid, search_document FROM {table} WHERE rowid > ?", (last,))
-    finally:  # whatever the caller then does with its transaction
-        connection.exec_driver_sql(sqlite_fts_ddl(table)[1])
+    except BaseException:
+        # Whatever the caller then does with its transaction, the trigger is back; but
+        # SQLite may already have rolled the transaction back (disk full, I/O error),
+        # which restored it: re-creating it must neither fail ("already exists") nor
+        # replace the real error with its own.
+        try:
+            connection.exec_driver_sql(
+                trigger.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
+        except Exception:  # noqa: BLE001 — the original error is the one to report
+            pass
+        raise
+    connection.exec_driver_sql(trigger)
 
 
 def pg_index_ddl(table: str) -> str:

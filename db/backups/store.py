@@ -195,7 +195,10 @@ def take(source: Any, kind: str, *, now: datetime | None = None,
     partial = final.with_name(f"{final.name}.{os.getpid()}{PARTIAL}")
     partial.unlink(missing_ok=True)
     try:
-        copy_into(path, partial)
+        try:
+            copy_into(path, partial)
+        except sqlite3.DatabaseError as exc:
+            raise _copy_failed(exc, path, final) from exc
         backup = _checked(partial, final, kind, now)
         from db.backups.pieces import keep_contents
 
@@ -213,6 +216,21 @@ def take(source: Any, kind: str, *, now: datetime | None = None,
 
         rotate(final.parent, now)
     return backup
+
+
+def _copy_failed(exc: sqlite3.DatabaseError, base: Path, final: Path) -> BackupError:
+    """The copy failed: on the base's side only if the base is damaged; otherwise the
+    backup's file could not be written (folder refused, disk full…), and the base is
+    fine."""
+    from db.fault_messages import is_damage, restore_advice
+    from db.driver_messages import french_reason
+
+    if is_damage(exc):
+        return BackupError(f"La sauvegarde n'a pas été faite : la base {base} est "
+                           f"endommagée ({french_reason(exc)}). {restore_advice(base)}")
+    return BackupError(f"La sauvegarde n'a pas pu être écrite dans {final} "
+                       f"({french_reason(exc)}) : choisissez un autre dossier ou libérez "
+                       f"de la place. La base {base} n'a pas été modifiée.")
 
 
 def _checked(partial: Path, final: Path, kind: str, now: datetime) -> Backup:
