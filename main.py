@@ -447,6 +447,9 @@ def _check(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
         print(f"Base : {report.database} ({report.mode})")
+        if database.read_only:  # consulted as it is: say why nothing can be changed
+            print(f"Base ouverte en lecture seule ({database.read_only_reason}) : "
+                  "contrôle en consultation seulement.")
         print(f"Révision du schéma : {report.revision or 'aucune'} "
               f"(attendue : {report.expected_revision})")
         if report.integrity is not None:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import audit
 from db.attachments import hooks as attachment_hooks
 from db.changes import hooks as change_hooks
-from db.errors import DatabaseOpenError
+from db.errors import DatabaseOpenError, UserError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -145,10 +145,45 @@ def _check_sqlite_file(path: Path, *, must_write: bool) -> bool:
     return True
 
 
+def _read_only_reason(path: Path) -> str | None:
+    """Why an existing SQLite file cannot be written here (None if it can): it is then
+    opened for consultation instead of refused (a copy on a CD, a locked-down share…)."""
+    # The write bits too: a file marked read-only stays so even for an administrator.
+    if not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222:
+        return "le fichier est en lecture seule"
+    try:  # root ignores the bits: only trying says whether the file can be written
+        with path.open("r+b"):
+            pass
+    except OSError:
+        return "le fichier ne peut pas être modifié (protégé ou support en lecture seule)"
+    if not os.access(path.parent, os.W_OK):
+        return "son dossier est en lecture seule (SQLite ne peut pas y écrire son journal)"
+    return None
+
+
+def _read_only_uri(path: Path, immutable: bool) -> str:
+    return f"{path.as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+
+
+def _read_only_immutable(path: Path) -> bool:
+    """Whether the base must be read as immutable: a read-only connection to a WAL base
+    needs its -shm, which a read-only folder or medium cannot hold; nothing can write
+    to the file there either, so reading it without locks is safe."""
+    try:
+        probe = sqlite3.connect(_read_only_uri(path, False), uri=True)
+        try:
+            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            probe.close()
+    except sqlite3.OperationalError:
+        return True
+    return False
+
+
 def _sqlite_state(path: Path) -> tuple[str | None, set[str]]:
     """Revision and tables of an existing file, read without modifying it."""
     try:
-        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        probe = sqlite3.connect(_read_only_uri(path, _read_only_immutable(path)), uri=True)
         try:
             tables = {row[0] for row in probe.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -165,15 +200,16 @@ def _sqlite_state(path: Path) -> tuple[str | None, set[str]]:
     return revision, tables - {"alembic_version"}
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, record: Any) -> None:
         # Let SQLAlchemy's "begin" event below decide when transactions start.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")
+        if not read_only:  # setting the journal mode writes the file's header
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
@@ -186,9 +222,12 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """An open database: engine, sessions, and what it is."""
 
-    def __init__(self, engine: Engine, target: Target) -> None:
+    def __init__(self, engine: Engine, target: Target,
+                 read_only_reason: str | None = None) -> None:
         self.engine = engine
         self.target = target
+        # Set when the file cannot be written here: opened for consultation only.
+        self.read_only_reason = read_only_reason
         self._sessions = sessionmaker(engine, class_=AppSession, expire_on_commit=False)
         writer = engine.execution_options(sqlite_begin="IMMEDIATE") if target.is_sqlite else engine
         self._writer_sessions = sessionmaker(writer, class_=AppSession, expire_on_commit=False)
@@ -197,6 +236,15 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.target.is_sqlite
+
+    @property
+    def read_only(self) -> bool:
+        return self.read_only_reason is not None
+
+    def read_only_message(self) -> str:
+        return (f"La base {self.display()} est ouverte en lecture seule "
+                f"({self.read_only_reason}) : aucune modification possible. Copiez-la "
+                "dans un dossier accessible en écriture pour la modifier.")
 
     @property
     def mode_label(self) -> str:
@@ -218,6 +266,8 @@ class Database:
 
         *origin* goes to the audit trail with every change: "saisie" (an editor),
         "import", "terrain" (a field copy merged back)…"""
+        if self.read_only:  # refused before anything is prepared, with the reason
+            raise UserError(self.read_only_message())
         with self._writer_sessions() as session:
             session.info["batch_id"] = batch_id
             session.info["origin"] = origin
@@ -232,7 +282,7 @@ class Database:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def close(self) -> None:
-        if self.is_sqlite:
+        if self.is_sqlite and not self.read_only:
             self._optimize()
         self.engine.dispose()
 
@@ -263,13 +313,20 @@ class Database:
             pass
 
 
-def _make_engine(target: Target) -> Engine:
+def _make_engine(target: Target, read_only: bool = False) -> Engine:
     if target.is_sqlite:
         # Pooled connections may serve a worker thread after the GUI thread: the
         # pool guarantees one user at a time, so sqlite3's thread check can go.
-        engine = create_engine(target.url, connect_args={
-            "timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
-        _configure_sqlite(engine)
+        connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_MS / 1000,
+                                        "check_same_thread": False}
+        url = target.url
+        if read_only:  # a URI says "read only" to SQLite itself
+            path: Path = target.path  # type: ignore[assignment]
+            url = URL.create("sqlite+pysqlite",
+                             database=_read_only_uri(path, _read_only_immutable(path)),
+                             query={"uri": "true"})
+        engine = create_engine(url, connect_args=connect_args)
+        _configure_sqlite(engine, read_only)
         return engine
     return create_engine(target.url, pool_pre_ping=True,
                          connect_args={"connect_timeout": 5, "application_name": "suivi-contrats"})
@@ -297,14 +354,20 @@ def open_database(target: str | os.PathLike[str], *, create: bool = True,
     """
     parsed = parse_target(target)
     exists = True
+    read_only_reason = None
     if parsed.is_sqlite:
-        exists = _check_sqlite_file(parsed.path, must_write=True)  # type: ignore[arg-type]
+        path: Path = parsed.path  # type: ignore[assignment]
+        exists = _check_sqlite_file(path, must_write=not path.exists())
         if not exists and not create:
             raise DatabaseOpenError(f"La base {parsed.display()} n'existe pas.")
         if exists:  # decided before any connection sets WAL on the file
-            _plan_upgrade(parsed.display(), *_sqlite_state(parsed.path), create, upgrade)
-    engine = _make_engine(parsed)
-    database = Database(engine, parsed)
+            read_only_reason = _read_only_reason(path)
+            state = _sqlite_state(path)
+            if read_only_reason is not None:
+                _refuse_read_only_upgrade(parsed.display(), read_only_reason, *state)
+            _plan_upgrade(parsed.display(), *state, create, upgrade)
+    engine = _make_engine(parsed, read_only_reason is not None)
+    database = Database(engine, parsed, read_only_reason)
     try:
         _bring_to_head(database, create=create, upgrade=upgrade, backup=backup)
     except BaseException as exc:
@@ -315,6 +378,24 @@ def open_database(target: str | os.PathLike[str], *, create: bool = True,
             raise _connect_error(parsed, exc) from exc
         raise
     return database
+
+
+def _refuse_read_only_upgrade(where: str, reason: str, current: str | None,
+                              tables: set[str]) -> None:
+    """A read-only base is consulted as it is: one that would need an upgrade (or is
+    empty) cannot be shown, and nothing can be written to it to upgrade it."""
+    if current == head_revision() or (current is not None
+                                      and current not in known_revisions()):
+        return  # up to date, or newer: _plan_upgrade says what to do
+    if current is None and not tables:
+        raise DatabaseOpenError(f"La base {where} est vide et en lecture seule ({reason}) : "
+                                "elle ne peut pas être créée ici.")
+    if current is not None:
+        raise DatabaseOpenError(
+            f"La base {where} est en lecture seule ({reason}) et a été faite par une "
+            f"version plus ancienne de l'application (révision {current}) : elle doit "
+            "être mise à jour, ce qui demande d'y écrire. Copiez-la dans un dossier "
+            "accessible en écriture et ouvrez la copie ; la base n'a pas été modifiée.")
 
 
 def _plan_upgrade(where: str, current: str | None, tables: set[str], create: bool,

@@ -222,8 +222,8 @@ def _copy_failed(exc: sqlite3.DatabaseError, base: Path, final: Path) -> BackupE
     """The copy failed: on the base's side only if the base is damaged; otherwise the
     backup's file could not be written (folder refused, disk full…), and the base is
     fine."""
-    from db.fault_messages import is_damage, restore_advice
     from db.driver_messages import french_reason
+    from db.fault_messages import is_damage, restore_advice
 
     if is_damage(exc):
         return BackupError(f"La sauvegarde n'a pas été faite : la base {base} est "
