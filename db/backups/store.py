@@ -84,7 +84,12 @@ def folders_of(path: Path) -> list[Path]:
 
 
 def read_only(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    # A base on a read-only medium has no -shm to share: read it as immutable there.
+    from db.database import _read_only_immutable, _read_only_uri
+
+    path = Path(path).resolve()
+    return sqlite3.connect(_read_only_uri(path, _read_only_immutable(path)), uri=True,
+                           timeout=5)
 
 
 def identity(path: Path) -> tuple[str | None, str | None]:

@@ -576,6 +576,8 @@ def apply(db: Database, report: ImportReport,
     batch = uuid.uuid4()
     references = [op.data.reference for op in report.operations]
     names = [o.name for o in report.new_organisations.values()]
+    if db.read_only:  # refused before the backup taken for it
+        raise UserError(db.read_only_message())
     if db.is_sqlite:  # the state before the import, for the agent to go back to
         from db.backups import take
 
