@@ -132,7 +132,7 @@ def _check_sqlite_file(path: Path, *, must_write: bool) -> bool:
         raise DatabaseOpenError(
             f"La base {path} est endommagée : le fichier est tronqué "
             f"({size} octets au lieu de {page_size * page_count}). "
-            "Restaurez une sauvegarde.")
+            f"{_restore_advice(path)}")
     # The write bits too: a file marked read-only stays so even for an administrator.
     if must_write and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
         raise DatabaseOpenError(
@@ -180,6 +180,12 @@ def _read_only_immutable(path: Path) -> bool:
     return False
 
 
+def _restore_advice(path: Path) -> str:
+    from db.fault_messages import restore_advice  # lists the backups: only when needed
+
+    return restore_advice(path)
+
+
 def _sqlite_state(path: Path) -> tuple[str | None, set[str]]:
     """Revision and tables of an existing file, read without modifying it."""
     try:
@@ -194,9 +200,9 @@ def _sqlite_state(path: Path) -> tuple[str | None, set[str]]:
         finally:
             probe.close()
     except sqlite3.DatabaseError as exc:
-        raise DatabaseOpenError(
-            f"La base {path} est illisible ou endommagée ({exc}). Restaurez une sauvegarde."
-        ) from exc
+        from db.fault_messages import fault_message  # damage only when it is damage
+
+        raise DatabaseOpenError(fault_message(exc, path)) from exc
     return revision, tables - {"alembic_version"}
 
 

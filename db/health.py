@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.database import Database, head_revision
+from db.fault_messages import restore_advice
 from db.formatting import euros
 from db.lists import base_cost
 from db.models import (
@@ -137,7 +138,7 @@ def check(db: Database) -> HealthReport:
                 db.display(), db.mode_label, None, head_revision(), integrity, {}, {}, {},
                 [f"Contrôle d'intégrité SQLite en échec ({len(rows)} anomalie"
                  f"{'s' if len(rows) > 1 else ''} ; détail technique : {integrity}). "
-                 "Restaurez une sauvegarde."])
+                 + restore_advice(db.target.path)])
     revision, expected = db.revision(), head_revision()
     if revision != expected:
         problems.append(f"Révision du schéma {revision}, attendue {expected}.")
