@@ -75,6 +75,10 @@ class MainWindow(QMainWindow):
         self.field_banner.setAccessibleName("Copie de terrain")
         self.field_banner.hide()
         outer.addWidget(self.field_banner)
+        from desktop.read_only import make_banner
+
+        self.read_only_banner = make_banner()  # a base consulted read-only says why
+        outer.addWidget(self.read_only_banner)
         layout = QHBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -271,6 +275,9 @@ class MainWindow(QMainWindow):
         # A copy goes back to its office: it is not itself taken or brought back to.
         self.checkout_action.setEnabled(info is None)
         self.checkin_action.setEnabled(info is None)
+        from desktop.read_only import apply
+
+        apply(self)  # after the actions above: a read-only base keeps them disabled
         return info
 
     # --- user actions -------------------------------------------------------
@@ -584,6 +591,9 @@ class MainWindow(QMainWindow):
                else POSTGRES_TIP)
         self.restore_action.setToolTip(tip)
         self.restore_action.setStatusTip(tip)
+        from desktop.read_only import apply
+
+        apply(self)
 
     def open_backups(self):
         from desktop.backup_dialog import BackupDialog

@@ -114,3 +114,42 @@ def test_an_older_read_only_base_must_be_upgraded_on_a_copy(demo_path):
     assert result.returncode == 2
     assert "version plus ancienne" in result.stderr
     assert "Copiez-la dans un dossier accessible en écriture" in result.stderr
+
+
+@needs_root
+def test_the_window_opens_a_read_only_base_for_consultation(qtbot, read_only_medium):
+    from desktop.main_window import MainWindow
+    from desktop.read_only import WRITE_ACTIONS
+
+    database = open_database(read_only_medium)
+    window = MainWindow(database)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        assert window.read_only_banner.isVisible()
+        text = window.read_only_banner.text()
+        assert text.startswith("Base ouverte en lecture seule")
+        assert "Consultation seulement" in text
+        for name in WRITE_ACTIONS:
+            assert not getattr(window, name).isEnabled(), name
+        # Consultation still works: opening, printing, exporting, refreshing.
+        assert window.open_record_action.isEnabled()
+        assert window.export_action.isEnabled()
+        window.refresh_action.trigger()
+        assert not window.new_action.isEnabled()
+    finally:
+        window.close()
+        database.close()
+
+
+def test_a_writable_base_shows_no_read_only_banner(qtbot, demo_db):
+    from desktop.main_window import MainWindow
+
+    window = MainWindow(demo_db)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert not window.read_only_banner.isVisible()
+    assert window.new_action.isEnabled() and window.import_action.isEnabled()
+    window.close()
