@@ -17,6 +17,7 @@ from db.lists import OPERATIONS, Criteria
 from db.models import Operation
 from db.spreadsheets.export import CELL_LIMIT, SPLIT, LongTextsRefused, export_list
 from main import main
+from tests.test_programming_exports import simulation  # noqa: F401 (a fixture)
 
 REFERENCE = "FICTIF-DETR-2025-001"
 # 40 000 characters, not one repeated letter: a piece out of place would show.
@@ -143,3 +144,48 @@ def test_gui_asks_before_writing(qtbot, long_db, monkeypatch, tmp_path, choice):
     line = next(r for r in rows if r[0] == REFERENCE)
     assert _rebuilt(list(rows[0]), line) == LONG
     assert str(target) in window.statusBar().currentMessage()
+
+
+# --- The commission's workbook: an opinion of the commission has no length limit --------
+
+def _long_opinion(db, simulation_id, reference: str = "OP-2025-B") -> None:
+    from db.programming.simulations import (
+        LineEdit,
+        SimulationEdit,
+        load_simulation,
+        save_simulation,
+    )
+
+    view = load_simulation(db, simulation_id)
+    lines = [LineEdit(r.id, r.proposed, r.status, r.category_id,
+                      LONG if r.reference == reference else r.opinion) for r in view.rows]
+    save_simulation(db, SimulationEdit(view.id, view.version, view.name, None, None, lines))
+
+
+def test_commission_workbook_refuses_then_splits(db, simulation, tmp_path):  # noqa: F811
+    from db.programming.exports import export_xlsx
+
+    simulation_id = simulation
+    _long_opinion(db, simulation_id)
+    target = tmp_path / "programmation.xlsx"
+    with pytest.raises(LongTextsRefused) as refused:
+        export_xlsx(db, simulation_id, target)
+    # B is programmed (« Programmation ») and above 100 000 € (« Avis de la commission »).
+    assert {(f.sheet, f.column, f.record, f.length) for f in refused.value.found} == {
+        ("Programmation", "Avis de la commission", "OP-2025-B", 40_000),
+        ("Avis de la commission", "Avis de la commission", "OP-2025-B", 40_000)}
+    assert "feuille « Programmation »" in refused.value.message
+    assert not target.exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        export_xlsx(db, simulation_id, target, long_texts=SPLIT)
+    book = pd.read_excel(target, sheet_name=None, header=None, engine="calamine",
+                         dtype=object)
+    for name in ("Programmation", "Avis de la commission"):
+        rows = [[None if pd.isna(v) else v for v in row] for row in book[name].values.tolist()]
+        header = rows[2]
+        assert header[-2:] == ["Avis de la commission", "Avis de la commission (suite 1)"]
+        line = next(r for r in rows[3:] if r[1] == "OP-2025-B")
+        assert _rebuilt(header, line, "Avis de la commission") == LONG
+    others = book["Autres dossiers"]  # no long text there: no continuation column
+    assert "Avis de la commission (suite 1)" not in others.iloc[2].tolist()

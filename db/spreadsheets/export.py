@@ -91,14 +91,16 @@ def _column_letter(index: int) -> str:
 
 
 def find_long_texts(labels: list[str], body: list[list[Any]], sheet: str,
-                    first_row: int = 2) -> list[LongText]:
+                    first_row: int = 2, record_at: int = 0) -> list[LongText]:
     """Every text of *body* (rows of cells, in *labels* order) over CELL_LIMIT;
-    *first_row* is the spreadsheet row number of body[0] (1 = the header)."""
+    *first_row* is the spreadsheet row number of body[0] (1 = the header), the cell at
+    *record_at* names the row's record (its reference) in the message."""
     found = []
     for r, cells in enumerate(body):
         for c, value in enumerate(cells):
             if isinstance(value, str) and len(value) > CELL_LIMIT:
-                record = cells[0] if c and isinstance(cells[0], str) else ""
+                record = cells[record_at] if c != record_at else ""
+                record = record if isinstance(record, str) else ""
                 found.append(LongText(sheet, f"{_column_letter(c)}{first_row + r}",
                                       labels[c], record[:80], len(value)))
     return found
@@ -138,13 +140,13 @@ def split_long_texts(labels: list[str], body: list[list[Any]]
 
 
 def check_long_texts(labels: list[str], body: list[list[Any]], sheet: str, policy: str,
-                     path: Path | None = None, first_row: int = 2
+                     path: Path | None = None, first_row: int = 2, record_at: int = 0
                      ) -> tuple[list[str], list[list[Any]]]:
     """What every export calls before writing: refuses (LongTextsRefused) or splits the
     texts over CELL_LIMIT, according to *policy* (REFUSE or SPLIT)."""
     if policy not in (REFUSE, SPLIT):
         raise ValueError(policy)
-    found = find_long_texts(labels, body, sheet, first_row)
+    found = find_long_texts(labels, body, sheet, first_row, record_at)
     if not found:
         return labels, body
     if policy == REFUSE:
