@@ -221,6 +221,16 @@ def _parser() -> argparse.ArgumentParser:
     importing.add_argument("--dry-run", action="store_true",
                            help="analyse seulement : rien n'est écrit")
     importing.add_argument("--json", action="store_true", help="rapport au format JSON")
+    exporting = command("export", "exporte une liste entière (xlsx, ods ou csv)")
+    exporting.add_argument("list", choices=sorted(EXPORT_LISTS), metavar="LISTE",
+                           help="liste à exporter : " + ", ".join(sorted(EXPORT_LISTS)))
+    exporting.add_argument("file", type=Path, metavar="FICHIER",
+                           help="fichier à écrire (.xlsx, .ods ou .csv)")
+    exporting.add_argument("--db", required=True, metavar="BASE", help=DB_HELP)
+    exporting.add_argument("--couper-textes-longs", action="store_true", dest="split",
+                           help="découpe un texte de plus de 32 767 caractères (ce qu'une "
+                                "cellule de tableur garde) en colonnes « … (suite 1) »… ; "
+                                "sans cette option, l'export est refusé")
     verify = command("verify", "vérifie qu'un PDF correspond toujours à la base")
     verify.add_argument("file", type=Path, metavar="DOCUMENT.pdf",
                         help="document PDF édité par l'application")
@@ -430,6 +440,34 @@ COUNT_LABELS = {"contracts": "contrats", "operations": "opérations",
                 "organisations": "organisations", "communes": "communes",
                 "arrondissements": "arrondissements", "epci": "EPCI"}
 TOTAL_LABELS = {"cost": "coût des opérations", "granted": "accordé", "paid": "versé"}
+
+
+EXPORT_LISTS = {"contrats": "contracts", "operations": "operations",
+                "lignes": "funding_lines", "organismes": "organisations",
+                "communes": "communes", "epci": "epci"}
+
+
+def _export(args: argparse.Namespace) -> int:
+    from db.database import open_database
+    from db.lists import LISTS, Criteria
+    from db.spreadsheets.export import REFUSE, SPLIT, LongTextsRefused, export_list
+
+    database = open_database(args.db, create=False, upgrade=False)
+    try:
+        count = export_list(database, LISTS[EXPORT_LISTS[args.list]], Criteria(), args.file,
+                            long_texts=SPLIT if args.split else REFUSE)
+    except LongTextsRefused as error:
+        print(f"Erreur : {error.message}\nPour les découper : ajoutez l'option "
+              "--couper-textes-longs.", file=sys.stderr)
+        return error.exit_code
+    except OSError as error:
+        print(f"Erreur : impossible d'écrire « {args.file} » ({error.strerror or error}).",
+              file=sys.stderr)
+        return 2
+    finally:
+        database.close()
+    print(f"{count} ligne(s) exportée(s) dans {args.file}")
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -752,6 +790,8 @@ def main(argv: list[str] | None = None) -> int:
             return _verify(args)
         if args.command == "import":
             return _import(args)
+        if args.command == "export":
+            return _export(args)
         if args.command == "field":
             return _field(args)
         if args.command in ("history", "journal"):

@@ -486,12 +486,18 @@ class MainWindow(QMainWindow):
             target = target.with_suffix(".xlsx")
         criteria, keys = page.criteria(), page.visible_columns()
         sort, descending = page.model.sort_key, page.model.descending
+        from desktop.long_texts import write_checked
+
         try:
-            count = run_with_progress(self, "Export en cours…", lambda: export_list(
-                self.db, page.query, criteria, target, keys=keys, sort=sort,
-                descending=descending))
+            count = write_checked(self, lambda policy: run_with_progress(
+                self, "Export en cours…", lambda: export_list(
+                    self.db, page.query, criteria, target, keys=keys, sort=sort,
+                    descending=descending, long_texts=policy)))
         except (UserError, OSError) as error:
             QMessageBox.warning(self, "Export impossible", getattr(error, "message", str(error)))
+            return None
+        if count is None:  # the agent cancelled: nothing written
+            self.statusBar().showMessage("Export annulé : aucun fichier écrit.", 8000)
             return None
         self.statusBar().showMessage(f"{count} ligne(s) exportée(s) dans {target}", 8000)
         return target

@@ -572,10 +572,21 @@ class SimulationEditor(QWidget):
             path = Path(chosen)
         if self.model.dirty and not self.save():
             return None
+        from desktop.long_texts import write_checked
+
+        view_id = self.view.id
         try:
-            (export_xlsx if kind == "xlsx" else export_pdf)(self.db, self.view.id, path)
+            if kind == "xlsx":  # an opinion too long for a cell: split or cancel
+                written = write_checked(self, lambda policy: export_xlsx(
+                    self.db, view_id, path, long_texts=policy))
+            else:
+                written = export_pdf(self.db, view_id, path)
         except (UserError, OSError) as error:
             QMessageBox.warning(self, "Export impossible", getattr(error, "message", str(error)))
+            return None
+        if written is None:
+            self.message.setText("Export annulé : aucun fichier écrit.")
+            self.message.setStyleSheet("")
             return None
         self.message.setText(f"Exporté : {path}")
         self.message.setStyleSheet("")

@@ -109,10 +109,21 @@ def _sheet_rows(rows: list[SimulationRow], labels: dict, category: str | None = 
              "status": STATUS_LABELS[r.status], "opinion": r.opinion or ""} for r in rows]
 
 
-def export_xlsx(db: Database, simulation_id: uuid.UUID, path: Path) -> Path:
+def export_xlsx(db: Database, simulation_id: uuid.UUID, path: Path,
+                long_texts: str = "refuse") -> Path:
+    """The commission's workbook. A text over a cell's limit (an opinion of the commission
+    can be of any length) is refused or split (db.spreadsheets.export.check_long_texts)
+    in every sheet before anything is written."""
     import pandas as pd
 
-    from db.spreadsheets.export import EURO_FORMAT, ExportColumn, neutralise
+    from db.spreadsheets.export import (
+        EURO_FORMAT,
+        ExportColumn,
+        LongTextsRefused,
+        check_long_texts,
+        find_long_texts,
+        neutralise,
+    )
 
     data = commission_data(db, simulation_id)
     columns = [ExportColumn("category", "Catégorie prioritaire", width=34),
@@ -153,6 +164,13 @@ def export_xlsx(db: Database, simulation_id: uuid.UUID, path: Path) -> Path:
             return float(value)  # an xlsx number: exact to the cent at this size
         return value if kind == "rate" else neutralise(value)
 
+    labels = [c.label for c in columns]
+    tables = [(name, [[cell(r.get(c.key), c.kind) for c in columns] for r in rows])
+              for name, rows in sheets]
+    if long_texts == "refuse":  # every sheet's long texts listed at once
+        found = [f for name, body in tables for f in find_long_texts(labels, body, name, 4, 1)]
+        if found:
+            raise LongTextsRefused(found, path)
     with pd.ExcelWriter(path, engine="xlsxwriter",
                         engine_kwargs={"options": {"strings_to_formulas": False,
                                                    "strings_to_urls": False}}) as writer:
@@ -160,16 +178,19 @@ def export_xlsx(db: Database, simulation_id: uuid.UUID, path: Path) -> Path:
         money = book.add_format({"num_format": EURO_FORMAT})
         rate = book.add_format({"num_format": "0.00 %"})
         bold = book.add_format({"bold": True})
-        for name, rows in sheets:
-            frame = pd.DataFrame([[cell(r.get(c.key), c.kind) for c in columns] for r in rows],
-                                 columns=[c.label for c in columns])
+        for name, body in tables:
+            shown, body = check_long_texts(labels, body, name, long_texts, path, 4, 1)
+            frame = pd.DataFrame(body, columns=shown)
             frame.to_excel(writer, sheet_name=name, index=False, startrow=2)
             sheet = writer.sheets[name]
             sheet.write(0, 0, f"{data.title} — simulation « {data.simulation} »", bold)
             sheet.write(1, 0, _summary(data))
-            for index, column in enumerate(columns):
-                sheet.set_column(index, index, column.width,
-                                 {"money": money, "rate": rate}.get(column.kind))
+            by_label = {c.label: c for c in columns}
+            for index, label in enumerate(shown):
+                column = by_label.get(label)  # None: a continuation column (a text)
+                sheet.set_column(index, index, column.width if column else 40,
+                                 {"money": money, "rate": rate}.get(column.kind)
+                                 if column else None)
             sheet.freeze_panes(3, 0)
     return path
 

@@ -4,6 +4,14 @@ Numbers stay numbers (with a euro format in xlsx), dates stay dates, a totals ro
 closes the table, the header is frozen; a text that a spreadsheet would take for a
 formula (``=``, ``+``, ``-``, ``@``) is written as a text cell, or in csv (which keeps
 no types) prefixed with an apostrophe.
+
+A spreadsheet cell keeps at most 32 767 characters (Excel cuts the rest when writing or
+opening; xlsxwriter cuts with an English warning only). Every export therefore checks its
+text cells before writing anything: by default it refuses, listing each text too long
+(sheet, cell, column, record, length); on the agent's choice it splits such a text into
+continuation columns « Intitulé (suite 1) »… placed right after the column, whose pieces
+concatenate back to the exact text. The same limit is applied to ods and csv: those files
+are opened in Excel as well.
 """
 
 from __future__ import annotations
@@ -15,12 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from db.errors import InvalidInput
+from db.formatting import number
 from db.vocabulary import CODE_KINDS, code_label
 
 FORMATS = ("xlsx", "ods", "csv")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EURO_FORMAT = '#,##0.00\\ "€";-#,##0.00\\ "€"'
 DATE_FORMAT = "dd/mm/yyyy"
+CELL_LIMIT = 32_767  # characters a spreadsheet cell keeps (Excel, xlsxwriter)
+REFUSE, SPLIT = "refuse", "split"  # what to do with a text over CELL_LIMIT
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,113 @@ class ExportColumn:
     def of(cls, column: Any) -> ExportColumn:
         """From a list column (db.lists.ColumnSpec): its label, kind and width."""
         return cls(column.key, column.label, column.kind, max(10, column.width // 7))
+
+
+@dataclass(frozen=True)
+class LongText:
+    """A text too long for one cell, where it would have been written."""
+
+    sheet: str
+    cell: str  # e.g. "B5"
+    column: str  # the column's label
+    record: str  # what the row is about (its first cell, e.g. the reference)
+    length: int
+
+    def describe(self) -> str:
+        record = f" (ligne « {self.record} »)" if self.record else ""
+        return (f"la cellule {self.cell} (colonne « {self.column} ») de la feuille "
+                f"« {self.sheet} »{record} contient {number(self.length)} caractères")
+
+
+class LongTextsRefused(InvalidInput):
+    """Texts over the cell limit were found; nothing was written."""
+
+    def __init__(self, found: list[LongText], path: Path | None = None) -> None:
+        shown = found[:10]
+        lines = "\n".join(f"- {f.describe()}" for f in shown)
+        more = (f"\n- … et {number(len(found) - len(shown))} autre(s) texte(s) trop long(s)"
+                if len(found) > len(shown) else "")
+        where = f" « {path.name} »" if path is not None else ""
+        super().__init__(
+            f"Export{where} non écrit : un tableur ne garde que {number(CELL_LIMIT)} "
+            f"caractères par cellule et couperait sans le dire les textes suivants :\n"
+            f"{lines}{more}\nRaccourcissez ces textes, ou exportez en les découpant en "
+            f"plusieurs cellules (colonnes « … (suite 1) », « … (suite 2) »…). "
+            f"Aucun fichier n'a été écrit.")
+        self.found = list(found)
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def find_long_texts(labels: list[str], body: list[list[Any]], sheet: str,
+                    first_row: int = 2, record_at: int = 0) -> list[LongText]:
+    """Every text of *body* (rows of cells, in *labels* order) over CELL_LIMIT;
+    *first_row* is the spreadsheet row number of body[0] (1 = the header), the cell at
+    *record_at* names the row's record (its reference) in the message."""
+    found = []
+    for r, cells in enumerate(body):
+        for c, value in enumerate(cells):
+            if isinstance(value, str) and len(value) > CELL_LIMIT:
+                record = cells[record_at] if c != record_at else ""
+                record = record if isinstance(record, str) else ""
+                found.append(LongText(sheet, f"{_column_letter(c)}{first_row + r}",
+                                      labels[c], record[:80], len(value)))
+    return found
+
+
+def continuation_label(label: str, n: int) -> str:
+    return f"{label} (suite {n})"
+
+
+def split_long_texts(labels: list[str], body: list[list[Any]]
+                     ) -> tuple[list[str], list[list[Any]]]:
+    """The same table with each text over CELL_LIMIT cut into pieces of CELL_LIMIT
+    characters, the pieces in continuation columns right after their column (as many as
+    the longest text needs; empty for the other rows)."""
+    extra = [0] * len(labels)
+    for cells in body:
+        for c, value in enumerate(cells):
+            if isinstance(value, str) and len(value) > CELL_LIMIT:
+                extra[c] = max(extra[c], (len(value) - 1) // CELL_LIMIT)
+    if not any(extra):
+        return labels, body
+    new_labels = []
+    for c, label in enumerate(labels):
+        new_labels += [label] + [continuation_label(label, n) for n in range(1, extra[c] + 1)]
+    new_body = []
+    for cells in body:
+        row: list[Any] = []
+        for c, value in enumerate(cells):
+            if extra[c] and isinstance(value, str):
+                pieces = [value[i:i + CELL_LIMIT]
+                          for i in range(0, max(len(value), 1), CELL_LIMIT)]
+                row += pieces + [None] * (extra[c] + 1 - len(pieces))
+            else:
+                row += [value] + [None] * extra[c]
+        new_body.append(row)
+    return new_labels, new_body
+
+
+def check_long_texts(labels: list[str], body: list[list[Any]], sheet: str, policy: str,
+                     path: Path | None = None, first_row: int = 2, record_at: int = 0
+                     ) -> tuple[list[str], list[list[Any]]]:
+    """What every export calls before writing: refuses (LongTextsRefused) or splits the
+    texts over CELL_LIMIT, according to *policy* (REFUSE or SPLIT)."""
+    if policy not in (REFUSE, SPLIT):
+        raise ValueError(policy)
+    found = find_long_texts(labels, body, sheet, first_row, record_at)
+    if not found:
+        return labels, body
+    if policy == REFUSE:
+        raise LongTextsRefused(found, path)
+    return split_long_texts(labels, body)
 
 
 def neutralise(value: Any) -> Any:
@@ -58,8 +176,11 @@ def _cell(value: Any, kind: str) -> Any:
 
 
 def export_table(path: Path, columns: list[ExportColumn], rows: list[dict[str, Any]],
-                 totals: dict[str, Any] | None = None, sheet: str = "Liste") -> Path:
-    """Write *rows* (dicts keyed by column) with a totals row to *path* (by extension)."""
+                 totals: dict[str, Any] | None = None, sheet: str = "Liste",
+                 long_texts: str = REFUSE) -> Path:
+    """Write *rows* (dicts keyed by column) with a totals row to *path* (by extension).
+    A text over CELL_LIMIT is refused or split as *long_texts* says (check_long_texts),
+    before anything is written."""
     import pandas as pd
 
     kind = path.suffix.lower().lstrip(".")
@@ -71,6 +192,12 @@ def export_table(path: Path, columns: list[ExportColumn], rows: list[dict[str, A
         first = f"Total ({len(rows)} lignes)"
         body.append([first if i == 0 else _cell(totals.get(c.key), c.kind)
                      if c.kind == "money" else None for i, c in enumerate(columns)])
+    split_labels, body = check_long_texts(labels, body, sheet, long_texts, path)
+    if split_labels != labels:  # continuation columns: plain texts, as wide as their column
+        by_label = {c.label: c for c in columns}
+        columns = [by_label.get(label) or ExportColumn(f"_{i}", label, "text", 40)
+                   for i, label in enumerate(split_labels)]
+        labels = split_labels
     frame = pd.DataFrame(body, columns=labels)
     for column in columns:
         if column.kind == "date":
@@ -119,7 +246,7 @@ def _write_xlsx(frame: Any, columns: list[ExportColumn], path: Path, sheet: str,
 
 def export_list(db: Any, query: Any, criteria: Any, path: Path, *,
                 keys: list[str] | None = None, sort: str | None = None,
-                descending: bool = False) -> int:
+                descending: bool = False, long_texts: str = REFUSE) -> int:
     """Export every row of a list (db.lists) matching *criteria*, in the columns *keys*
     (all by default), sorted as shown, with the list's totals. Returns the row count."""
     by_key = {column.key: column for column in query.columns}
@@ -127,5 +254,5 @@ def export_list(db: Any, query: Any, criteria: Any, path: Path, *,
     rows = query.page(db, criteria, sort=sort, descending=descending, limit=None)
     totals = query.totals(db, criteria)
     export_table(path, columns, rows, totals if any(c.kind == "money" for c in columns)
-                 else None, sheet=query.name[:31])
+                 else None, sheet=query.name[:31], long_texts=long_texts)
     return len(rows)
