@@ -27,7 +27,7 @@ from pathlib import Path
 # keep in step with main._parser(), which is not imported here (it would import SQLAlchemy).
 HEADLESS_COMMANDS = frozenset({"demo", "check", "print", "verify", "import", "field",
                                "history", "journal", "backup", "backups", "restore",
-                               "deadlines", "envelopes", "scans"})
+                               "deadlines", "envelopes", "scans", "export"})
 OPTIONS_WITH_VALUE = frozenset({"--db", "--screenshot", "--view"})
 
 # The Qt modules the application imports, besides the platform plugin: QtPdf brings
