@@ -30,6 +30,7 @@ from sqlalchemy import Column, Connection, Table, inspect
 from sqlalchemy.orm import ColumnProperty
 
 from db.audit import SKIPPED, plain
+from db.lengths import check_values
 from db.models import AuditEntry, Base
 
 # Seconds spent inside the driver (executemany or COPY) since the process started:
@@ -102,6 +103,8 @@ def insert_rows(connection: Connection, target: type[Base] | Table,
     converted: list[Sequence[Any]] = []
     for key, values in [*columns.items(), *((k, None) for k in constants)]:
         column = _column(target, key)
+        # The text limits of PostgreSQL on SQLite too, and no NUL (db.lengths).
+        check_values(table.name, key, column, [constants[key]] if values is None else values)
         processor = column.type.dialect_impl(dialect).bind_processor(dialect)
         names.append(column.name)
         if values is None:

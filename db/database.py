@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import audit
+from db import audit, lengths
 from db.attachments import hooks as attachment_hooks
 from db.changes import hooks as change_hooks
 from db.errors import DatabaseOpenError, UserError
@@ -34,6 +34,7 @@ class AppSession(Session):
 
 
 audit.install(AppSession)
+lengths.install(AppSession)  # same text limits on SQLite as on PostgreSQL, no NUL
 change_hooks.install(AppSession)
 attachment_hooks.install(AppSession)
 
