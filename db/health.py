@@ -24,7 +24,7 @@ from db.models import (
     Payment,
 )
 from db.models import raw_cents as cents
-from db.money import from_cents
+from db.money import MAX_AMOUNT, from_cents, to_cents
 from db.vocabulary import FundingStatus
 
 COUNTED = {
@@ -122,6 +122,53 @@ def _stale_totals(session: Session) -> list[str]:
             "(à recalculer)." for reference in dict.fromkeys(stale)]
 
 
+def _money_columns() -> list[tuple[type, str, Any]]:
+    """(model, attribute, column) of every amount of the schema."""
+    from db.models import Base, Money
+
+    found = []
+    for mapper in Base.registry.mappers:
+        for prop in mapper.column_attrs:
+            column = prop.columns[0]
+            if isinstance(column.type, Money):
+                found.append((mapper.class_, prop.key, column))
+    return found
+
+
+def _out_of_bounds(session: Session, limit: int = 20) -> list[str]:
+    """Amounts beyond the bounds an editor or an import accepts (db.money.MAX_AMOUNT),
+    as an old base or a write in SQL could hold: named one by one, since adding them up
+    would overflow 64-bit cents (SQLite stops with « integer overflow »)."""
+    from db.history.values import ENTITY_NOUNS, field_label
+
+    bound = to_cents(MAX_AMOUNT)
+    found: list[str] = []
+    for model, key, column in _money_columns():
+        raw = cents(column)
+        entity = model.__tablename__
+        noun = ENTITY_NOUNS.get(entity, entity).lower()
+        via_operation = model not in (Operation, Contract)
+        if model is Payment:  # named by the operation it pays
+            query = select(Operation.reference, raw).select_from(Payment).join(
+                FundingLine).join(Operation)
+        elif model in (Operation, Contract):
+            query = select(model.reference, raw)
+        elif hasattr(model, "operation_id"):
+            query = select(Operation.reference, raw).join(
+                Operation, Operation.id == model.operation_id)
+        else:
+            query, via_operation = select(model.id, raw), False
+        rows = session.execute(query.where((raw > bound) | (raw < -bound))
+                               .limit(limit)).all()
+        for name, amount in rows:
+            where = f"opération {name} ({noun})" if via_operation else f"{noun} {name}"
+            label = field_label(key, entity)
+            found.append(f"Montant hors bornes : {where}, {label[:1].lower()}{label[1:]} "
+                         f"de {euros(from_cents(amount))} (au plus {euros(MAX_AMOUNT)} par "
+                         "montant) : à corriger dans son éditeur.")
+    return found
+
+
 def check(db: Database) -> HealthReport:
     integrity = None
     problems: list[str] = []
@@ -145,6 +192,13 @@ def check(db: Database) -> HealthReport:
     with db.read() as session:
         counts = {name: session.scalar(select(func.count()).select_from(model))
                   for name, model in COUNTED.items()}
+        beyond = _out_of_bounds(session)
+        if beyond:  # a finding, not a damaged base: the sums would overflow 64 bits
+            problems += beyond
+            problems.append("Totaux de la base non calculés : ils dépasseraient la "
+                            "capacité des calculs tant que ces montants restent hors bornes.")
+            return HealthReport(db.display(), db.mode_label, revision, expected, integrity,
+                                counts, {}, {}, problems)
         totals = _totals(session)
         origins = session.scalars(select(Operation.origin).union(select(Contract.origin))).all()
         by_origin = {}

@@ -18,6 +18,7 @@ from db.parsing import parse_amount, parse_date
 from db.services.common import money
 from db.spreadsheets import importer
 from db.spreadsheets.values import read_amount, read_date
+from tests.test_services import actors, new_operation  # noqa: F401
 
 LIMIT = "au plus 10 000 000 000,00 €"
 
@@ -205,3 +206,48 @@ def test_a_sheet_of_10000_columns_is_analysed_about_as_fast_as_a_narrow_one(demo
     ratio = fastest(wide) / fastest(narrow)
     print(f"10 000 colonnes / 10 colonnes : {ratio:.1f}")
     assert ratio < 8, f"10 000 colonnes : {ratio:.1f} fois le temps d'une feuille étroite"
+
+
+def test_check_names_amounts_beyond_the_bounds_instead_of_calling_the_base_damaged(
+        db, actors, tmp_path):  # noqa: F811
+    """Two operations of 5·10¹⁶ € written in SQL (as an old base could hold them): their
+    sum overflows 64-bit cents, and SQLite's « integer overflow » used to be reported as a
+    damaged base. Now ``check`` names each amount, on SQLite and PostgreSQL."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    from db.formatting import euros
+    from db.health import check
+    from db.services.operations import save_operation
+
+    for reference in ("HB-1", "HB-2"):
+        save_operation(db, new_operation(actors, reference=reference))
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE operation SET cost_ht_cents = 5000000000000000000"))
+        connection.execute(text("UPDATE funding_line SET amount_granted_cents = "
+                                "5000000000000000000 WHERE amount_granted_cents IS NOT NULL"))
+    report = check(db)
+    assert not report.healthy and report.totals_cents == {}
+    huge = euros(Decimal(5 * 10**16))  # 50 000 000 000 000 000,00 €
+    limit = euros(MAX_AMOUNT)
+    cost = [p for p in report.problems if "coût HT" in p]
+    assert cost == [f"Montant hors bornes : opération {reference}, coût HT de {huge} (au plus "
+                    f"{limit} par montant) : à corriger dans son éditeur."
+                    for reference in ("HB-1", "HB-2")]
+    granted = [p for p in report.problems if "montant accordé" in p]
+    assert len(granted) == 2 and all(f"(ligne), montant accordé de {huge}" in p for p in granted)
+    assert report.problems[-1].startswith("Totaux de la base non calculés")
+    target = str(db.target.path) if db.is_sqlite else db.engine.url.render_as_string(
+        hide_password=False)
+    result = subprocess.run([sys.executable, "main.py", "check", "--db", target],
+                            cwd=Path(__file__).parents[1], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert "Problème : Montant hors bornes : opération HB-1, coût HT" in result.stderr
+    assert "endommagée" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+    with db.read() as session:  # check only read
+        assert set(session.scalars(select(Operation.cost_ht))) == {Decimal(5 * 10**16)}
