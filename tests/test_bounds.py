@@ -251,3 +251,60 @@ def test_check_names_amounts_beyond_the_bounds_instead_of_calling_the_base_damag
     assert "Traceback" not in result.stderr
     with db.read() as session:  # check only read
         assert set(session.scalars(select(Operation.cost_ht))) == {Decimal(5 * 10**16)}
+
+
+def _ods_with_failed_formulas(path):
+    from tests.ods_helpers import Failed, Formula, write_ods
+
+    return write_ods(path, {"Notes": [["Rien"]], "Suivi": [
+        ["Référence", "Intitulé", "Maître d'ouvrage", "Commune", "Coût HT", "Montant accordé"],
+        ["F-1", "Toiture", "Commune de Maubeuge", "59392", Failed("of:=1/0", "#DIV/0!")],
+        ["F-2", "Voirie", "Commune de Maubeuge", "59392", 1000,
+         Failed("of:=SQRT(-1)", "Err:502")],
+        ["F-3", "Préau", Failed("of:=#REF!", "#REF!", marked=False), "59392", 1000],
+        ["F-4", "Cour", "Commune de Maubeuge", "59392", 1000, Formula("of:=[.E5]*0.4", 400)],
+    ]})
+
+
+def test_error_cells_of_an_ods_are_row_errors_not_unknown_amounts(demo_db, tmp_path):
+    path = _ods_with_failed_formulas(tmp_path / "formules.ods")
+    report = importer.analyse(demo_db, path, sheet="Suivi")
+    errors = {(e.row, e.column): e.message for e in report.errors}
+    assert set(errors) == {(2, "Coût HT"), (3, "Montant accordé"), (4, "Maître d'ouvrage")}
+    assert errors[(2, "Coût HT")].startswith("cellule en erreur « #DIV/0! » dans le tableur")
+    assert "« Err:502 »" in errors[(3, "Montant accordé")]
+    assert "« #REF! »" in errors[(4, "Maître d'ouvrage")]  # without calcext's mark
+    assert [op.data.reference for op in report.operations] == ["F-4"]
+    assert report.operations[0].data.funding_lines[0].amount_granted == Decimal("400.00")
+    with demo_db.read() as session:
+        before = session.scalar(select(func.count()).select_from(Operation))
+    importer.apply(demo_db, report)
+    with demo_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Operation)) == before + 1
+
+
+def test_error_cells_of_an_ods_saved_by_libreoffice(demo_db, tmp_path):
+    """The same sheet as the xlsx test, converted by LibreOffice itself."""
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice absent : l'ods écrit à la main est testé ci-dessus "
+                    "(LibreOffice not installed)")
+    path = tmp_path / "formules.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Suivi")
+    sheet.write_row(0, 0, ["Référence", "Intitulé", "Commune", "Coût HT", "Montant accordé"])
+    sheet.write_row(1, 0, ["O-1", "Toiture", "59392"])
+    sheet.write_formula(1, 3, "=1/0", None, "#DIV/0!")
+    sheet.write_row(2, 0, ["O-2", "Voirie", "59392", 1000])
+    sheet.write_formula(2, 4, "=D3*0.4", None, 400)
+    workbook.close()
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "ods", "--outdir", str(tmp_path), str(path)],
+                   check=True, capture_output=True, timeout=180)
+    report = importer.analyse(demo_db, tmp_path / "formules.ods")
+    assert [(e.row, e.column) for e in report.errors] == [(2, "Coût HT")]
+    assert "« #DIV/0! »" in report.errors[0].message
+    assert [op.data.reference for op in report.operations] == ["O-2"]

@@ -60,6 +60,8 @@ def read_sheet(path: Path, sheet: str | None = None) -> Sheet:
     cells = _cleaned(rows)
     if suffix in (".xlsx", ".xlsm"):
         _mark_error_cells(path, chosen, cells)
+    elif suffix == ".ods":
+        _mark_ods_error_cells(path, chosen, cells)
     return Sheet(chosen, names, cells)
 
 
@@ -104,6 +106,61 @@ def _mark_error_cells(path: Path, sheet: str, cells: list[list[Any]]) -> None:
         row, column = int(number) - 1, column - 1
         if row < len(cells) and column < len(cells[row]):
             cells[row][column] = ErrorCell(html.unescape(value) or "#ERREUR")
+
+
+_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_CALCEXT = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"
+# What an ods shows in a failed formula's cell: LibreOffice's « Err:502 » or the
+# spreadsheet codes (« #DIV/0! », « #REF! », « #NOM ? »…), for files that do not say
+# calcext:value-type="error" (older LibreOffice, other producers).
+_ODS_ERROR_TEXT = re.compile(r"^(#[A-Z0-9/]+[!?]|#N/A|#NOM ?\?|#VALEUR!|Err:\d+)$")
+
+
+def _mark_ods_error_cells(path: Path, sheet: str, cells: list[list[Any]]) -> None:
+    """calamine reads an ods error cell as an empty text (its office:string-value is
+    empty): find those cells in content.xml and put their text back in the grid."""
+    import zipfile
+
+    from lxml import etree
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            content = archive.read("content.xml")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return  # calamine read the file: the worst case is the old behaviour
+    if b"table:formula" not in content:
+        return  # no formula, no failed formula
+    try:
+        root = etree.fromstring(content, etree.XMLParser(huge_tree=True, resolve_entities=False))
+    except etree.XMLSyntaxError:
+        return
+    table = next((t for t in root.iter(f"{{{_TABLE}}}table")
+                  if t.get(f"{{{_TABLE}}}name") == sheet), None)
+    if table is None:
+        return
+    row_tag, cell_tags = f"{{{_TABLE}}}table-row", (f"{{{_TABLE}}}table-cell",
+                                                    f"{{{_TABLE}}}covered-table-cell")
+    formula, kind = f"{{{_TABLE}}}formula", f"{{{_CALCEXT}}}value-type"
+    rows_repeated = f"{{{_TABLE}}}number-rows-repeated"
+    columns_repeated = f"{{{_TABLE}}}number-columns-repeated"
+    row = 0
+    for element in table.iter(row_tag):  # rows under header-rows and row groups too
+        repeat = int(element.get(rows_repeated, "1"))
+        if row >= len(cells):
+            break
+        column = 0
+        for cell in element:
+            if cell.tag not in cell_tags:
+                continue
+            width = int(cell.get(columns_repeated, "1"))
+            if cell.get(formula) is not None:
+                shown = "".join(cell.itertext()).strip()
+                if cell.get(kind) == "error" or _ODS_ERROR_TEXT.match(shown):
+                    for r in range(row, min(row + repeat, len(cells))):
+                        for c in range(column, min(column + width, len(cells[r]))):
+                            cells[r][c] = ErrorCell(shown or "#ERREUR")
+            column += width
+        row += repeat
 
 
 def _cleaned(rows: list[list[Any]]) -> list[list[Any]]:
