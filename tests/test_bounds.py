@@ -308,3 +308,27 @@ def test_error_cells_of_an_ods_saved_by_libreoffice(demo_db, tmp_path):
     assert [(e.row, e.column) for e in report.errors] == [(2, "Coût HT")]
     assert "« #DIV/0! »" in report.errors[0].message
     assert [op.data.reference for op in report.operations] == ["O-2"]
+
+
+def test_the_issue_s_hostile_values_typed_as_text_in_a_csv_are_row_errors(demo_db, tmp_path):
+    path = tmp_path / "hostile.csv"
+    path.write_text(
+        "Référence;Intitulé;Commune;Coût HT;Montant sollicité;Taux sollicité;"
+        "Date de décision;Exercice\n"
+        "H-1;Toiture;59392;1e30;;;;\n"
+        "H-2;Voirie;59392;9,3e16;;;;\n"
+        "H-3;Préau;59392;1000;;1e30;;\n"
+        "H-4;Cour;59392;1000;100;;31/12/9999;\n"
+        "H-5;Mairie;59392;1000;100;;;9999\n"
+        "H-6;Gymnase;59392;99999999999999999999999999999;;;;\n"
+        "H-7;Parc;59392;NaN;Infinity;;;\n"
+        "H-8;Stade;59392;1000;100;;;\n", encoding="utf-8")
+    report = importer.analyse(demo_db, path)
+    errors = {(e.row, e.column): e.message for e in report.errors}
+    assert set(errors) == {(2, "Coût HT"), (3, "Coût HT"), (4, "Taux sollicité"),
+                           (5, "Date de décision"), (6, "Exercice"), (7, "Coût HT"),
+                           (8, "Coût HT"), (8, "Montant sollicité")}
+    assert errors[(5, "Date de décision")].endswith("une date va du 01/01/1900 au 31/12/2200.")
+    assert LIMIT in errors[(7, "Coût HT")]
+    assert all("Error" not in m and "Overflow" not in m for m in errors.values())
+    assert [op.data.reference for op in report.operations] == ["H-8"]
