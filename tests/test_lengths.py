@@ -161,3 +161,23 @@ def test_the_organisation_editor_refuses_a_too_long_acronym_and_keeps_it(qtbot, 
     assert editor.is_dirty() and editor.acronym.text() == "A" * 61  # nothing typed lost
     with window.db.read() as session:
         assert session.get(Organisation, organisation_id).acronym is None
+
+
+def test_a_demarches_export_reports_long_and_nul_texts_as_row_errors(db, tmp_path):
+    from tests import demarches_fixtures as fx
+
+    items = fx.dossiers(5)
+    items[1].title = "Réfection\x00 de la toiture"
+    items[3].applicant = "COMMUNE " * 50
+    items[4].motivation = "Dossier complet\x00"
+    before = counts(db)
+    report = importer.analyse(db, fx.export(tmp_path, "xlsx", items))
+    assert [(f.row, f.column, f.message) for f in report.errors] == [
+        (3, "Intitulé du projet", "caractère de contrôle interdit (U+0000, 10e caractère)"),
+        (5, "Nom du demandeur", "nom de 399 caractères (300 au plus)"),
+        (6, "Motivation de la décision",
+         "caractère de contrôle interdit (U+0000, 16e caractère)")]
+    importer.apply(db, report)
+    assert counts(db)[1] == before[1] + 2
+    with db.read() as session:
+        assert session.scalar(select(func.max(func.length(Organisation.name)))) <= 300

@@ -55,7 +55,7 @@ from db.services.operations import (
     load_operation_data,
     plan_input,
 )
-from db.services.organisations import OrganisationData, organisation_index
+from db.services.organisations import NAME_LENGTH, OrganisationData, organisation_index
 from db.spreadsheets.importer import (
     CHECK_EVERY,
     ORIGIN,
@@ -66,7 +66,7 @@ from db.spreadsheets.importer import (
     Progress,
 )
 from db.spreadsheets.values import Lookups, guess_kind, read_amount
-from db.text import commune_organisation_name, normalize
+from db.text import commune_organisation_name, control_character, normalize
 from db.vocabulary import (
     COMMITTED_OPERATION_STATUSES,
     FundingStatus,
@@ -438,6 +438,20 @@ class _Analysis:
         owner_at = mapping.get("owner")
         owner_name = (text(cells[owner_at]) if owner_at is not None else None) \
             or text(fixed("Entreprise raison sociale")) or etablissement[1]
+        # Texts the base would refuse (db.lengths): a row error, before the owner is
+        # created, rather than a refused import at the end.
+        problems = [(label, control_character(value) or (
+            f"nom de {len(value)} caractères ({limit} au plus)"
+            if limit and len(value) > limit else None))
+            for label, value, limit in ((FIELD_LABELS["title"], title, None),
+                                        (FIELD_LABELS["owner"], owner_name, NAME_LENGTH),
+                                        ("Motivation de la décision",
+                                         text(fixed("Motivation de la décision")), None))
+            if value]
+        if any(problem for _, problem in problems):
+            report.errors += [Finding(row, label, problem) for label, problem in problems
+                              if problem]
+            return None
         owner = self.owner(number, siret, owner_name, row, warnings)
         decided = times["Traité le"].date() if times["Traité le"] and state in (
             "accepte", "refuse") else None
