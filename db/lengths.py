@@ -33,15 +33,30 @@ def _number(value: int) -> str:
     return f"{value:,}".replace(",", "\u202f")  # 100 000, as db.formatting writes numbers
 
 
+# Fields the history does not name, as the agent would call them.
+_MORE_LABELS = {
+    "created_by": "créé par", "updated_by": "modifié par", "key": "clé du réglage",
+    "value": "valeur du réglage", "short_label": "libellé court", "sort_name": "nom de tri",
+    "search_document": "texte de recherche", "postal_codes": "codes postaux",
+    "chef_lieu": "chef-lieu", "financing_mode": "régime fiscal", "procedure": "démarche",
+    "state": "état", "login": "agent", "action": "action", "entity": "nature de fiche",
+    "entity_id": "fiche", "record_id": "fiche", "field": "champ",
+    "resolution": "résolution", "resolved_by": "résolu par", "before_status": "statut avant",
+    "office_id": "identifiant du bureau", "office_label": "bureau",
+    "taken_by": "emportée par", "checked_in_by": "rapportée par",
+    "file_name": "nom du fichier", "schema_revision": "révision du schéma",
+    "base_digest": "empreinte de la base", "sha256": "empreinte du fichier",
+}
+
+
 def _label(entity: str, key: str) -> str:
     """« Nom » (organisation), « Intitulé » (opération)…: the agent's words when known."""
-    try:  # db.history names every field; imported late (it imports the models' users)
-        from db.history.values import ENTITY_NOUNS, field_label
+    from db.history.values import ENTITY_NOUNS, field_label  # late: it imports a lot
 
-        label = field_label(key, entity)
-        noun = ENTITY_NOUNS.get(entity)
-    except ImportError:  # pragma: no cover - only while the package is half-installed
-        label, noun = key, None
+    label = field_label(key, entity)
+    if label.lower() == key and key in _MORE_LABELS:
+        label = _MORE_LABELS[key][:1].upper() + _MORE_LABELS[key][1:]
+    noun = ENTITY_NOUNS.get(entity)
     return f"« {label} »" + (f" ({noun.lower()})" if noun else "")
 
 
