@@ -377,16 +377,22 @@ class DeadlinesPage(NavigationPage):
     def export(self, path: Path | None = None) -> Path | None:
         """The deadlines shown to a spreadsheet (also Fichier › Exporter, Ctrl+E)."""
         from db.deadlines.exports import write_sheet
+        from desktop.long_texts import tell_cancelled, write_checked
 
         target = self._target("Exporter les échéances", "echeances.xlsx",
                               "Classeur Excel (*.xlsx);;Classeur OpenDocument (*.ods);;"
                               "CSV (*.csv)", (".xlsx", ".ods", ".csv"), path)
         if target is None:
             return None
-        try:
-            write_sheet(self.found, target, self.model.today)
+        found, today = self.found, self.model.today
+        try:  # a text too long for a cell: split or cancel
+            written = write_checked(self, lambda policy: write_sheet(
+                found, target, today, long_texts=policy))
         except (UserError, OSError) as error:
             QMessageBox.warning(self, "Export impossible", getattr(error, "message", str(error)))
+            return None
+        if written is None:
+            tell_cancelled(self)
             return None
         return self._done(target)
 

@@ -252,6 +252,7 @@ class EnvelopesPage(NavigationPage):
         """The envelopes shown, with their figures, to a sheet (the commission's exports
         are made from a simulation)."""
         from db.spreadsheets.export import ExportColumn, export_table
+        from desktop.long_texts import tell_cancelled, write_checked
 
         if not self.model.rows:
             QMessageBox.information(self, "Export", "Aucune enveloppe à exporter.")
@@ -278,10 +279,14 @@ class EnvelopesPage(NavigationPage):
                  "programmed": r.figures.programmed, "remaining": r.figures.remaining,
                  "paid": r.figures.paid, "dossiers": r.figures.dossiers,
                  "simulations": r.simulations} for r in self.model.rows]
-        try:
-            export_table(path, columns, rows, sheet="Enveloppes")
+        try:  # a text too long for a cell: split or cancel
+            written = write_checked(self, lambda policy: export_table(
+                path, columns, rows, sheet="Enveloppes", long_texts=policy))
         except (UserError, OSError) as error:
             QMessageBox.warning(self, "Export impossible", getattr(error, "message", str(error)))
+            return None
+        if written is None:
+            tell_cancelled(self)
             return None
         return path
 

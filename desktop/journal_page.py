@@ -107,6 +107,7 @@ class JournalPage(NavigationPage):
     def export(self) -> Path | None:
         """The lines shown (as filtered, as far as the table was scrolled) to a sheet."""
         from db.spreadsheets.export import ExportColumn, export_table
+        from desktop.long_texts import tell_cancelled, write_checked
 
         if not self.model.rows:
             QMessageBox.information(self, "Export", "Aucune ligne à exporter.")
@@ -123,10 +124,14 @@ class JournalPage(NavigationPage):
                    for key, label, width in JOURNAL_COLUMNS]
         rows = [{key: getattr(row, key) for key, _label, _width in JOURNAL_COLUMNS}
                 for row in self.model.rows]
-        try:
-            export_table(target, columns, rows, sheet="Journal")
+        try:  # a text too long for a cell (a value before or after): split or cancel
+            written = write_checked(self, lambda policy: export_table(
+                target, columns, rows, sheet="Journal", long_texts=policy))
         except (UserError, OSError) as error:
             QMessageBox.warning(self, "Export impossible", getattr(error, "message", str(error)))
+            return None
+        if written is None:
+            tell_cancelled(self)
             return None
         return target
 

@@ -33,3 +33,14 @@ def write_checked(parent: QWidget, write: Callable[[str], T]) -> T | None:
         if not ask_split(parent, error):
             return None
     return write(SPLIT)
+
+
+CANCELLED = "Export annulé : aucun fichier écrit."
+
+
+def tell_cancelled(parent: QWidget) -> None:
+    """The agent cancelled at the long texts' question: said in the window's status bar
+    (nothing was written)."""
+    window = parent.window()
+    if hasattr(window, "statusBar"):
+        window.statusBar().showMessage(CANCELLED, 8000)

@@ -122,10 +122,16 @@ class ReportsPage(NavigationPage):
             "Classeur Excel (*.xlsx);;Classeur OpenDocument (*.ods);;CSV (*.csv)")
         if not path:
             return None
-        target = Path(path)
-        try:
-            export_report(self.report, target)
+        from desktop.long_texts import tell_cancelled, write_checked
+
+        target, report = Path(path), self.report
+        try:  # a text too long for a cell: split or cancel
+            written = write_checked(self, lambda policy: export_report(
+                report, target, long_texts=policy))
         except (UserError, OSError) as error:
             QMessageBox.warning(self, "Export impossible", getattr(error, "message", str(error)))
+            return None
+        if written is None:
+            tell_cancelled(self)
             return None
         return target

@@ -155,11 +155,14 @@ def sheet_rows(found: list[Deadline], today: date) -> list[dict[str, Any]]:
              "amount": d.amount, "detail": d.detail} for d in found]
 
 
-def write_sheet(found: list[Deadline], path: Path, today: date) -> Path:
-    """xlsx, ods or csv by the extension (db.spreadsheets.export)."""
+def write_sheet(found: list[Deadline], path: Path, today: date,
+                long_texts: str = "refuse") -> Path:
+    """xlsx, ods or csv by the extension (db.spreadsheets.export); a text over a cell's
+    limit is refused or split as *long_texts* says (REFUSE or SPLIT)."""
     from db.spreadsheets.export import export_table
 
-    return export_table(path, _columns(), sheet_rows(found, today), sheet="Échéances")
+    return export_table(path, _columns(), sheet_rows(found, today), sheet="Échéances",
+                        long_texts=long_texts)
 
 
 # --- PDF data (printouts.deadlines draws it) -----------------------------------------

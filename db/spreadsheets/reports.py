@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,7 +26,7 @@ from db.models import (
 )
 from db.money import from_cents
 from db.naming import french_sorted
-from db.spreadsheets.export import ExportColumn
+from db.spreadsheets.export import REFUSE, ExportColumn
 from db.vocabulary import FundingStatus, OperationStatus
 
 
@@ -184,10 +185,13 @@ REPORTS = {
 }
 
 
-def export_report(report: Report, path) -> None:
+def export_report(report: Report, path: Path, long_texts: str = REFUSE) -> Path:
+    """A text over a cell's limit is refused or split as *long_texts* says (REFUSE or
+    SPLIT, db.spreadsheets.export.check_long_texts)."""
     from db.spreadsheets.export import export_table
 
-    export_table(path, report.columns, report.rows[:-1], _totals(report), sheet="Rapport")
+    return export_table(path, report.columns, report.rows[:-1], _totals(report),
+                        sheet="Rapport", long_texts=long_texts)
 
 
 def _totals(report: Report) -> dict[str, Any]:
