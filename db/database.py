@@ -281,8 +281,19 @@ class Database:
             session.info["database"] = self  # whose write it is (db.changes.hooks)
             if login:
                 session.info["login"] = login
-            with session.begin():
-                yield session
+            try:
+                with session.begin():
+                    if not self.is_sqlite:  # as SQLite's busy timeout: no endless wait
+                        session.execute(text(f"SET LOCAL lock_timeout = {BUSY_TIMEOUT_MS}"))
+                    yield session
+            except DBAPIError as exc:  # a fault of the base, not of the data: in French
+                from db.failures import write_failed
+
+                failed = write_failed(exc, path=self.target.path, where=self.display(),
+                                      server=not self.is_sqlite)
+                if failed is None:
+                    raise
+                raise failed from exc
 
     def revision(self) -> str | None:
         with self.engine.connect() as connection:

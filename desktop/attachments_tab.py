@@ -43,6 +43,7 @@ from db.errors import UserError
 from db.history.values import moment_text
 from desktop.attachment_dialogs import AddDialog, ChangeDialog
 from desktop.tasks import ProgressRelay, run_with_progress
+from desktop.writing import run_write
 
 # (header, width in pixels; 0: takes the room left)
 COLUMNS = [("Rattachée à", 140), ("Nature", 125), ("Nom du fichier", 0), ("Taille", 75),
@@ -357,8 +358,9 @@ class AttachmentsTab(QWidget):
         from desktop.attachment_dialogs import chosen_kind
 
         try:
-            change_attachment(self.db, item.row.id, item.row.version,
-                              chosen_kind(dialog.kind), dialog.notes.text())
+            kind, notes = chosen_kind(dialog.kind), dialog.notes.text()
+            run_write(self, "Modification de la pièce jointe…", lambda: change_attachment(
+                self.db, item.row.id, item.row.version, kind, notes))
         except UserError as error:
             QMessageBox.warning(self, "Modification impossible", error.message)
             self.reload()
@@ -379,7 +381,8 @@ class AttachmentsTab(QWidget):
         if answer != QMessageBox.StandardButton.Yes:
             return False
         try:
-            remove_attachment(self.db, item.row.id, item.row.version)
+            run_write(self, "Suppression de la pièce jointe…",
+                      lambda: remove_attachment(self.db, item.row.id, item.row.version))
         except UserError as error:
             QMessageBox.warning(self, "Suppression impossible", error.message)
             self.reload()

@@ -680,8 +680,11 @@ class ContractEditor(EditorDialog):
     def reload_from_database(self) -> ContractData:
         return contract_for_edit(self.db, self.record_id)
 
-    def write(self, data: ContractData) -> None:
-        self.record_id = save_contract(self.db, data).id
+    def write(self, data: ContractData):
+        return save_contract(self.db, data).id
+
+    def written(self, record_id) -> None:
+        self.record_id = record_id
 
     def rebase(self, mine: ContractData, theirs: ContractData) -> ContractData:
         mine.version = theirs.version

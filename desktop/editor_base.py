@@ -11,8 +11,10 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QPushButton, QWidget
 
 from db.errors import ConflictError, DeleteRefused, RuleViolation, UserError
+from db.failures import WriteFailed
 from db.text import elide
 from desktop.style import editor_palette
+from desktop.writing import run_write, tell_failure
 
 
 def differences(before: Any, after: Any, labels: dict[str, str]) -> list[str]:
@@ -45,6 +47,11 @@ def _show(value: Any) -> str:
     return str(getattr(value, "label", value))
 
 
+# What stays usable in an editor on a base opened for consultation: it only reads.
+READ_ONLY_BUTTONS = {"Fermer", "Annexe financière…", "Fiche synthèse…", "Imprimer le plan…",
+                     "Ouvrir", "Enregistrer une copie…"}
+
+
 class EditorDialog(QDialog):
     """Base of the contract and operation editors (non-modal windows)."""
 
@@ -56,6 +63,9 @@ class EditorDialog(QDialog):
         super().__init__(parent)
         self.original: Any = None
         self._loading = False
+        # Set on a base opened for consultation: nothing is accepted, with this reason.
+        self.read_only_reason: str | None = None
+        self.saving = False  # a save under way (desktop.live_refresh leaves it alone)
         self.setPalette(editor_palette(self.palette()))
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
 
@@ -70,9 +80,15 @@ class EditorDialog(QDialog):
         raise NotImplementedError
 
     def write(self, data: Any) -> Any:
+        """Save *data* through the services; runs in a worker thread (desktop.writing),
+        so it never touches a widget: :meth:`written` gets its result on the GUI thread."""
         raise NotImplementedError
 
+    def written(self, result: Any) -> None:
+        """After a save, on the GUI thread (a new record's id, new choices…)."""
+
     def remove(self) -> None:
+        """Delete the record through the services; runs in a worker thread too."""
         raise NotImplementedError
 
     # shared behaviour
@@ -101,6 +117,8 @@ class EditorDialog(QDialog):
             return
         self.refresh_derived()
         title = self.window_title()
+        if self.read_only_reason is not None:
+            title = f"{title} (lecture seule)"
         self.setWindowTitle(f"{title} *" if self.is_dirty() else title)
 
     def refresh_derived(self) -> None:
@@ -115,15 +133,21 @@ class EditorDialog(QDialog):
         focused = QApplication.focusWidget()
         if focused is not None and self.isAncestorOf(focused) and hasattr(focused, "commit"):
             focused.commit()
+        if self.read_only_reason is not None:
+            QMessageBox.information(self, "Consultation seule", self.read_only_reason)
+            return False
         data = self.prepare_save(self.collect())
         if data is None:
             return False
         try:
-            self.write(data)
+            self.store(data)
         except ConflictError as conflict:
             return self.resolve_conflict(data, conflict)
         except RuleViolation as refused:
             QMessageBox.warning(self, "Enregistrement refusé", refused.message)
+            return False
+        except WriteFailed as failed:  # the fields and the title's « * » stay as typed
+            tell_failure(self, "Enregistrement impossible", failed)
             return False
         except UserError as error:
             QMessageBox.warning(self, "Enregistrement impossible", error.message)
@@ -131,6 +155,17 @@ class EditorDialog(QDialog):
         self.load(self.reload_from_database())
         self.saved.emit()
         return True
+
+    def store(self, data: Any) -> None:
+        """:meth:`write` off the GUI thread (retried while the base is locked), then
+        :meth:`written` on it."""
+        self.saving = True
+        try:
+            result = run_write(self, f"Enregistrement {elide('de', self.what)}…",
+                               lambda: self.write(data))
+        finally:
+            self.saving = False
+        self.written(result)
 
     def prepare_save(self, data: Any) -> Any:
         return data
@@ -160,7 +195,10 @@ class EditorDialog(QDialog):
         if box.clickedButton() is overwrite:
             mine = self.rebase(mine, theirs)
             try:
-                self.write(mine)
+                self.store(mine)
+            except WriteFailed as failed:
+                tell_failure(self, "Enregistrement impossible", failed)
+                return False
             except UserError as error:
                 QMessageBox.warning(self, "Enregistrement impossible", error.message)
                 return False
@@ -201,7 +239,41 @@ class EditorDialog(QDialog):
 
         self.last_preview = preview(self, title, file_name, build)
 
+    def set_read_only(self, reason: str) -> None:
+        """Consultation only (a base opened read-only): nothing can be typed, added or
+        removed; closing, printing and opening the pieces stay."""
+        from PySide6.QtWidgets import (
+            QAbstractButton,
+            QAbstractItemView,
+            QAbstractSpinBox,
+            QComboBox,
+            QLineEdit,
+            QPlainTextEdit,
+            QTabBar,
+            QTextEdit,
+        )
+
+        self.read_only_reason = reason
+        for widget in self.findChildren(QLineEdit) + self.findChildren(QAbstractSpinBox):
+            widget.setReadOnly(True)
+        for widget in self.findChildren(QTextEdit) + self.findChildren(QPlainTextEdit):
+            widget.setReadOnly(True)
+        for view in self.findChildren(QAbstractItemView):
+            view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        for widget in self.findChildren(QComboBox):
+            widget.setEnabled(False)
+        for button in self.findChildren(QAbstractButton):
+            if isinstance(button.parent(), QTabBar):  # the tabs' scroll arrows
+                continue
+            if button.text().replace("&", "") not in READ_ONLY_BUTTONS:
+                button.setEnabled(False)
+                button.setToolTip("Base ouverte en lecture seule : consultation seulement")
+        self.setWindowTitle(f"{self.window_title()} (lecture seule)")
+
     def delete(self) -> None:
+        if self.read_only_reason is not None:
+            QMessageBox.information(self, "Consultation seule", self.read_only_reason)
+            return
         if self.original is None or getattr(self.original, "id", None) is None:
             self.discard_and_close()
             return
@@ -211,9 +283,12 @@ class EditorDialog(QDialog):
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
-            self.remove()
+            run_write(self, f"Suppression {elide('de', self.what)}…", self.remove)
         except DeleteRefused as refused:
             QMessageBox.warning(self, "Suppression refusée", refused.message)
+            return
+        except WriteFailed as failed:
+            tell_failure(self, "Suppression impossible", failed)
             return
         except UserError as error:
             QMessageBox.warning(self, "Suppression impossible", error.message)

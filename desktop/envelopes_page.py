@@ -44,6 +44,7 @@ from db.programming.envelopes import (
 )
 from desktop.fields import AmountField, NotesField
 from desktop.page_set import NavigationPage
+from desktop.writing import run_write
 
 OVER = QColor("#b00020")
 COLUMNS = [("Dotation", 75), ("Année", 50), ("Périmètre", 240), ("Déléguée de", 160),
@@ -378,7 +379,8 @@ class EnvelopesPage(NavigationPage):
         if answer != QMessageBox.StandardButton.Yes:
             return False
         try:
-            delete_envelope(self.db, f.envelope_id, row.version)
+            run_write(self, "Suppression de l'enveloppe…",
+                      lambda: delete_envelope(self.db, f.envelope_id, row.version))
         except UserError as error:
             QMessageBox.warning(self, "Suppression refusée", error.message)
             return False
@@ -526,7 +528,9 @@ class EnvelopeDialog(QDialog):
 
     def save(self) -> None:
         try:
-            result = save_envelope(self.db, self.values())
+            values = self.values()
+            result = run_write(self, "Enregistrement de l'enveloppe…",
+                               lambda: save_envelope(self.db, values))
         except UserError as error:
             self.error.setText(error.message)
             self.error.show()

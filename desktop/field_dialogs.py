@@ -37,6 +37,7 @@ from db.field import CheckinReport, Scope, checkin, checkout, conflicts, resolve
 from db.field.schema import counted
 from db.field.status import scope_choices
 from desktop.tasks import run_with_progress
+from desktop.writing import run_write
 
 BANNER_STYLE = ("background: #fff4ce; color: #4a3b00; border-bottom: 1px solid #e0c860; "
                 "padding: 6px 10px;")
@@ -349,7 +350,9 @@ class ConflictsDialog(QDialog):
         if item is None:
             return False
         try:
-            result = resolve(self.db, item.number, take, self.typed.text() or None)
+            typed = self.typed.text() or None
+            result = run_write(self, "Règlement du conflit…",
+                               lambda: resolve(self.db, item.number, take, typed))
         except UserError as error:
             QMessageBox.warning(self, "Conflit", error.message)
             return False

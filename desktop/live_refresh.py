@@ -130,8 +130,9 @@ class LiveRefresh(QObject):
         moves its version when a line or a payment changes, which the audit entries of
         the line alone would not say."""
         editors = [(e, EDITED_ENTITIES.get(type(e).__name__)) for e in self.window.editors]
-        editors = [(e, entity) for e, entity in editors
-                   if entity and e.original is not None and e.original.id is not None]
+        # An editor being saved would take its own save for another agent's.
+        editors = [(e, entity) for e, entity in editors if entity and not e.saving
+                   and e.original is not None and e.original.id is not None]
         if not editors:
             return
         db = self.window.db

@@ -365,6 +365,8 @@ class MainWindow(QMainWindow):
 
     def _show_editor(self, editor) -> None:
         self.editors.append(editor)
+        if getattr(self.db, "read_only", False):  # consultation: nothing to type in
+            editor.set_read_only(self.db.read_only_message())
         editor.saved.connect(self._after_save)
         # Pièces jointes (desktop.attachments_tab): written outside the editor's save.
         if getattr(editor, "attachments", None) is not None:
@@ -549,15 +551,14 @@ class MainWindow(QMainWindow):
                                       f"Supprimer définitivement {what} « {row['reference']} » ?")
         if answer != QMessageBox.StandardButton.Yes:
             return
+        if key == "contracts":
+            from db.services.contracts import delete_contract as remove
+        else:
+            from db.services.operations import delete_operation as remove
+        from desktop.writing import run_write
+
         try:
-            if key == "contracts":
-                from db.services.contracts import delete_contract
-
-                delete_contract(self.db, row["id"], row["version"])
-            else:
-                from db.services.operations import delete_operation
-
-                delete_operation(self.db, row["id"], row["version"])
+            run_write(self, "Suppression…", lambda: remove(self.db, row["id"], row["version"]))
         except UserError as error:
             QMessageBox.warning(self, "Suppression refusée", error.message)
             return
@@ -667,30 +668,38 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Arrondissement",
                                 "Choisissez un arrondissement dans la liste.")
             return False
-        self.apply_arrondissement(code)
-        return True
+        return self.apply_arrondissement(code)
 
-    def apply_arrondissement(self, code: str) -> None:
-        set_arrondissement(self.db, code)
+    def apply_arrondissement(self, code: str) -> bool:
+        from desktop.writing import write_or_tell
+
+        done, _ = write_or_tell(self, "Enregistrement de l'arrondissement…",
+                                lambda: set_arrondissement(self.db, code),
+                                "Arrondissement non enregistré")
+        if not done:
+            return False
         arrondissement = queries.current_arrondissement(self.db)
         choices = FilterChoices(self.db, code, self)
         self.pages.replace_factories(page_factories(self.db, arrondissement, choices))
         for page in self.pages.built():
             page.set_arrondissement(arrondissement, choices=choices)
         self._update_status(arrondissement)
+        return True
 
     def edit_office(self) -> bool:
         from db.documents import office
-        from db.services.settings import set_setting
+        from db.services.settings import set_settings
         from desktop.office_dialog import OfficeDialog
+        from desktop.writing import write_or_tell
 
         dialog = OfficeDialog(office(self.db), self)
         if dialog.exec() != OfficeDialog.DialogCode.Accepted:
             return False
-        for key, value in dialog.values().items():
-            if value:
-                set_setting(self.db, key, value)
-        return True
+        values = {key: value for key, value in dialog.values().items() if value}
+        done, _ = write_or_tell(self, "Enregistrement du service…",
+                                lambda: set_settings(self.db, values),
+                                "Service non enregistré")
+        return done
 
     def edit_templates(self) -> None:
         from desktop.templates_dialog import TemplatesDialog

@@ -926,10 +926,14 @@ class OperationEditor(EditorDialog):
             data.new_owner.kind = next(k for k in OrganisationKind if k.label == kind)
         return data
 
-    def write(self, data: OperationData) -> None:
-        result = save_operation(self.db, data, today=self.today)
-        self.record_id = result.id
-        if data.new_owner is None and data.owner_id is not None:
+    def write(self, data: OperationData):
+        return save_operation(self.db, data, today=self.today), data.new_owner is not None \
+            or data.owner_id is None
+
+    def written(self, result) -> None:
+        saved, new_owner = result
+        self.record_id = saved.id
+        if not new_owner:
             return
         # a new owner was created: offer it in the lists from now on
         from db.editing import choices

@@ -127,9 +127,11 @@ class OrganisationEditor(EditorDialog):
     def reload_from_database(self) -> OrganisationData:
         return organisation_for_edit(self.db, self.record.id)
 
-    def write(self, data: OrganisationData) -> None:
-        result = save_organisation(self.db, data)
-        self.record.id = result.id  # a new one is reloaded from the base from now on
+    def write(self, data: OrganisationData):
+        return save_organisation(self.db, data).id
+
+    def written(self, record_id) -> None:
+        self.record.id = record_id  # a new one is reloaded from the base from now on
 
     def rebase(self, mine: OrganisationData, theirs: OrganisationData) -> OrganisationData:
         mine.version = theirs.version

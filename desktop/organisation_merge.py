@@ -35,6 +35,7 @@ from db.services.organisations import (
 )
 from desktop.choice_models import NONE, item_model
 from desktop.combos import known_choice, searchable_combo
+from desktop.writing import run_write
 
 
 class OrganisationMergeDialog(QDialog):
@@ -165,9 +166,9 @@ class OrganisationMergeDialog(QDialog):
             return
         kept, removed = pair
         try:
-            self.result = merge_organisations(self.db, kept.id, removed.id,
-                                              {kept.id: kept.version,
-                                               removed.id: removed.version})
+            versions = {kept.id: kept.version, removed.id: removed.version}
+            self.result = run_write(self, "Fusion des organisations…", lambda: (
+                merge_organisations(self.db, kept.id, removed.id, versions)))
         except UserError as error:
             QMessageBox.warning(self, "Fusion impossible", error.message)
             self.preview = None

@@ -50,6 +50,7 @@ from db.programming.simulations import (
     undo_simulation,
 )
 from desktop.fields import DateField
+from desktop.writing import run_write
 
 OVER = QColor("#b00020")
 (COL_REFERENCE, COL_TITLE, COL_OWNER, COL_BASE, COL_REQUESTED, COL_PROPOSED, COL_RATE,
@@ -457,7 +458,8 @@ class SimulationEditor(QWidget):
             if not ok:
                 return None
         try:
-            simulation_id = create_simulation(self.db, self.envelope_id, name)
+            simulation_id = run_write(self, "Création de la simulation…", lambda: create_simulation(
+                self.db, self.envelope_id, name))
         except UserError as error:
             self.show_error(error.message)
             return None
@@ -474,7 +476,9 @@ class SimulationEditor(QWidget):
         if self.view is None:
             return False
         try:
-            save_simulation(self.db, self._edit())
+            edit = self._edit()
+            run_write(self, "Enregistrement de la simulation…",
+                      lambda: save_simulation(self.db, edit))
         except UserError as error:
             self.show_error(error.message)
             return False
@@ -488,7 +492,9 @@ class SimulationEditor(QWidget):
                 and not self.save():
             return False
         try:
-            count = apply_simulation(self.db, self.view.id, self.view.version)
+            view = self.view
+            count = run_write(self, "Application de la simulation…", lambda: apply_simulation(
+                self.db, view.id, view.version))
         except UserError as error:
             self.show_error(error.message)
             return False
@@ -503,7 +509,9 @@ class SimulationEditor(QWidget):
         if self.view is None:
             return False
         try:
-            count = undo_simulation(self.db, self.view.id, self.view.version)
+            view = self.view
+            count = run_write(self, "Annulation de l'application…", lambda: undo_simulation(
+                self.db, view.id, view.version))
         except UserError as error:
             self.show_error(error.message)
             return False
@@ -525,7 +533,9 @@ class SimulationEditor(QWidget):
         if answer != QMessageBox.StandardButton.Yes:
             return False
         try:
-            delete_simulation(self.db, self.view.id, self.view.version)
+            view = self.view
+            run_write(self, "Suppression de la simulation…", lambda: delete_simulation(
+                self.db, view.id, view.version))
         except UserError as error:
             self.show_error(error.message)
             return False
@@ -548,8 +558,10 @@ class SimulationEditor(QWidget):
         if not ok:
             return
         try:
-            save_categories(self.db, self.view.departement_code,
-                            [line for line in text.splitlines() if line.strip()])
+            code, lines = self.view.departement_code, [
+                line for line in text.splitlines() if line.strip()]
+            run_write(self, "Enregistrement des catégories…",
+                      lambda: save_categories(self.db, code, lines))
         except UserError as error:
             self.show_error(error.message)
             return

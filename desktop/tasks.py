@@ -76,7 +76,10 @@ def run_with_progress(parent: QWidget | None, label: str, work: Callable[[], Any
 
         def advance(step: str, done: int, total: int) -> None:
             dialog.setLabelText(f"{label}\n{step}")
-            dialog.setMaximum(max(total, 1))
+            if total <= 0:  # no measure of the work (waiting for a lock): a busy bar
+                dialog.setRange(0, 0)
+                return
+            dialog.setMaximum(total)
             dialog.setValue(min(done, total))
         relay.advanced.connect(advance)
     loop = QEventLoop()

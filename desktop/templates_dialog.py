@@ -32,6 +32,7 @@ from db.database import Database
 from db.errors import UserError
 from db.history.values import moment_text
 from db.vocabulary import ActKind
+from desktop.writing import run_write
 
 COLUMNS = ("Acte", "Dispositif", "Origine", "Fichier", "Modifié le", "Par")
 DOCX_FILTER = "Documents Word (*.docx);;Tous les fichiers (*)"
@@ -260,7 +261,8 @@ class TemplatesDialog(QDialog):
         scheme = (library.ALL_SCHEMES.lower() if scheme_code is None
                   else library.scheme_labels(self.db).get(scheme_code, scheme_code))
         try:
-            library.import_template(self.db, kind, scheme_code, chosen)
+            run_write(self, "Enregistrement du modèle…",
+                      lambda: library.import_template(self.db, kind, scheme_code, chosen))
         except UserError as error:
             self.say(f"{error.message}\n\nRien n'a été enregistré : corrigez le document "
                      "puis reprenez-le.", error=True)
@@ -275,7 +277,8 @@ class TemplatesDialog(QDialog):
         if row is None or not row.office:
             return False
         try:
-            library.reset_template(self.db, row.kind, row.scheme_code)
+            run_write(self, "Retour au modèle livré…",
+                      lambda: library.reset_template(self.db, row.kind, row.scheme_code))
         except UserError as error:
             self.say(error.message, error=True)
             return False

@@ -91,6 +91,36 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
     yield
 
 
+@pytest.fixture(autouse=True)
+def no_write_on_the_gui_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test guards the rule of desktop.writing: the GUI's own code never writes to
+    the base on the GUI thread (a locked base would freeze the window). The tests' own
+    set-up writes are theirs, not the GUI's: only frames of desktop/ count."""
+    import threading
+    import traceback
+    from contextlib import contextmanager
+
+    original = Database.write
+    desktop = str(Path(__file__).resolve().parent.parent / "desktop")
+    offences: list[str] = []
+
+    @contextmanager
+    def guarded(self: Database, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if threading.current_thread() is threading.main_thread():
+            frames = [f for f in traceback.extract_stack()[:-2]
+                      if f.filename.startswith(desktop)]
+            if frames:
+                offences.append(f"{Path(frames[-1].filename).name}:{frames[-1].lineno} "
+                                f"({frames[-1].name})")
+        with original(self, *args, **kwargs) as session:
+            yield session
+
+    monkeypatch.setattr(Database, "write", guarded)
+    yield
+    assert not offences, ("Écritures sur le fil de l'interface (desktop.writing.run_write "
+                          f"attendu) : {sorted(set(offences))}")
+
+
 # --- Templates made once per session, copied per test -----------------------------
 
 @pytest.fixture(scope="session")
@@ -106,6 +136,19 @@ def pg_template() -> Iterator[str]:
     name = f"ct_tpl_{uuid.uuid4().hex[:10]}"
     pg_create(name)
     open_database(pg_url(name)).close()
+    yield name
+    pg_drop(name)
+
+
+@pytest.fixture(scope="session")
+def pg_demo_template(pg_template: str) -> Iterator[str]:
+    from db.demo import build_demo
+
+    name = f"ct_demo_{uuid.uuid4().hex[:10]}"
+    pg_create(name, pg_template)
+    database = open_database(pg_url(name))
+    build_demo(database)
+    database.close()
     yield name
     pg_drop(name)
 

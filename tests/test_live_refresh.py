@@ -150,19 +150,6 @@ def test_a_lost_listener_falls_back_to_the_trail_and_listens_again(monkeypatch, 
 
 # --- two agents, two windows -----------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def pg_demo_template(pg_template: str) -> str:
-    from db.demo import build_demo
-
-    name = f"ct_demo_{uuid.uuid4().hex[:10]}"
-    pg_create(name, pg_template)
-    database = open_database(pg_url(name))
-    build_demo(database)
-    database.close()
-    yield name
-    pg_drop(name)
-
-
 @pytest.fixture
 def shared_base(backend, request, tmp_path: Path):
     """The office's base, with the demo data, that both agents open."""

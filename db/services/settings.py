@@ -16,12 +16,18 @@ def get_setting(db: Database, key: str) -> str | None:
 
 
 def set_setting(db: Database, key: str, value: str) -> None:
+    set_settings(db, {key: value})
+
+
+def set_settings(db: Database, values: dict[str, str]) -> None:
+    """Several settings in one transaction (a dialog's fields: all of them or none)."""
     with db.write() as session:
-        setting = session.get(Setting, key)
-        if setting is None:
-            session.add(Setting(key=key, value=value))
-        elif setting.value != value:
-            setting.value = value
+        for key, value in values.items():
+            setting = session.get(Setting, key)
+            if setting is None:
+                session.add(Setting(key=key, value=value))
+            elif setting.value != value:
+                setting.value = value
 
 
 def set_arrondissement(db: Database, code: str) -> None:
