@@ -294,7 +294,8 @@ def test_a_rolled_back_removal_keeps_the_content(db, records, tmp_path, monkeypa
         assert [p.read_bytes() for p in stored_files(db)] == [SCAN]  # put back
 
 
-def test_a_stale_version_or_altered_content_is_reported(db, records, tmp_path):
+def test_a_stale_version_or_altered_content_is_reported(db, records, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "donnees"))  # the backups' folder
     source = write(tmp_path / "photo.png", b"\x89PNG image")
     attachment = add_attachment(db, Owner(operation_id=records["operation"]), source)
     from db.errors import ConflictError
@@ -306,11 +307,17 @@ def test_a_stale_version_or_altered_content_is_reported(db, records, tmp_path):
         stored.chmod(0o644)
         stored.write_bytes(b"\x89PNG altere")
         with pytest.raises(UserError, match="« photo.png » : son contenu enregistré est "
-                                            "altéré"):
+                                            "altéré") as altered:
             read_attachment(db, attachment)
+        # No backup of this base yet: said, instead of « restaurez une sauvegarde ».
+        assert f"Aucune sauvegarde de la base {db.target.path} n'existe" in altered.value.message
+        from db.backups import take
+
+        backup = take(db.target.path, "manuelle").path
         stored.unlink()
-        with pytest.raises(UserError, match="« photo.png » : son fichier manque"):
+        with pytest.raises(UserError, match="« photo.png » : son fichier manque") as missing:
             open_path(db, attachment)
+        assert f"Restaurez la dernière sauvegarde, {backup.name}" in missing.value.message
     assert count(db, Attachment) == 1
 
 

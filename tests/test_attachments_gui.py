@@ -25,7 +25,6 @@ from desktop.attachment_dialogs import AddDialog, ChangeDialog
 from tests.test_editors import activate, answer_modal, button, choose, click, type_into
 from tests.test_live_refresh import (  # noqa: F401 (fixtures)
     WAIT_MS,
-    pg_demo_template,
     shared_base,
     two_agents,
 )

@@ -188,6 +188,13 @@ def test_saved_mapping_follows_the_labels(demo_db, tmp_path):
     assert mapping == report.mapping
 
 
+def test_a_mapping_name_is_at_most_49_characters(demo_db):
+    importer.save_mapping(demo_db, "n" * 49, {"reference": "Référence"})
+    with pytest.raises(InvalidInput, match="Nom de correspondance trop long "
+                                           r"\(50 caractères, 49 au plus\)"):
+        importer.save_mapping(demo_db, "n" * 50, {"reference": "Référence"})
+
+
 @pytest.mark.parametrize("kind", ["xlsx", "ods", "csv"])
 def test_round_trip_export_then_import_gives_back_the_operations(demo_db, db, tmp_path, kind):
     """A list exported from one database and imported into another: same operations."""

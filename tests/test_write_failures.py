@@ -240,6 +240,37 @@ def test_a_save_on_a_full_disk_says_so_and_keeps_the_input(qtbot, small_disk):
     assert check.returncode == 0, check.stdout + check.stderr
 
 
+# --- the right to write taken away ------------------------------------------------------
+
+def test_a_save_on_a_base_made_unwritable_meanwhile_says_so(qtbot, window, demo_path):
+    """The file turned immutable while the window is open (chattr +i: what a share
+    remounted read-only or a changed permission does). Its -shm stays writable:
+    SQLite maps it in memory, and a mapping that cannot be written kills the process
+    (SIGBUS) before any program can say a word."""
+    if os.geteuid() != 0 or shutil.which("chattr") is None:
+        pytest.skip("chattr +i demande les droits d'administrateur (root)")
+    editor, operation_id = _edit_title(qtbot, window)
+    before = _title_in_base(window.db, operation_id)
+    files = [str(demo_path), f"{demo_path}-wal"]
+    subprocess.run(["chattr", "+i", *files], check=True)
+    try:
+        watch, _ = _save_watched(qtbot, editor)
+    finally:
+        subprocess.run(["chattr", "-i", *files], check=True)
+    assert len(watch.boxes) == 1, watch.boxes
+    message = watch.boxes[0]
+    assert ("erreur de lecture ou d'écriture sur le disque" in message
+            or "lecture seule" in message), message
+    assert "rien n'a été enregistré" in message or "copiez-la" in message
+    assert "Ce que vous avez saisi est conservé" in message
+    assert "endommagée" not in message
+    _assert_kept(editor, window.db, operation_id, before)
+    # the file writable again: the same click saves
+    watch, _ = _save_watched(qtbot, editor)
+    assert watch.boxes == []
+    assert _title_in_base(window.db, operation_id) == NEW_TITLE
+
+
 # --- the server gone ----------------------------------------------------------------------
 
 @pytest.mark.postgres

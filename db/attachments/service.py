@@ -265,11 +265,16 @@ def _attachment(session: Session, attachment_id: uuid.UUID) -> Attachment:
     return get(session, Attachment, attachment_id, "Pièce jointe")
 
 
-def _checked(attachment: Attachment, data: bytes) -> bytes:
+def _restore(db: Database) -> str:
+    from db.fault_messages import restore_advice  # names the latest backup, or says none
+
+    return restore_advice(db.target.path)
+
+
+def _checked(db: Database, attachment: Attachment, data: bytes) -> bytes:
     if hashlib.sha256(data).hexdigest() != attachment.sha256:
         raise UserError(f"Pièce jointe « {attachment.file_name} » : son contenu enregistré "
-                        "est altéré (empreinte sha256 différente) ; restaurez une "
-                        "sauvegarde.")
+                        f"est altéré (empreinte sha256 différente). {_restore(db)}")
     return data
 
 
@@ -283,11 +288,11 @@ def read_attachment(db: Database, attachment_id: uuid.UUID) -> tuple[str, bytes]
         data = session.scalar(select(AttachmentContent.data).where(
             AttachmentContent.sha256 == attachment.sha256))
         if data is not None:
-            return attachment.file_name, _checked(attachment, bytes(data))
+            return attachment.file_name, _checked(db, attachment, bytes(data))
         if folder is None:
             raise UserError(f"Pièce jointe « {attachment.file_name} » : son contenu "
                             "manque dans la base.")
-        return attachment.file_name, _checked(attachment, _stored(folder, attachment))
+        return attachment.file_name, _checked(db, attachment, _stored(db, folder, attachment))
 
 
 def stored_inside(session: Session) -> bool:
@@ -298,14 +303,14 @@ def stored_inside(session: Session) -> bool:
     return session.scalar(select(FieldCopy.id).where(FieldCopy.role == "copie")) is not None
 
 
-def _stored(folder: Path, attachment: Attachment) -> bytes:
+def _stored(db: Database, folder: Path, attachment: Attachment) -> bytes:
     path = content_path(folder, attachment.sha256)
     try:
         return path.read_bytes()
     except FileNotFoundError as exc:
         raise UserError(f"Pièce jointe « {attachment.file_name} » : son fichier manque "
-                        f"dans le dossier des pièces jointes ({path}) ; restaurez une "
-                        "sauvegarde de ce dossier.") from exc
+                        f"dans le dossier des pièces jointes ({path}). "
+                        f"{_restore(db)}") from exc
 
 
 def open_path(db: Database, attachment_id: uuid.UUID) -> Path:
@@ -319,7 +324,7 @@ def open_path(db: Database, attachment_id: uuid.UUID) -> Path:
             if path.is_file():
                 return path
             if not stored_inside(session):
-                _stored(folder, attachment)  # raises the French message
+                _stored(db, folder, attachment)  # raises the French message
     name, data = read_attachment(db, attachment_id)
     where = Path(tempfile.mkdtemp(prefix="piece-jointe-"))
     path = where / (Path(name).name or "piece-jointe")

@@ -139,10 +139,11 @@ def _content(office: Database, session: Session, sha256: str) -> bytes:
     path = content_path(folder, sha256) if folder is not None else None
     if path is None or not path.is_file():
         from db.errors import UserError
+        from db.fault_messages import restore_advice
 
         raise UserError(f"Une pièce jointe du périmètre a perdu son fichier ({path}) : "
-                        "restaurez une sauvegarde, ou emportez la copie sans les pièces "
-                        "jointes.")
+                        "emportez la copie sans les pièces jointes, ou retrouvez le "
+                        f"fichier. {restore_advice(office.target.path)}")
     return path.read_bytes()
 
 

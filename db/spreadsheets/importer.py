@@ -701,9 +701,15 @@ def undo(db: Database, batch_id: str) -> int:
 
 def save_mapping(db: Database, name: str, mapping: dict[str, str]) -> None:
     """*mapping*: field -> header label (labels, not positions: sheets move columns)."""
+    from db.models import Setting
     from db.services.settings import set_setting
 
-    set_setting(db, f"import.mapping.{name}", json.dumps(mapping, ensure_ascii=False))
+    key = f"import.mapping.{name}"
+    room = Setting.__table__.c.key.type.length - len("import.mapping.")
+    if len(key) > Setting.__table__.c.key.type.length:
+        raise InvalidInput(f"Nom de correspondance trop long ({len(name)} caractères, "
+                           f"{room} au plus) : « {name[:40]}… ». Choisissez un nom plus court.")
+    set_setting(db, key, json.dumps(mapping, ensure_ascii=False))
 
 
 def load_mapping(db: Database, name: str, labels: list[str]) -> dict[str, int]:
