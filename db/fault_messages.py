@@ -71,6 +71,6 @@ def fault_message(error: BaseException, path: Path | None = None,
     text = str(getattr(error, "orig", None) or error)
     for pattern, advice in _ADVICE:
         if re.search(pattern, text, re.IGNORECASE):
-            return f"Opération impossible sur {base} : {reason}. {advice}"
-    return (f"Opération impossible sur {base} : {reason}. Rien n'a été enregistré ; "
+            return f"Action impossible sur {base} : {reason}. {advice}"
+    return (f"Action impossible sur {base} : {reason}. Rien n'a été enregistré ; "
             "si le problème se répète, lancez main.py check.")
