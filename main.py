@@ -416,17 +416,55 @@ def _field_resolve(database, args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _new_demo_file(path: Path, seed: Path | None) -> dict[str, int]:
+    """A new demo file is made under a temporary name and renamed once whole: an
+    interrupted load leaves no base that looks ready but holds no demo."""
     from db.database import open_database
+    from db.demo import build_demo
+
+    partial = path.with_name(f".{path.name}.en-cours")
+    for suffix in ("", "-wal", "-shm", "-journal"):  # left by an interrupted load
+        Path(f"{partial}{suffix}").unlink(missing_ok=True)
+    database = open_database(partial)
+    try:
+        counts = build_demo(database, seed)
+    except BaseException:
+        database.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)
+        raise
+    database.close()
+    with sqlite3.connect(partial) as connection:  # everything into the file itself
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{partial}{suffix}").unlink(missing_ok=True)
+    os.replace(partial, path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+    return counts
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from db.database import open_database, parse_target
     from db.demo import build_demo, load_seed
 
     load_seed(args.seed)  # a missing seed is reported before any file is created
-    database = open_database(args.db)
-    try:
-        counts = build_demo(database, args.seed)
-    finally:
-        database.close()
-    print(f"Base de démonstration créée : {database.display()}")
+    target = parse_target(args.db)
+    if target.path is not None and not target.path.exists():
+        counts = _new_demo_file(target.path, args.seed)
+        where = str(target.path)
+    else:  # an existing base, or a server: the demo is one transaction
+        database = open_database(args.db)
+        try:
+            counts = build_demo(database, args.seed)
+        finally:
+            database.close()
+        where = database.display()
+    print(f"Base de démonstration créée : {where}")
     print(f"  {counts['contracts_seed']} contrats et {counts['operations_seed']} opérations du "
           "document source (2019) ;")
     print(f"  exemple fictif : {counts['contracts_fictive']} contrat, "
@@ -606,14 +644,17 @@ def _import(args: argparse.Namespace) -> int:
             importer.apply(database, report)
     finally:
         database.close()
+    # Every row refused: nothing imported is a failure, for a script as for an agent.
+    refused = bool(report.errors) and not report.operations and not getattr(
+        report, "updates", None)
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
-        return 0
+        return 2 if refused else 0
     if hasattr(report, "updates"):  # an export of Démarches numériques
         from db.demarches.cli import show
 
         show(report, args.dry_run)
-        return 0
+        return _refused_import(report) if refused else 0
     totals = report.totals()
     done = "seraient importées" if args.dry_run else "importées"
     print(f"{report.rows_read} ligne(s) lue(s) sous l'en-tête (ligne {report.header_row}) ; "
@@ -628,7 +669,13 @@ def _import(args: argparse.Namespace) -> int:
         print(f"Avertissement ligne {finding.row}, {finding.column} : {finding.message}")
     if report.batch_id:
         print(f"Lot d'import {report.batch_id} (annulable en une fois).")
-    return 0
+    return _refused_import(report) if refused else 0
+
+
+def _refused_import(report) -> int:
+    print(f"Erreur : aucune ligne du fichier n'a pu être importée ({len(report.errors)} "
+          "erreur(s), détail ci-dessus) ; la base n'a pas été modifiée.", file=sys.stderr)
+    return 2
 
 
 def _verify(args: argparse.Namespace) -> int:
