@@ -128,8 +128,12 @@ def _check_sqlite_file(path: Path, *, must_write: bool) -> bool:
     page_count = int.from_bytes(header[28:32], "big")
     header_count_valid = header[24:28] == header[92:96]
     size = path.stat().st_size
-    if page_size < 512 or size % page_size or (
-            header_count_valid and size < page_size * page_count):
+    # A checkpoint cut short (a full disk) leaves the file shorter than its header says
+    # while the -wal still holds every page: SQLite reads them there, the base is whole.
+    wal = path.with_name(f"{path.name}-wal")
+    wal_pending = wal.is_file() and wal.stat().st_size > 32
+    if page_size < 512 or (not wal_pending and (size % page_size or (
+            header_count_valid and size < page_size * page_count))):
         raise DatabaseOpenError(
             f"La base {path} est endommagée : le fichier est tronqué "
             f"({size} octets au lieu de {page_size * page_count}). "

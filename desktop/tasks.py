@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 
 class _Signals(QObject):
@@ -91,8 +91,13 @@ def run_with_progress(parent: QWidget | None, label: str, work: Callable[[], Any
     job.signals.finished.connect(lambda result: (outcome.update(result=result), loop.quit()))
     job.signals.failed.connect(lambda error: (outcome.update(error=error), loop.quit()))
     QThreadPool.globalInstance().start(job)
+    active = QApplication.activeWindow()
     loop.exec()
     dialog.close()
+    # The busy dialog took the activation: give it back, or the window's shortcuts
+    # (Ctrl+P…) wait for a click where the agent was working.
+    if active is not None and QApplication.activeWindow() is None and active.isVisible():
+        active.activateWindow()
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("result")

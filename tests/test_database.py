@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from db.database import alembic_config, head_revision, known_revisions, open_database
 from db.errors import DatabaseOpenError
+from db.health import check
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +73,40 @@ def test_truncated_file(demo_path):
     with pytest.raises(DatabaseOpenError, match="tronqué"):
         open_database(demo_path)
     assert digest(demo_path) == before
+
+
+def test_checkpoint_cut_short_by_a_full_disk(demo_path, tmp_path):
+    """A checkpoint stopped by a full disk: page 1 already says the base's new size, the
+    file is shorter, and the -wal still holds every page. The base is whole."""
+    writer = sqlite3.connect(demo_path)
+    writer.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.execute("CREATE TABLE padding (blob BLOB)")
+    writer.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                   "WHERE i < 300) INSERT INTO padding SELECT randomblob(4000) FROM n")
+    writer.commit()
+    (pages,) = writer.execute("PRAGMA page_count").fetchone()
+    (page_size,) = writer.execute("PRAGMA page_size").fetchone()
+    copy = tmp_path / "coupée.sqlite"
+    copy.write_bytes(demo_path.read_bytes())  # copied while the writer holds the -wal
+    wal = demo_path.with_name(f"{demo_path.name}-wal").read_bytes()
+    writer.close()
+    copy.with_name(f"{copy.name}-wal").write_bytes(wal)
+    data = bytearray(copy.read_bytes())
+    assert len(data) < pages * page_size
+    data[28:32] = pages.to_bytes(4, "big")  # the header written first by the checkpoint
+    copy.write_bytes(bytes(data))
+
+    alone = tmp_path / "sans-journal.sqlite"  # the same file without its -wal is truncated
+    alone.write_bytes(bytes(data))
+    with pytest.raises(DatabaseOpenError, match="tronqué"):
+        open_database(alone, create=False)
+
+    database = open_database(copy, create=False)
+    with database.engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM padding")).scalar() == 300
+    assert check(database).healthy
+    database.close()
+    assert copy.stat().st_size == pages * page_size  # the checkpoint done on closing
 
 
 def test_corrupt_schema_page(demo_path):

@@ -172,6 +172,9 @@ def test_main_window_actions_on_the_envelopes_page(qtbot, window, demo_db, tmp_p
     qtbot.keyClicks(dialog.amount, "800 000,00")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
+    # Back to the page: offscreen, no window manager hands the activation back to the
+    # main window once the dialog is closed (the busy dialog of a slow save took it).
+    activate(qtbot, window)
     with demo_db.engine.connect() as connection:
         assert connection.execute(text(
             "SELECT amount_cents, parent_id FROM envelope WHERE year = 2026 "
@@ -197,6 +200,8 @@ def test_main_window_actions_on_the_envelopes_page(qtbot, window, demo_db, tmp_p
         assert connection.execute(text(
             "SELECT COUNT(*) FROM audit_entry WHERE entity = 'envelope' "
             "AND action = 'delete'")).scalar() == 1
+    # The busy dialog of a slow delete hands the activation back to the page's window.
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
 
     # Ctrl+P with a simulation: its commission document, previewed, saved, read back.
     page.year.setCurrentIndex(page.year.findData(2025))

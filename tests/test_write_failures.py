@@ -136,6 +136,7 @@ def test_a_save_on_a_locked_base_waits_without_freezing_then_says_so(
 
 def test_a_lock_released_during_the_wait_lets_the_save_through(qtbot, window, demo_path):
     editor, operation_id = _edit_title(qtbot, window)
+    activate(qtbot, editor)
     holder = _hold_lock(demo_path, 6.5)  # longer than one attempt's 5 s wait
     try:
         watch, lasted = _save_watched(qtbot, editor)
@@ -146,6 +147,8 @@ def test_a_lock_released_during_the_wait_lets_the_save_through(qtbot, window, de
     assert lasted >= 6
     assert _title_in_base(window.db, operation_id) == NEW_TITLE
     assert not editor.windowTitle().endswith("*")
+    # The busy dialog gone, the editor is the active window again (its shortcuts work).
+    qtbot.waitUntil(editor.isActiveWindow, timeout=2000)
 
 
 def test_typing_during_a_save_is_held_back_and_nothing_is_lost(qtbot, window, demo_path):
