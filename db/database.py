@@ -358,6 +358,11 @@ def _connect_error(target: Target, exc: Exception) -> DatabaseOpenError:
     from db.driver_messages import french_reason  # the drivers speak English
 
     if target.is_sqlite:
+        from db.fault_messages import FULL_DISK_ADVICE, is_disk_full_error
+
+        if is_disk_full_error(exc, target.path):
+            return DatabaseOpenError(f"Impossible d'ouvrir la base {target.display()} : le "
+                                     f"disque est plein. {FULL_DISK_ADVICE}")
         return DatabaseOpenError(
             f"Impossible d'ouvrir la base {target.display()} : {french_reason(exc)}.")
     return DatabaseOpenError(f"Impossible de se connecter au serveur PostgreSQL "

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from db.errors import UserError
-from db.fault_messages import fault_message, is_damage
+from db.fault_messages import fault_message, is_damage, is_disk_full_error
 
 T = TypeVar("T")
 
@@ -92,6 +92,8 @@ def write_failed(error: BaseException, *, path: Path | None, where: str,
     failure = failure_of(error)
     if failure is None:
         return None
+    if failure is Failure.DISK_ERROR and is_disk_full_error(error, path):
+        failure = Failure.DISK_FULL
     if server and failure is Failure.SERVER_GONE:
         message = (f"La connexion au serveur PostgreSQL {where} a été perdue (serveur "
                    "arrêté ou redémarré, réseau coupé) : l'enregistrement n'a pas abouti. "

@@ -9,6 +9,7 @@ none, instead of sending the agent looking for one that may not exist.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from db.driver_messages import french_reason
@@ -17,10 +18,14 @@ from db.driver_messages import french_reason
 _DAMAGE = re.compile(r"database disk image is malformed|file is not a database|"
                      r"malformed database schema|database corruption", re.IGNORECASE)
 
+# Below this, a « disk I/O error » of SQLite is a full disk (a -shm takes 32 KiB).
+_ROOM_NEEDED = 1 << 20
+FULL_DISK_ADVICE = ("Libérez de la place sur le disque puis recommencez : rien n'a été "
+                    "enregistré.")
+
 # What to do about each kind of fault that is not damage (matched on the driver's text).
 _ADVICE = [
-    (r"database or disk is full",
-     "Libérez de la place sur le disque puis recommencez : rien n'a été enregistré."),
+    (r"database or disk is full", FULL_DISK_ADVICE),
     (r"database is locked",
      "Un autre programme ou poste écrit dans la base : attendez qu'il ait fini "
      "(ou fermez-le) puis recommencez ; rien n'a été enregistré."),
@@ -33,6 +38,24 @@ _ADVICE = [
      "Vérifiez le disque ou la clé (débranchée, pleine, défectueuse ?) puis "
      "recommencez ; rien n'a été enregistré."),
 ]
+
+
+def disk_is_full(path: Path | None) -> bool:
+    """Whether the disk of the base at *path* has (next to) no room left. SQLite says
+    « disk I/O error », not « disk is full », when it cannot create or grow its -shm
+    on a full disk (opening a closed base): the room left tells what it was."""
+    if path is None:
+        return False
+    try:
+        return shutil.disk_usage(path.parent).free < _ROOM_NEEDED
+    except OSError:
+        return False
+
+
+def is_disk_full_error(error: BaseException, path: Path | None) -> bool:
+    text = str(getattr(error, "orig", None) or error)
+    return re.search(r"disk I/O error", text, re.IGNORECASE) is not None and \
+        disk_is_full(path)
 
 
 def is_damage(error: BaseException) -> bool:
@@ -68,6 +91,8 @@ def fault_message(error: BaseException, path: Path | None = None,
     base = f"la base {where}" if where else "la base"
     if is_damage(error):
         return f"{base[0].upper()}{base[1:]} est endommagée ({reason}). {restore_advice(path)}"
+    if is_disk_full_error(error, path):
+        return f"Action impossible sur {base} : le disque est plein. {FULL_DISK_ADVICE}"
     text = str(getattr(error, "orig", None) or error)
     for pattern, advice in _ADVICE:
         if re.search(pattern, text, re.IGNORECASE):

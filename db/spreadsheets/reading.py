@@ -110,10 +110,10 @@ def _mark_error_cells(path: Path, sheet: str, cells: list[list[Any]]) -> None:
 
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _CALCEXT = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"
-# What an ods shows in a failed formula's cell: LibreOffice's « Err:502 » or the
-# spreadsheet codes (« #DIV/0! », « #REF! », « #NOM ? »…), for files that do not say
-# calcext:value-type="error" (older LibreOffice, other producers).
-_ODS_ERROR_TEXT = re.compile(r"^(#[A-Z0-9/]+[!?]|#N/A|#NOM ?\?|#VALEUR!|Err:\d+)$")
+# What a failed formula's cell shows, in an ods or as text in a csv: LibreOffice's
+# « Err:502 » or the spreadsheet codes (« #DIV/0! », « #REF! », « #NOM ? »…); in an ods
+# for files that do not say calcext:value-type="error" (older LibreOffice, others).
+_ERROR_TEXT = re.compile(r"^(#[A-Z0-9/]+[!?]|#N/A|#NOM ?\?|#VALEUR!|Err:\d+)$")
 
 
 def _mark_ods_error_cells(path: Path, sheet: str, cells: list[list[Any]]) -> None:
@@ -155,7 +155,7 @@ def _mark_ods_error_cells(path: Path, sheet: str, cells: list[list[Any]]) -> Non
             width = int(cell.get(columns_repeated, "1"))
             if cell.get(formula) is not None:
                 shown = "".join(cell.itertext()).strip()
-                if cell.get(kind) == "error" or _ODS_ERROR_TEXT.match(shown):
+                if cell.get(kind) == "error" or _ERROR_TEXT.match(shown):
                     for r in range(row, min(row + repeat, len(cells))):
                         for c in range(column, min(column + width, len(cells[r]))):
                             cells[r][c] = ErrorCell(shown or "#ERREUR")
@@ -187,8 +187,24 @@ def _read_csv(path: Path) -> list[list[Any]]:
                          "enregistrez-le depuis le tableur au format « CSV UTF-8 ».")
     sample = text[:20000]
     delimiter = ";" if sample.count(";") >= sample.count(",") else ","
+    # The csv module refuses a field over 131 072 characters by default: a cell that long
+    # is a row error of the importer (its length bound), not a refused file. 2**31 - 1 is
+    # the largest limit a C long takes on every platform (32 bits on Windows).
+    csv.field_size_limit(max(csv.field_size_limit(), min(len(text) + 1, 2**31 - 1)))
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    return _cleaned([[cell.strip() for cell in row] for row in reader])
+    try:
+        rows = [[cell.strip() for cell in row] for row in reader]
+    except csv.Error as error:
+        raise SheetError(f"« {path.name} » n'est pas un fichier CSV lisible (ligne "
+                         f"{reader.line_num}).") from error
+    cells = _cleaned(rows)
+    # A spreadsheet writes a failed formula's code as text in a csv (« #REF! »): the
+    # same row error as the error cell of an xlsx, in every column, never a name.
+    for row in cells:
+        for column, cell in enumerate(row):
+            if cell.__class__ is str and cell[0] in "#E" and _ERROR_TEXT.match(cell):
+                row[column] = ErrorCell(cell)
+    return cells
 
 
 @dataclass
