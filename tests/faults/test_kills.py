@@ -33,6 +33,7 @@ from db.models import AuditEntry, Commune, FieldCopy, FundingLine, Operation
 from tests.bench.generate import generate
 from tests.faults.conftest import SEED, TRIALS
 from tests.faults.killing import ROOT, delays, run_cli, run_killed
+from tests.test_backups import retitle
 
 OPERATIONS_GENERATED = 400  # small: the whole file must stay within ~45 s
 
@@ -381,9 +382,6 @@ FIELD_EDITED = 40
 def field(generated, tmp_path_factory) -> tuple[Path, Path, str, int]:
     """The generated office, its biggest arrondissement, a copy of it taken out in which
     up to 40 operations were retitled through the services; and that number."""
-    from db.editing import operation_for_edit
-    from db.services.operations import save_operation
-
     folder = tmp_path_factory.mktemp("terrain")
     office_path, copy_path = fresh(generated, folder, "bureau.sqlite"), folder / "terrain.sqlite"
     office = open_database(office_path, create=False)
@@ -394,15 +392,12 @@ def field(generated, tmp_path_factory) -> tuple[Path, Path, str, int]:
     checkout(office, Scope("arrondissement", (arrondissement,)), copy_path)  # builds the
     office.close()  # blank base of the cache before any measure
     copy = open_database(copy_path, create=False)
+    retitle(copy, FIELD_EDITED, FIELD_MARK)
     with copy.read() as session:
-        ids = session.scalars(select(Operation.id).order_by(Operation.reference)
-                              .limit(FIELD_EDITED)).all()
-    for operation_id in ids:
-        data = operation_for_edit(copy, operation_id)
-        data.title = f"{data.title}{FIELD_MARK}"
-        save_operation(copy, data)
+        edited = session.scalar(select(func.count()).select_from(Operation).where(
+            Operation.title.endswith(FIELD_MARK)))
     copy.close()
-    return office_path, copy_path, arrondissement, len(ids)
+    return office_path, copy_path, arrondissement, edited
 
 
 def office_state(path: Path, where: str) -> tuple[bool, int, int]:
@@ -506,17 +501,8 @@ def restorable(generated, tmp_path_factory) -> tuple[Path, Path]:
     database = open_database(live, create=False)
     take(database, "manuelle", destination=backup)
     database.close()
-    from db.editing import operation_for_edit
-    from db.services.operations import save_operation
-
     database = open_database(live, create=False)
-    with database.read() as session:
-        ids = session.scalars(select(Operation.id).order_by(Operation.reference)
-                              .limit(RETITLED)).all()
-    for operation_id in ids:
-        data = operation_for_edit(database, operation_id)
-        data.title = f"{data.title} (modifié)"
-        save_operation(database, data)
+    retitle(database, RETITLED)
     database.close()
     return live, backup
 
