@@ -656,7 +656,7 @@ def _import(args: argparse.Namespace) -> int:
         show(report, args.dry_run)
         return _refused_import(report) if refused else 0
     totals = report.totals()
-    done = "seraient importées" if args.dry_run else "importées"
+    done = "seraient importée(s)" if args.dry_run else "importée(s)"
     print(f"{report.rows_read} ligne(s) lue(s) sous l'en-tête (ligne {report.header_row}) ; "
           f"{report.valid} valide(s), {len(report.errors)} erreur(s), "
           f"{len(report.duplicates)} doublon(s), {len(report.skipped)} ignorée(s).")

@@ -321,7 +321,7 @@ def test_a_csv_of_10000_columns_is_handled_about_as_fast_as_a_narrow_one(
         after, _, problems = _state(sqlite_target)
         assert problems == []
         if wide.returncode == 0:  # handled: its 10 rows, as the narrow sheet's
-            assert "10 opération(s) importées" in wide.stdout, output[-3000:]
+            assert "10 opération(s) importée(s)" in wide.stdout, output[-3000:]
             assert after["operations"] == counts["operations"] + 20
         else:  # refused: said so, naming the file, nothing written
             assert wide.returncode == 2 and wide_path.name in wide.stderr, output[-3000:]

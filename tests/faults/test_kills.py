@@ -283,7 +283,7 @@ def test_sigkill_during_an_import_imports_all_or_nothing(generated, tracking_she
     run = run_cli("import", "--db", str(measured), str(tracking_sheet), delay=None,
                   preload=IMPORT_PRELOAD)
     duration = run.seconds
-    assert f"{IMPORTED} opération(s) importées" in run.output
+    assert f"{IMPORTED} opération(s) importée(s)" in run.output
     after = imported_state(measured, "after")
     assert after["operations"] == before["operations"] + IMPORTED
     assert after["new"] == IMPORTED and before["new"] == 0
